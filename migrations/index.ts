@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as m001 from './001_core.js';
+
+/** Every migration, in order. Listed statically so the same list works from sources and from dist/. */
+export const migrations: Record<string, Migration> = {
+  '001_core': m001,
+};

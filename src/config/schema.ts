@@ -1,0 +1,156 @@
+/**
+ * The configuration contract. Operator-facing key names are fixed (provisioning tools rely on
+ * them); every key has a default where a safe one exists, so a config file only says what differs.
+ */
+import { z } from 'zod';
+
+const seconds = z.number().positive();
+const share = z.number().min(0).max(1);
+
+/** Accept the short SMPP names too: operators write trx/tx/rx as often as the long ones. */
+const SHORT_MODES = { trx: 'transceiver', tx: 'transmitter', rx: 'receiver' } as const;
+type BindMode = (typeof SHORT_MODES)[keyof typeof SHORT_MODES];
+const bindMode = z
+  .enum(['transceiver', 'transmitter', 'receiver', 'trx', 'tx', 'rx'])
+  .transform((m): BindMode => (m in SHORT_MODES ? SHORT_MODES[m as keyof typeof SHORT_MODES] : (m as BindMode)));
+
+export const bindSchema = z
+  .object({
+    name: z.string().regex(/^[\w.-]+$/).optional(),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    system_id: z.string().min(1).max(15),
+    password: z.string().max(8),
+    system_type: z.string().max(12).default(''),
+    mode: bindMode.default('transceiver'),
+    tps: z.number().positive().max(100_000),
+    window: z.number().int().min(1).max(1000).default(10),
+    enquire_link_interval: seconds.default(30),
+    response_timeout: seconds.default(10),
+    reconnect: z
+      .object({ initial: seconds.default(1), max: seconds.default(60), jitter: share.default(0.2) })
+      .strict()
+      .default({ initial: 1, max: 60, jitter: 0.2 }),
+    /** Pause of this bind after an ESME_RTHROTTLED / ESME_RMSGQFUL answer. */
+    throttle_backoff: seconds.default(0.2),
+    tls: z.boolean().default(false),
+    /** Source address TON/NPI for alphanumeric vs numeric sender ids are derived; these override. */
+    source_ton: z.number().int().min(0).max(6).optional(),
+    source_npi: z.number().int().min(0).max(18).optional(),
+  })
+  .strict();
+
+export const operatorSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, _ and - only'),
+    binds: z.array(bindSchema).min(1),
+    /** Form of the message_id in this SMSC's submit_sm_resp, and in its receipts. */
+    receipt_id_format: z.enum(['hex', 'decimal']).default('hex'),
+    submit_id_format: z.enum(['hex', 'decimal']).optional(),
+    /** Price of one SMS part, in the smallest currency unit. */
+    price_per_part: z.number().int().min(0).default(20),
+    /** Alphabet the SMSC means by data_coding 0 on inbound messages. */
+    default_alphabet: z.enum(['gsm7', 'latin1', 'ascii']).default('gsm7'),
+    registered_delivery: z.boolean().default(true),
+  })
+  .strict();
+
+export const routeSchema = z
+  .object({
+    prefix: z.string().regex(/^\+\d{1,14}$/, 'an E.164 prefix such as "+24162"'),
+    operator: z.string(),
+    failover: z.string().optional(),
+    priority: z.number().int().default(0),
+  })
+  .strict();
+
+export const simulatorSchema = z
+  .object({
+    name: z.string(),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535),
+    system_id: z.string().optional(),
+    password: z.string().optional(),
+    receipt_delay_ms: z.number().int().min(0).default(500),
+    receipt_mix: z.record(z.string(), z.number().min(0)).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    http: z
+      .object({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(8080) })
+      .strict()
+      .default({ host: '0.0.0.0', port: 8080 }),
+    database: z
+      .object({
+        path: z.string().min(1),
+        /** normal survives a process crash (kill -9); full also survives power loss, at an fsync per commit. */
+        synchronous: z.enum(['normal', 'full']).default('normal'),
+      })
+      .strict(),
+    numbering: z
+      .object({
+        country_code: z.string().regex(/^\d{1,3}$/, 'digits only, without "+", e.g. "241"'),
+        national_prefix: z.string().regex(/^\d{0,2}$/).default('0'),
+        international_prefix: z.string().regex(/^\d{2,4}$/).default('00'),
+      })
+      .strict(),
+    operators: z.array(operatorSchema).min(1),
+    routes: z.array(routeSchema).default([]),
+    default_route: z.string().optional(),
+    dispatcher: z
+      .object({
+        batch_size: z.number().int().min(1).max(10_000).default(500),
+        poll_interval_ms: z.number().int().min(1).default(50),
+        max_attempts: z.number().int().min(1).default(10),
+        retry_initial: seconds.default(5),
+        retry_max: seconds.default(600),
+        /** Message validity: past this, a queued message is `expired` instead of sent. */
+        validity: seconds.default(48 * 3600),
+        /** A submit_sm never answered may have reached the handset: retry it (possible duplicate) or fail it. */
+        on_response_timeout: z.enum(['retry', 'fail']).default('retry'),
+        max_parts: z.number().int().min(1).max(32).default(10),
+      })
+      .strict()
+      .default({
+        batch_size: 500, poll_interval_ms: 50, max_attempts: 10, retry_initial: 5, retry_max: 600,
+        validity: 48 * 3600, on_response_timeout: 'retry', max_parts: 10,
+      }),
+    mo: z
+      .object({ opt_out_keywords: z.array(z.string().min(1)).default(['STOP', 'ARRET']) })
+      .strict()
+      .default({ opt_out_keywords: ['STOP', 'ARRET'] }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+    /** Built-in SMSC simulators started inside the daemon (demo mode; never in production). */
+    simulators: z.array(simulatorSchema).default([]),
+    default_sender_id: z.string().max(11).default('Relais'),
+  })
+  .strict()
+  .superRefine(checkReferences);
+
+/** Cross-references zod cannot express field by field: every operator a route names must exist. */
+function checkReferences(cfg: { operators: { name: string; binds: { name?: string | undefined }[] }[]; routes: { operator: string; failover?: string | undefined }[]; default_route?: string | undefined }, ctx: z.RefinementCtx): void {
+  const names = new Set<string>();
+  cfg.operators.forEach((op, i) => {
+    if (names.has(op.name)) ctx.addIssue({ code: 'custom', path: ['operators', i, 'name'], message: `duplicate operator "${op.name}"` });
+    names.add(op.name);
+  });
+  cfg.routes.forEach((r, i) => {
+    if (!names.has(r.operator)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'operator'], message: `unknown operator "${r.operator}"` });
+    if (r.failover !== undefined && !names.has(r.failover)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'failover'], message: `unknown operator "${r.failover}"` });
+  });
+  if (cfg.default_route !== undefined && !names.has(cfg.default_route)) {
+    ctx.addIssue({ code: 'custom', path: ['default_route'], message: `unknown operator "${cfg.default_route}"` });
+  }
+}
+
+export type Config = z.output<typeof configSchema>;
+export type OperatorConfig = Config['operators'][number];
+export type BindConfig = OperatorConfig['binds'][number];
+export type RouteConfig = Config['routes'][number];
+export type SimulatorConfig = Config['simulators'][number];
+export type DispatcherConfig = Config['dispatcher'];

@@ -1,0 +1,149 @@
+/**
+ * Wiring of one Relais process: store → binds → ledger → dispatcher → HTTP. Start order makes
+ * the queue consistent before anything submits; stop order drains windows before unbinding and
+ * closes the database last.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { Ledger, type LedgerEvent } from './dispatch/ledger.js';
+import { createApp } from './http/app.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+import { Router } from './routing/router.js';
+import { MessageService } from './services/messages.js';
+import { Bind } from './smpp/bind.js';
+import { SmscSimulator } from './smpp/simulator/simulator.js';
+import { BlacklistRepo } from './store/blacklist.js';
+import { migrate, openStore, type Store } from './store/db.js';
+import { MoRepo } from './store/mo.js';
+import { MessageQueue } from './store/queue.js';
+
+export interface Daemon {
+  config: Config;
+  store: Store;
+  queue: MessageQueue;
+  binds: Bind[];
+  router: Router;
+  messages: MessageService;
+  blacklist: BlacklistRepo;
+  metrics: Metrics;
+  simulators: SmscSimulator[];
+  http: Server;
+  /** Base URL of the HTTP listener, e.g. http://127.0.0.1:8080 */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+  const store = openStore(config.database.path, { synchronous: config.database.synchronous });
+  const applied = await migrate(store);
+  if (applied.length) log.info({ migrations: applied }, 'database migrated');
+  const queue = new MessageQueue(store);
+  const recovered = await queue.recoverInterrupted();
+  if (recovered) log.warn({ count: recovered }, 'messages interrupted mid-submit re-queued (possible duplicates: at most one window per bind)');
+
+  const simulators = await startSimulators(config, log);
+  const blacklist = new BlacklistRepo(store);
+  const router = new Router(config.routes, config.default_route);
+  const messages = new MessageService(config, router, queue, blacklist);
+  const metrics = createMetrics(() => queue.depthByOperator(), config.operators.map((o) => o.name));
+
+  const ledger = new Ledger({
+    store, queue, mo: new MoRepo(store), blacklist, optOutKeywords: config.mo.opt_out_keywords,
+    log: log.child({ part: 'ledger' }), onEvents: (events) => countEvents(metrics, events),
+  });
+  await ledger.loadPending();
+
+  const binds = config.operators.flatMap((op) => op.binds.map((b) => new Bind({ ...b, name: b.name! }, op, log.child({ part: 'smpp' }))));
+  for (const bind of binds) {
+    metrics.bindUp.set({ operator: bind.operator, bind: bind.name }, 0);
+    bind.on('state', (state) => metrics.bindUp.set({ operator: bind.operator, bind: bind.name }, state === 'bound' ? 1 : 0));
+    bind.on('receipt', (r, ack) => {
+      metrics.receipts.inc({ operator: r.operator, state: r.stat });
+      ledger.pushReceipt(r, ack);
+    });
+    bind.on('mo', (mo, ack) => {
+      metrics.mo.inc({ operator: mo.operator });
+      ledger.pushMo(mo, ack);
+    });
+    bind.start();
+  }
+  const dispatcher = new Dispatcher({ queue, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics });
+  dispatcher.start();
+
+  const app = createApp({
+    log: log.child({ part: 'http' }),
+    metrics,
+    ops: {
+      ready: () => {
+        const boundBinds = binds.filter((b) => b.state === 'bound').length;
+        return { ok: store.sqlite.open && boundBinds > 0, db: store.sqlite.open, boundBinds };
+      },
+      binds: () => binds.map(describeBind),
+    },
+  });
+  const http = await listen(app.callback(), config.http.host, config.http.port);
+  const { port } = http.address() as AddressInfo;
+  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+  log.info({ url, operators: config.operators.map((o) => o.name), binds: binds.length }, 'relais started');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('stopping: draining bind windows');
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      setTimeout(() => http.closeAllConnections(), 2000).unref();
+      await closed;
+      await dispatcher.stop();
+      await Promise.all(binds.map((b) => b.stop()));
+      ledger.flush();
+      await Promise.all(simulators.map((s) => s.stop()));
+      await store.close();
+      log.info('stopped');
+    })());
+
+  return { config, store, queue, binds, router, messages, blacklist, metrics, simulators, http, url, stop };
+}
+
+async function startSimulators(config: Config, log: Logger): Promise<SmscSimulator[]> {
+  const sims: SmscSimulator[] = [];
+  for (const s of config.simulators) {
+    const sim = new SmscSimulator({
+      host: s.host, port: s.port, systemId: s.system_id, password: s.password, receiptDelayMs: s.receipt_delay_ms,
+      receiptMix: s.receipt_mix as never, logger: log.child({ part: 'smsc-sim', sim: s.name }),
+    });
+    const addr = await sim.start();
+    log.info({ simulator: s.name, ...addr }, 'built-in SMSC simulator listening (demo mode)');
+    sims.push(sim);
+  }
+  return sims;
+}
+
+function countEvents(metrics: Metrics, events: LedgerEvent[]): void {
+  for (const e of events) {
+    if (e.type === 'outcome') {
+      const o = e.outcome;
+      if (o.kind === 'sent') metrics.messages.inc({ state: 'sent' });
+      else if (o.kind === 'failed') metrics.messages.inc({ state: o.state });
+    } else if (e.type === 'final') metrics.messages.inc({ state: e.state });
+  }
+}
+
+export function describeBind(b: Bind) {
+  return {
+    operator: b.operator, name: b.name, state: b.state, mode: b.cfg.mode, host: b.cfg.host, port: b.cfg.port,
+    system_id: b.cfg.system_id, tps: b.cfg.tps, window: b.cfg.window, window_used: b.windowUsed, queued: b.load,
+    bound_since: b.boundSince ? new Date(b.boundSince).toISOString() : null, last_error: b.lastError, counters: { ...b.counters },
+  };
+}
+
+function listen(handler: Parameters<typeof import('node:http').createServer>[1], host: string, port: number): Promise<Server> {
+  return import('node:http').then(({ createServer }) => new Promise<Server>((resolve, reject) => {
+    const server = createServer(handler);
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  }));
+}

@@ -1,0 +1,201 @@
+/**
+ * The only code that moves messages from the queue into bind windows. One loop for all
+ * operators: claim as many due messages as the operator's bound binds can absorb, submit every
+ * part, and hand each message's outcome to the ledger (which writes them in batches).
+ * An operator with no bound bind is simply not claimed for, so its messages wait in the
+ * database: no claim → fail → requeue storm while a link is down.
+ */
+import type { Logger } from 'pino';
+import type { DispatcherConfig, OperatorConfig } from '../config/schema.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Bind, SubmitOutcome } from '../smpp/bind.js';
+import { statusName } from '../smpp/bind.js';
+import { encodeMessage } from '../smpp/codec.js';
+import type { AckedPart, ClaimedMessage, MessageQueue, Outcome } from '../store/queue.js';
+import type { Ledger } from './ledger.js';
+import { retryDelay } from './retry.js';
+
+/** Throttled or queue-full answers: retry soon; the bind itself is already pausing. */
+const THROTTLE_RETRY_MS = 1000;
+const HOUSEKEEPING_MS = 5000;
+
+export interface DispatcherDeps {
+  queue: MessageQueue;
+  ledger: Ledger;
+  binds: readonly Bind[];
+  operators: readonly OperatorConfig[];
+  cfg: DispatcherConfig;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export class Dispatcher {
+  private readonly bindsOf = new Map<string, Bind[]>();
+  private readonly registeredDelivery = new Map<string, boolean>();
+  private timer: NodeJS.Timeout | null = null;
+  private housekeeping: NodeJS.Timeout | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private running = false;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    for (const op of deps.operators) {
+      this.bindsOf.set(op.name, deps.binds.filter((b) => b.operator === op.name && b.cfg.mode !== 'receiver'));
+      this.registeredDelivery.set(op.name, op.registered_delivery);
+    }
+  }
+
+  start(): void {
+    this.running = true;
+    this.timer = setInterval(() => this.tick(), this.deps.cfg.poll_interval_ms);
+    this.housekeeping = setInterval(() => void this.expire(), HOUSEKEEPING_MS);
+    void this.expire();
+  }
+
+  /** Stop claiming, wait for every claimed message to reach an outcome, flush the ledger. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    this.timer = this.housekeeping = null;
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+    this.deps.ledger.flush();
+  }
+
+  /** Operators that currently have no bind able to submit: candidates for failover. */
+  private downOperators(): string[] {
+    return [...this.bindsOf].filter(([, binds]) => !binds.some((b) => b.canSubmit)).map(([name]) => name);
+  }
+
+  tick(): void {
+    if (!this.running) return;
+    const now = Date.now();
+    const down = this.downOperators();
+    for (const [operator, binds] of this.bindsOf) {
+      const room = binds.reduce((n, b) => n + b.available, 0);
+      if (room <= 0) continue;
+      const claimed = this.deps.queue.claim(operator, down.filter((d) => d !== operator), now, Math.min(room, this.deps.cfg.batch_size));
+      for (const msg of claimed) this.track(this.dispatch(msg, operator, binds, now));
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async dispatch(msg: ClaimedMessage, operator: string, binds: Bind[], now: number): Promise<void> {
+    const base = { id: msg.id, operator, acked: [] as AckedPart[], mask: msg.acked_mask };
+    if (msg.expires_at <= now) {
+      this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'failed', state: 'expired', errorCode: null, error: 'validity period passed before submission' });
+      return;
+    }
+    const bind = leastLoaded(binds);
+    if (!bind) {
+      this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'retry', notBefore: now, errorCode: null, error: 'no bound bind', countAttempt: false });
+      return;
+    }
+    let encoded;
+    try {
+      encoded = encodeMessage(msg.body, msg.id & 0xff);
+    } catch (err) {
+      this.deps.ledger.pushOutcome({ ...base, bind: bind.name, kind: 'failed', state: 'failed', errorCode: null, error: `cannot encode: ${(err as Error).message}` });
+      return;
+    }
+    const todo = encoded.parts.map((sm, i) => ({ partNo: i + 1, sm })).filter(({ partNo }) => !isAcked(msg.acked_mask, partNo));
+    const results = await Promise.all(todo.map(({ partNo, sm }) => bind.submit({
+      source: msg.sender, destination: msg.recipient, dataCoding: encoded.dataCoding, udhi: encoded.udhi,
+      shortMessage: sm, registeredDelivery: this.registeredDelivery.get(operator) ?? true,
+    }).then((outcome) => ({ partNo, outcome }))));
+    this.deps.ledger.pushOutcome(this.decide(msg, operator, bind, results));
+  }
+
+  /** One message's outcome from its parts' answers. */
+  private decide(msg: ClaimedMessage, operator: string, bind: Bind, results: { partNo: number; outcome: SubmitOutcome }[]): Outcome {
+    const { metrics, cfg } = this.deps;
+    const acked: AckedPart[] = [];
+    let mask = msg.acked_mask;
+    let worst: SubmitOutcome | null = null;
+    for (const { partNo, outcome } of results) {
+      metrics.submits.inc({ operator, bind: bind.name, result: resultLabel(outcome) });
+      if (outcome.kind === 'accepted') {
+        metrics.latency.observe({ operator }, outcome.latencyMs / 1000);
+        acked.push({ partNo, smscId: outcome.smscId, rawId: outcome.rawId });
+        mask = setAcked(mask, partNo);
+        continue;
+      }
+      if (outcome.kind === 'timeout' || (outcome.kind === 'link_lost' && outcome.sent)) {
+        metrics.possibleDuplicates.inc({ operator, bind: bind.name, cause: outcome.kind });
+      }
+      if (!worst || severity(outcome) > severity(worst)) worst = outcome;
+    }
+    const base = { id: msg.id, operator, bind: bind.name, acked, mask };
+    if (!worst) return { ...base, kind: 'sent', firstRawId: acked.find((a) => a.partNo === 1)?.rawId ?? acked[0]?.rawId ?? null };
+    const now = Date.now();
+    switch (worst.kind) {
+      case 'permanent':
+        return { ...base, kind: 'failed', state: 'failed', errorCode: worst.status, error: `rejected by SMSC: ${statusName(worst.status)}` };
+      case 'timeout':
+        if (cfg.on_response_timeout === 'fail') {
+          return { ...base, kind: 'failed', state: 'failed', errorCode: null, error: 'no submit_sm_resp within the response timeout (not retried: dispatcher.on_response_timeout is "fail")' };
+        }
+        return this.retry(msg, base, now, null, 'no submit_sm_resp within the response timeout', true);
+      case 'transient': {
+        const throttled = worst.status === 0x58 || worst.status === 0x14;
+        return throttled
+          ? { ...base, kind: 'retry', notBefore: now + THROTTLE_RETRY_MS, errorCode: worst.status, error: statusName(worst.status), countAttempt: false }
+          : this.retry(msg, base, now, worst.status, `temporary SMSC error ${statusName(worst.status)}`, true);
+      }
+      case 'link_lost':
+        return worst.sent
+          ? this.retry(msg, base, now, null, 'link lost before submit_sm_resp', true)
+          : { ...base, kind: 'retry', notBefore: now, errorCode: null, error: 'link lost before submit', countAttempt: false };
+      default:
+        throw new Error('unreachable');
+    }
+  }
+
+  private retry(msg: ClaimedMessage, base: Omit<Outcome & { kind: 'sent' }, 'kind' | 'firstRawId'>, now: number, errorCode: number | null, error: string, countAttempt: boolean): Outcome {
+    if (countAttempt && msg.attempts >= this.deps.cfg.max_attempts) {
+      return { ...base, kind: 'failed', state: 'failed', errorCode, error: `${error}; gave up after ${msg.attempts} attempts` };
+    }
+    return { ...base, kind: 'retry', notBefore: now + retryDelay(msg.attempts, this.deps.cfg), errorCode, error, countAttempt };
+  }
+
+  private async expire(): Promise<void> {
+    try {
+      const n = await this.deps.queue.expireOverdue(Date.now());
+      if (n) {
+        this.deps.metrics.messages.inc({ state: 'expired' }, n);
+        this.deps.log.info({ count: n }, 'queued messages expired (validity period passed)');
+      }
+      await this.deps.ledger.purgePending(24 * 3600_000);
+    } catch (err) {
+      this.deps.log.error({ err }, 'housekeeping failed');
+    }
+  }
+}
+
+function leastLoaded(binds: readonly Bind[]): Bind | undefined {
+  let best: Bind | undefined;
+  for (const b of binds) if (b.canSubmit && (!best || b.load / b.cfg.tps < best.load / best.cfg.tps)) best = b;
+  return best;
+}
+
+/** Which answer decides a message whose parts ended differently (highest wins). */
+function severity(o: SubmitOutcome): number {
+  return { accepted: 0, link_lost: 1, transient: 2, timeout: 3, permanent: 4 }[o.kind];
+}
+
+function resultLabel(o: SubmitOutcome): string {
+  switch (o.kind) {
+    case 'accepted': return 'ok';
+    case 'transient': return o.status === 0x58 ? 'throttled' : o.status === 0x14 ? 'queue_full' : 'temporary_error';
+    case 'permanent': return 'rejected';
+    case 'timeout': return 'timeout';
+    case 'link_lost': return o.sent ? 'link_lost' : 'not_sent';
+  }
+}
+
+// Up to 32 parts: bit arithmetic on numbers, not 32-bit bitwise ops (which sign-flip bit 31).
+const isAcked = (mask: number, partNo: number): boolean => Math.floor(mask / 2 ** (partNo - 1)) % 2 === 1;
+const setAcked = (mask: number, partNo: number): number => (isAcked(mask, partNo) ? mask : mask + 2 ** (partNo - 1));

@@ -1,0 +1,168 @@
+/**
+ * The write side of the gateway: dispatch outcomes, receipts and MO messages are buffered for a
+ * few milliseconds and written in one transaction, then acknowledged. Receipts and outcomes go
+ * through the same flush, in that order, so a receipt that beats its submit_sm_resp still finds
+ * its part; one that finds nothing is kept (in memory and in `pending_receipts`) and applied
+ * when the part's id lands.
+ */
+import type { Logger } from 'pino';
+import type { Ack, InboundMo, InboundReceipt } from '../smpp/bind.js';
+import type { ReceiptStat } from '../smpp/receipt.js';
+import type { BlacklistRepo } from '../store/blacklist.js';
+import { GLOBAL_ACCOUNT } from '../store/blacklist.js';
+import type { Store } from '../store/db.js';
+import type { MoRepo } from '../store/mo.js';
+import type { MessageQueue, Outcome, ReceiptUpdate } from '../store/queue.js';
+import type { MessageState } from '../store/tables.js';
+
+const FLUSH_MS = 10;
+const FLUSH_AT = 2000;
+
+const STATE_OF: Record<ReceiptStat, ReceiptUpdate['state'] | null> = {
+  DELIVRD: 'delivered', UNDELIV: 'undelivered', EXPIRED: 'expired', REJECTD: 'rejected',
+  DELETED: 'undelivered', UNKNOWN: 'undelivered', ACCEPTD: null, ENROUTE: null,
+};
+
+/** What happened, after commit: the hook for metrics now and webhooks later. */
+export type LedgerEvent =
+  | { type: 'outcome'; outcome: Outcome }
+  | { type: 'final'; messageId: number; accountId: number | null; state: MessageState }
+  | { type: 'mo'; id: number; mo: InboundMo; optOut: boolean };
+
+export interface LedgerDeps {
+  store: Store;
+  queue: MessageQueue;
+  mo: MoRepo;
+  blacklist: BlacklistRepo;
+  optOutKeywords: readonly string[];
+  log: Logger;
+  onEvents?: (events: LedgerEvent[]) => void;
+}
+
+export class Ledger {
+  private outcomes: Outcome[] = [];
+  private receipts: { r: InboundReceipt; ack: Ack }[] = [];
+  private mos: { mo: InboundMo; ack: Ack }[] = [];
+  private readonly pending = new Map<string, ReceiptUpdate>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly optOut: Set<string>;
+
+  constructor(private readonly deps: LedgerDeps) {
+    this.optOut = new Set(deps.optOutKeywords.map(keywordKey));
+  }
+
+  async loadPending(): Promise<void> {
+    for (const row of await this.deps.queue.loadPendingReceipts()) {
+      const state = STATE_OF[row.stat as ReceiptStat];
+      if (state) this.pending.set(`${row.operator}|${row.smsc_id}`, { operator: row.operator, smscId: row.smsc_id, stat: row.stat, state, err: row.err, at: row.received_at });
+    }
+  }
+
+  get pendingReceipts(): number {
+    return this.pending.size;
+  }
+
+  pushOutcome(o: Outcome): void {
+    this.outcomes.push(o);
+    this.schedule();
+  }
+
+  pushReceipt(r: InboundReceipt, ack: Ack): void {
+    this.receipts.push({ r, ack });
+    this.schedule();
+  }
+
+  pushMo(mo: InboundMo, ack: Ack): void {
+    this.mos.push({ mo, ack });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.outcomes.length + this.receipts.length + this.mos.length >= FLUSH_AT) {
+      this.flush();
+      return;
+    }
+    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  /** Synchronous: one transaction for everything buffered, then acks and events. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const outcomes = this.outcomes;
+    const receipts = this.receipts;
+    const mos = this.mos;
+    if (!outcomes.length && !receipts.length && !mos.length) return;
+    this.outcomes = [];
+    this.receipts = [];
+    this.mos = [];
+    const events: LedgerEvent[] = [];
+    const now = Date.now();
+    try {
+      this.deps.store.transaction(() => {
+        this.writeOutcomes(outcomes, now, events);
+        for (const { r } of receipts) this.writeReceipt(r, now, events);
+        for (const { mo } of mos) this.writeMo(mo, now, events);
+      });
+    } catch (err) {
+      // Nothing was committed: unacknowledged receipts and MO will be sent again by the SMSC.
+      this.deps.log.error({ err }, 'ledger flush failed');
+      for (const { ack } of [...receipts, ...mos]) ack(0x08);
+      throw err;
+    }
+    for (const { ack } of receipts) ack();
+    for (const { ack } of mos) ack();
+    this.deps.onEvents?.(events);
+  }
+
+  private writeOutcomes(outcomes: Outcome[], now: number, events: LedgerEvent[]): void {
+    this.deps.queue.applyOutcomes(outcomes, now);
+    for (const o of outcomes) {
+      events.push({ type: 'outcome', outcome: o });
+      // A receipt that arrived before this submit_sm_resp was parked: apply it now.
+      for (const part of o.acked) {
+        const key = `${o.operator}|${part.smscId}`;
+        const early = this.pending.get(key);
+        if (!early) continue;
+        this.pending.delete(key);
+        this.deps.queue.dropPendingReceipt(o.operator, part.smscId);
+        this.applyReceipt(early, events);
+      }
+    }
+  }
+
+  private writeReceipt(r: InboundReceipt, now: number, events: LedgerEvent[]): void {
+    const state = STATE_OF[r.stat];
+    if (!state) return; // ENROUTE / ACCEPTD: intermediate, nothing changes
+    const update: ReceiptUpdate = { operator: r.operator, smscId: r.smscId, stat: r.stat, state, err: r.err, at: now };
+    if (this.applyReceipt(update, events)) return;
+    this.pending.set(`${r.operator}|${r.smscId}`, update);
+    this.deps.queue.keepPendingReceipt(update);
+  }
+
+  private applyReceipt(update: ReceiptUpdate, events: LedgerEvent[]): boolean {
+    const hit = this.deps.queue.applyReceipt(update);
+    if (!hit) return false;
+    if (hit.status !== 'sent') events.push({ type: 'final', messageId: hit.id, accountId: hit.account_id, state: hit.status });
+    return true;
+  }
+
+  private writeMo(mo: InboundMo, now: number, events: LedgerEvent[]): void {
+    const optOut = this.optOut.has(keywordKey(mo.text.trim().split(/\s+/)[0] ?? ''));
+    const id = this.deps.mo.insert({ operator: mo.operator, bind: mo.bind, sender: mo.from, recipient: mo.to, body: mo.text, optOut, at: now });
+    if (optOut) this.deps.blacklist.add({ accountId: GLOBAL_ACCOUNT, phone: mo.from, reason: `opt-out keyword "${mo.text.trim().slice(0, 20)}"`, source: 'mo', at: now });
+    events.push({ type: 'mo', id, mo, optOut });
+  }
+
+  /** Forget parked receipts older than `ms` (their submit never got an id, or got another). */
+  async purgePending(ms: number): Promise<void> {
+    const cutoff = Date.now() - ms;
+    for (const [k, v] of this.pending) if (v.at < cutoff) this.pending.delete(k);
+    await this.deps.queue.purgePendingReceipts(cutoff);
+  }
+}
+
+/** Keywords match regardless of case and accents: "Arrêt", "ARRET", "arret". */
+function keywordKey(word: string): string {
+  return word.normalize('NFD').replace(/\p{Diacritic}/gu, '').toUpperCase();
+}

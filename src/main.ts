@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/**
+ * `relais <command>`: serve | migrate | smsc-sim | send | binds.
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 bad configuration (EX_CONFIG: systemd
+ * does not restart-loop on it when RestartPreventExitStatus=78).
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, resolveConfigPath } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { startDaemon } from './daemon.js';
+import { createLogger } from './log.js';
+import { Router } from './routing/router.js';
+import { MessageService, TooLongError } from './services/messages.js';
+import { runSimulatorCli } from './smpp/simulator/cli.js';
+import { BlacklistRepo } from './store/blacklist.js';
+import { migrate, openStore } from './store/db.js';
+import { MessageQueue } from './store/queue.js';
+import { FINAL_STATES } from './store/tables.js';
+
+const USAGE = `usage: relais <command> [options]
+  serve    [--config FILE]                      run the daemon (default command)
+  migrate  [--config FILE]                      apply database migrations and exit
+  smsc-sim [--port N ...]                       run the SMSC simulator (relais smsc-sim --help)
+  send     --to NUMBER[,NUMBER] --text TEXT [--from SENDER] [--wait SECONDS] [--config FILE]
+                                                queue a message in the daemon's database
+  binds    [--config FILE] [--url URL]          print the bind states of a running daemon
+Config: --config, else $RELAIS_CONFIG, else config/relais.yaml, else the demo config.`;
+
+const EX_CONFIG = 78;
+
+/** Resolves to an exit code, or null when the command keeps running on its own (the simulator). */
+async function main(argv: string[]): Promise<number | null> {
+  const [command = 'serve', ...rest] = argv;
+  switch (command) {
+    case 'serve': return serve(rest);
+    case 'migrate': return migrateCmd(rest);
+    case 'smsc-sim': await runSimulatorCli(rest); return null;
+    case 'send': return send(rest);
+    case 'binds': return binds(rest);
+    case 'help': case '--help': case '-h': console.log(USAGE); return 0;
+    default: console.error(`unknown command "${command}"\n${USAGE}`); return 2;
+  }
+}
+
+function configFrom(args: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, ...extra }, allowPositionals: false });
+  const path = resolveConfigPath(values.config as string | undefined);
+  return { config: loadConfig(path), path, values: values as Record<string, string | boolean | undefined> };
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { config, path } = configFrom(args);
+  const log = createLogger(config.log.level);
+  log.info({ config: path }, 'configuration loaded');
+  const daemon = await startDaemon(config, log);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info({ signal }, 'signal received');
+      void daemon.stop().then(resolve);
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  return 0;
+}
+
+async function migrateCmd(args: string[]): Promise<number> {
+  const { config } = configFrom(args);
+  const store = openStore(config.database.path);
+  const applied = await migrate(store);
+  await store.close();
+  console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+  return 0;
+}
+
+/** Writes straight into the queue (the database): the running daemon's dispatcher picks it up. */
+async function send(args: string[]): Promise<number> {
+  const { config, values } = configFrom(args, { to: { type: 'string' }, text: { type: 'string' }, from: { type: 'string' }, wait: { type: 'string' } });
+  if (typeof values.to !== 'string' || typeof values.text !== 'string') {
+    console.error('send needs --to and --text');
+    return 2;
+  }
+  const store = openStore(config.database.path);
+  await migrate(store);
+  const queue = new MessageQueue(store);
+  const service = new MessageService(config, new Router(config.routes, config.default_route), queue, new BlacklistRepo(store));
+  try {
+    const result = service.send({ accountId: null, sender: (values.from as string) ?? config.default_sender_id, recipients: values.to.split(','), text: values.text });
+    for (const r of result.results) console.log(JSON.stringify(r.ok ? { to: r.e164, id: r.id, operator: r.operator, parts: r.parts, status: 'queued' } : { to: r.input, error: r.error, reason: r.reason }));
+    const ids = result.results.flatMap((r) => (r.ok ? [r.id] : []));
+    const wait = Number(values.wait ?? 0);
+    if (wait > 0 && ids.length) return await waitFinal(store, ids, wait * 1000);
+    return result.failed ? 1 : 0;
+  } catch (err) {
+    if (err instanceof TooLongError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await store.close();
+  }
+}
+
+async function waitFinal(store: ReturnType<typeof openStore>, ids: number[], ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const rows = await store.db.selectFrom('messages').select(['id', 'recipient', 'status', 'error', 'smsc_id']).where('id', 'in', ids).execute();
+    const done = rows.every((r) => FINAL_STATES.includes(r.status));
+    if (done || Date.now() > deadline) {
+      for (const r of rows) console.log(JSON.stringify(r));
+      return done && rows.every((r) => r.status === 'delivered') ? 0 : 1;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function binds(args: string[]): Promise<number> {
+  const { config, values } = configFrom(args, { url: { type: 'string' } });
+  const url = (values.url as string) ?? `http://127.0.0.1:${config.http.port}`;
+  const res = await fetch(`${url}/ops/binds`).catch((err: Error) => {
+    throw new Error(`cannot reach the daemon at ${url}: ${err.message}`);
+  });
+  const body = (await res.json()) as { data: { operator: string; name: string; state: string; tps: number; window: number; window_used: number; last_error: string | null; counters: { accepted: number } }[] };
+  console.log(['OPERATOR', 'BIND', 'STATE', 'TPS', 'WINDOW', 'ACCEPTED', 'LAST ERROR'].join('\t'));
+  for (const b of body.data) console.log([b.operator, b.name, b.state, b.tps, `${b.window_used}/${b.window}`, b.counters.accepted, b.last_error ?? ''].join('\t'));
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Exit explicitly: a stopped daemon must not linger on a stray handle under systemd.
+    if (code !== null) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(EX_CONFIG);
+    }
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);
+
+export type { Config };

@@ -1,0 +1,107 @@
+/**
+ * Accepting messages: normalize and route every recipient, refuse the ones that cannot be sent
+ * (each with its own reason: nothing is dropped silently), and commit the rest in one
+ * transaction before anyone is told "accepted". Every dialect and the CLI come through here.
+ */
+import type { Config } from '../config/schema.js';
+import type { Router } from '../routing/router.js';
+import { normalizeNumber } from '../routing/number.js';
+import { analyze, type MessageShape } from '../smpp/codec.js';
+import type { BlacklistRepo } from '../store/blacklist.js';
+import type { MessageQueue, NewMessage } from '../store/queue.js';
+
+export type RecipientError = 'invalid_number' | 'no_route' | 'blacklisted';
+
+export type RecipientResult =
+  | { input: string; ok: true; id: number; e164: string; operator: string; parts: number; cost: number }
+  | { input: string; ok: false; e164: string | null; operator: string | null; error: RecipientError; reason: string };
+
+export interface SendRequest {
+  accountId: number | null;
+  sender: string;
+  recipients: readonly string[];
+  text: string;
+  /** Epoch ms; a later send waits in the queue until then. */
+  notBefore?: number;
+}
+
+export interface SendResult {
+  shape: MessageShape;
+  results: RecipientResult[];
+  accepted: number;
+  failed: number;
+  totalCost: number;
+}
+
+export type Planned =
+  | { input: string; ok: true; e164: string; operator: string; failover: string | null; cost: number }
+  | { input: string; ok: false; e164: string | null; operator: string | null; error: RecipientError; reason: string };
+
+export class MessageService {
+  private readonly prices: Map<string, number>;
+
+  constructor(
+    private readonly cfg: Pick<Config, 'numbering' | 'operators' | 'dispatcher'>,
+    private readonly router: Router,
+    private readonly queue: MessageQueue,
+    private readonly blacklist: BlacklistRepo,
+  ) {
+    this.prices = new Map(cfg.operators.map((o) => [o.name, o.price_per_part]));
+  }
+
+  /** Route one number without sending: what analyze endpoints and the send path share. */
+  classify(input: string, accountId: number | null, parts = 1): Planned {
+    const n = normalizeNumber(input, this.cfg.numbering);
+    if (!n.ok) return { input, ok: false, e164: null, operator: null, error: 'invalid_number', reason: n.reason };
+    const route = this.router.route(n.e164);
+    if (!route) return { input, ok: false, e164: n.e164, operator: null, error: 'no_route', reason: 'no route to this number' };
+    if (this.blacklist.isBlacklisted(n.e164, accountId)) {
+      return { input, ok: false, e164: n.e164, operator: route.operator, error: 'blacklisted', reason: 'the number is blacklisted' };
+    }
+    return { input, ok: true, e164: n.e164, operator: route.operator, failover: route.failover, cost: parts * (this.prices.get(route.operator) ?? 0) };
+  }
+
+  /** Plan first (no writes), so callers can check credits against the exact cost before commit. */
+  plan(req: SendRequest): { shape: MessageShape; planned: Planned[]; totalCost: number } {
+    const shape = analyze(req.text);
+    if (shape.parts > this.cfg.dispatcher.max_parts) {
+      throw new TooLongError(shape.parts, this.cfg.dispatcher.max_parts);
+    }
+    const planned = req.recipients.map((r) => this.classify(r, req.accountId, shape.parts));
+    const totalCost = planned.reduce((sum, p) => sum + (p.ok ? p.cost : 0), 0);
+    return { shape, planned, totalCost };
+  }
+
+  /** Commit the planned messages; `inTransaction` runs inside the same transaction (debits, outbox). */
+  commit(req: SendRequest, plan: ReturnType<MessageService['plan']>, now = Date.now()): SendResult {
+    const notBefore = Math.max(req.notBefore ?? now, now);
+    const expiresAt = notBefore + this.cfg.dispatcher.validity * 1000;
+    const rows: NewMessage[] = [];
+    for (const p of plan.planned) {
+      if (!p.ok) continue;
+      rows.push({
+        account_id: req.accountId, sender: req.sender, recipient: p.e164, body: req.text, encoding: plan.shape.encoding,
+        parts: plan.shape.parts, operator: p.operator, failover: p.failover, not_before: notBefore, expires_at: expiresAt,
+        cost: p.cost, created_at: now,
+      });
+    }
+    const ids = this.queue.insert(rows);
+    let next = 0;
+    const results: RecipientResult[] = plan.planned.map((p) =>
+      p.ok
+        ? { input: p.input, ok: true, id: ids[next++]!, e164: p.e164, operator: p.operator, parts: plan.shape.parts, cost: p.cost }
+        : { input: p.input, ok: false, e164: p.e164, operator: p.operator, error: p.error, reason: p.reason },
+    );
+    return { shape: plan.shape, results, accepted: ids.length, failed: results.length - ids.length, totalCost: plan.totalCost };
+  }
+
+  send(req: SendRequest): SendResult {
+    return this.commit(req, this.plan(req));
+  }
+}
+
+export class TooLongError extends Error {
+  constructor(readonly parts: number, readonly max: number) {
+    super(`the message needs ${parts} parts; at most ${max} are allowed`);
+  }
+}

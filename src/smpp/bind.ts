@@ -1,0 +1,486 @@
+/**
+ * One SMPP session to an operator's SMSC, as an explicit state machine:
+ *   disconnected → connecting → binding → bound → (unbinding) → disconnected … → stopped
+ * It owns what the `smpp` package leaves out: the window of unanswered PDUs (p-queue
+ * concurrency), TPS pacing, response timeouts, enquire_link both ways, reconnect with capped
+ * exponential backoff and jitter, and turning every way a link can die into a clean rebind.
+ */
+import { EventEmitter } from 'node:events';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { BindConfig, OperatorConfig } from '../config/schema.js';
+import { decodeShortMessage, type DecodedShortMessage } from './codec.js';
+import { Pacer } from './pacer.js';
+import { EsmClass, Status, smpp, type PDU, type Session } from './pdu.js';
+import { normalizeReceiptId, normalizeSmscId, parseReceiptText, statFromMessageState, type ReceiptStat } from './receipt.js';
+
+export type BindState = 'disconnected' | 'connecting' | 'binding' | 'bound' | 'unbinding' | 'stopped';
+
+export interface SubmitPart {
+  source: string;
+  destination: string;
+  dataCoding: number;
+  udhi: boolean;
+  shortMessage: Buffer;
+  registeredDelivery: boolean;
+}
+
+export type SubmitOutcome =
+  | { kind: 'accepted'; smscId: string; rawId: string; latencyMs: number }
+  | { kind: 'transient'; status: number }
+  | { kind: 'permanent'; status: number }
+  | { kind: 'timeout' }
+  | { kind: 'link_lost'; sent: boolean };
+
+export interface InboundReceipt {
+  operator: string;
+  bind: string;
+  /** Normalized so that it compares equal to the id stored from submit_sm_resp. */
+  smscId: string;
+  stat: ReceiptStat;
+  err: string | null;
+}
+
+export interface InboundMo {
+  operator: string;
+  bind: string;
+  from: string;
+  to: string;
+  text: string;
+}
+
+/** Ack sends the deliver_sm_resp / data_sm_resp: called once the event is durable. */
+export type Ack = (status?: number) => void;
+
+export interface BindCounters {
+  submitted: number;
+  accepted: number;
+  throttled: number;
+  failed: number;
+  timeouts: number;
+  receipts: number;
+  mo: number;
+  reconnects: number;
+}
+
+export interface BindEvents {
+  state: [state: BindState, detail: { reason?: string }];
+  receipt: [receipt: InboundReceipt, ack: Ack];
+  mo: [mo: InboundMo, ack: Ack];
+}
+
+/** SMSC answers worth retrying later on the same or another bind. */
+const TRANSIENT = new Set<number>([Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL, Status.ESME_RSYSERR, Status.ESME_RX_T_APPN, 0x45, Status.ESME_RINVBNDSTS]);
+const THROTTLING = new Set<number>([Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL]);
+const SWEEP_MS = 100;
+
+interface Inflight {
+  resolve: (o: SubmitOutcome) => void;
+  sentAt: number;
+}
+
+export class Bind extends EventEmitter<BindEvents> {
+  readonly name: string;
+  readonly operator: string;
+  state: BindState = 'disconnected';
+  lastError: string | null = null;
+  boundSince: number | null = null;
+  readonly counters: BindCounters = { submitted: 0, accepted: 0, throttled: 0, failed: 0, timeouts: 0, receipts: 0, mo: 0, reconnects: 0 };
+
+  private session: Session | null = null;
+  private readonly queue: PQueue;
+  private readonly pacer: Pacer;
+  private readonly inflight = new Map<number, Inflight>();
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private enquireTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private enquirePendingSince: number | null = null;
+  private stopping = false;
+  private readonly moParts = new Map<string, { parts: (string | undefined)[]; at: number }>();
+
+  constructor(
+    readonly cfg: BindConfig & { name: string },
+    private readonly op: Pick<OperatorConfig, 'name' | 'receipt_id_format' | 'submit_id_format' | 'default_alphabet'>,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.name = cfg.name;
+    this.operator = op.name;
+    this.queue = new PQueue({ concurrency: cfg.window });
+    this.pacer = new Pacer(cfg.tps);
+  }
+
+  get canSubmit(): boolean {
+    return this.state === 'bound' && this.cfg.mode !== 'receiver';
+  }
+
+  /** How many more parts the dispatcher may hand this bind now: a window plus ~½ s of pacing. */
+  get available(): number {
+    if (!this.canSubmit) return 0;
+    const budget = this.cfg.window + Math.ceil(this.cfg.tps / 2);
+    return Math.max(0, budget - this.queue.size - this.queue.pending);
+  }
+
+  get load(): number {
+    return this.queue.size + this.queue.pending;
+  }
+
+  get windowUsed(): number {
+    return this.inflight.size;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.sweepTimer ??= setInterval(() => this.sweepTimeouts(), SWEEP_MS).unref();
+    this.connect();
+  }
+
+  /** Submit one PDU's worth (one part). Never rejects: every ending is an outcome. */
+  submit(part: SubmitPart): Promise<SubmitOutcome> {
+    return this.queue.add(async () => {
+      if (!this.canSubmit || this.stopping) return { kind: 'link_lost', sent: false } as const;
+      await this.pacer.acquire();
+      if (!this.canSubmit || this.stopping) return { kind: 'link_lost', sent: false } as const;
+      return this.send(part);
+    }) as Promise<SubmitOutcome>;
+  }
+
+  /** Drain: let the window empty (bounded by the response timeout), then unbind and close. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.stopping = true;
+    this.clearReconnect();
+    const deadline = Date.now() + this.cfg.response_timeout * 1000;
+    while (this.inflight.size > 0 && Date.now() < deadline && this.session) await delay(20);
+    await this.queue.onIdle().catch(() => undefined);
+    if (this.state === 'bound') await this.unbind();
+    this.teardown('stopped');
+    this.setState('stopped', {});
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  // ---- connection lifecycle -------------------------------------------------------------
+
+  private connect(): void {
+    if (this.stopping) return;
+    this.setState('connecting', {});
+    const session = smpp.connect({ host: this.cfg.host, port: this.cfg.port, tls: this.cfg.tls });
+    this.session = session;
+    const connectTimer = setTimeout(() => this.linkDown(session, 'connect timeout'), this.cfg.response_timeout * 1000);
+    session.socket.setNoDelay(true);
+    session.on(this.cfg.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(connectTimer);
+      this.sendBind(session);
+    });
+    session.on('error', (err: Error) => {
+      clearTimeout(connectTimer);
+      this.linkDown(session, describeError(err));
+    });
+    session.on('close', () => {
+      clearTimeout(connectTimer);
+      this.linkDown(session, 'connection closed');
+    });
+    session.on('pdu', (pdu: PDU) => this.onPdu(session, pdu));
+  }
+
+  private sendBind(session: Session): void {
+    this.setState('binding', {});
+    const command = `bind_${this.cfg.mode}`;
+    const pdu = new smpp.PDU(command, {
+      system_id: this.cfg.system_id,
+      password: this.cfg.password,
+      system_type: this.cfg.system_type,
+      interface_version: 0x34,
+    });
+    const timer = setTimeout(() => this.linkDown(session, 'bind timeout'), this.cfg.response_timeout * 1000);
+    session.send(pdu, (resp: PDU) => {
+      clearTimeout(timer);
+      if (session !== this.session) return;
+      if (resp.command_status !== Status.ESME_ROK) {
+        this.log.error({ bind: this.name, status: hex(resp.command_status), reason: statusName(resp.command_status) }, 'bind refused by SMSC');
+        this.lastError = `bind refused: ${statusName(resp.command_status)}`;
+        session.destroy();
+        return;
+      }
+      this.attempt = 0;
+      this.boundSince = Date.now();
+      this.lastError = null;
+      this.setState('bound', { reason: `bound as ${this.cfg.mode}` });
+      this.scheduleEnquireLink(session);
+    });
+  }
+
+  /** Every way a link ends comes here once: fail the window, then reconnect with backoff. */
+  private linkDown(session: Session, reason: string): void {
+    if (session !== this.session) return;
+    const wasBound = this.state === 'bound' || this.state === 'unbinding';
+    if (this.state !== 'stopped') this.lastError = reason;
+    this.teardown(reason);
+    if (this.stopping) return;
+    if (wasBound) this.log.warn({ bind: this.name, reason }, 'link lost');
+    else this.log.warn({ bind: this.name, reason, attempt: this.attempt + 1 }, 'cannot bind');
+    this.setState('disconnected', { reason });
+    this.scheduleReconnect();
+  }
+
+  private teardown(reason: string): void {
+    const session = this.session;
+    this.session = null;
+    this.boundSince = null;
+    if (this.enquireTimer) clearTimeout(this.enquireTimer);
+    this.enquireTimer = null;
+    this.enquirePendingSince = null;
+    for (const [seq, entry] of this.inflight) {
+      this.inflight.delete(seq);
+      entry.resolve({ kind: 'link_lost', sent: true });
+    }
+    if (session) {
+      session.removeAllListeners();
+      session.on('error', () => undefined);
+      session.destroy();
+    }
+    void reason;
+  }
+
+  private scheduleReconnect(): void {
+    this.clearReconnect();
+    const { initial, max, jitter } = this.cfg.reconnect;
+    const base = Math.min(max, initial * 2 ** this.attempt);
+    const ms = base * 1000 * (1 + jitter * (Math.random() * 2 - 1));
+    this.attempt += 1;
+    this.counters.reconnects += 1;
+    this.reconnectTimer = setTimeout(() => this.connect(), Math.max(50, ms));
+  }
+
+  private clearReconnect(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
+  private async unbind(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.setState('unbinding', {});
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      const sent = session.send(new smpp.PDU('unbind', {}), () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (!sent) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  // ---- keepalive and timeouts -----------------------------------------------------------
+
+  private scheduleEnquireLink(session: Session): void {
+    this.enquireTimer = setTimeout(() => {
+      if (session !== this.session) return;
+      if (this.enquirePendingSince !== null) {
+        this.linkDown(session, 'enquire_link unanswered: link dead');
+        return;
+      }
+      this.enquirePendingSince = Date.now();
+      session.send(new smpp.PDU('enquire_link', {}), () => {
+        this.enquirePendingSince = null;
+      });
+      // The next tick checks the answer after the response timeout, then keeps the period.
+      this.scheduleEnquireLink(session);
+    }, (this.enquirePendingSince === null ? this.cfg.enquire_link_interval : this.cfg.response_timeout) * 1000);
+    this.enquireTimer.unref();
+  }
+
+  /** One timer per bind, not per PDU: the window is in send order, so stop at the first young entry. */
+  private sweepTimeouts(): void {
+    const limit = Date.now() - this.cfg.response_timeout * 1000;
+    for (const [seq, entry] of this.inflight) {
+      if (entry.sentAt > limit) break;
+      this.inflight.delete(seq);
+      this.counters.timeouts += 1;
+      if (this.session) delete (this.session as any)._callbacks?.[seq];
+      entry.resolve({ kind: 'timeout' });
+    }
+  }
+
+  // ---- outbound -------------------------------------------------------------------------
+
+  private send(part: SubmitPart): Promise<SubmitOutcome> {
+    const session = this.session;
+    if (!session) return Promise.resolve({ kind: 'link_lost', sent: false });
+    const src = sourceAddress(part.source, this.cfg);
+    const pdu = new smpp.PDU('submit_sm', {
+      source_addr_ton: src.ton,
+      source_addr_npi: src.npi,
+      source_addr: src.addr,
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      destination_addr: part.destination.replace(/^\+/, ''),
+      esm_class: part.udhi ? EsmClass.UDHI : 0,
+      registered_delivery: part.registeredDelivery ? 1 : 0,
+      data_coding: part.dataCoding,
+      short_message: part.shortMessage,
+    });
+    return new Promise<SubmitOutcome>((resolve) => {
+      if (!session.send(pdu)) {
+        resolve({ kind: 'link_lost', sent: false });
+        return;
+      }
+      this.counters.submitted += 1;
+      this.inflight.set(pdu.sequence_number, { resolve, sentAt: Date.now() });
+    });
+  }
+
+  private settle(pdu: PDU): void {
+    const entry = this.inflight.get(pdu.sequence_number);
+    if (!entry) return; // answered after its timeout: already counted and retried
+    this.inflight.delete(pdu.sequence_number);
+    const status = pdu.command_status;
+    const latencyMs = Date.now() - entry.sentAt;
+    if (status === Status.ESME_ROK && pdu.command === 'submit_sm_resp') {
+      this.counters.accepted += 1;
+      const rawId = String(pdu.message_id ?? '');
+      entry.resolve({ kind: 'accepted', rawId, smscId: normalizeSmscId(rawId, this.op.submit_id_format ?? this.op.receipt_id_format), latencyMs });
+      return;
+    }
+    if (THROTTLING.has(status)) {
+      this.counters.throttled += 1;
+      this.pacer.pause(this.cfg.throttle_backoff * 1000);
+    } else {
+      this.counters.failed += 1;
+    }
+    // A generic_nack names a malformed PDU of ours: resending the same bytes cannot help.
+    const permanent = pdu.command === 'generic_nack' ? status === Status.ESME_RINVCMDLEN || status === Status.ESME_RINVCMDID : !TRANSIENT.has(status);
+    entry.resolve(permanent ? { kind: 'permanent', status } : { kind: 'transient', status: status || Status.ESME_RSYSERR });
+  }
+
+  // ---- inbound --------------------------------------------------------------------------
+
+  private onPdu(session: Session, pdu: PDU): void {
+    if (session !== this.session) return;
+    switch (pdu.command) {
+      case 'submit_sm_resp':
+        this.settle(pdu);
+        return;
+      case 'generic_nack':
+        if (this.inflight.has(pdu.sequence_number)) this.settle(pdu);
+        else this.log.warn({ bind: this.name, seq: pdu.sequence_number, status: hex(pdu.command_status) }, 'generic_nack for no pending request');
+        return;
+      case 'enquire_link':
+        session.send(pdu.response());
+        return;
+      case 'unbind':
+        this.log.warn({ bind: this.name }, 'SMSC unbound us');
+        session.send(pdu.response(), undefined, () => this.linkDown(session, 'unbound by SMSC'));
+        this.setState('unbinding', { reason: 'unbound by SMSC' });
+        return;
+      case 'deliver_sm':
+      case 'data_sm':
+        this.onDeliver(session, pdu);
+        return;
+      case 'unknown':
+        session.send(pdu.response({ command_status: Status.ESME_RINVCMDID }));
+        return;
+      default:
+        if (!pdu.isResponse()) session.send(pdu.response({ command_status: Status.ESME_RINVCMDID }));
+    }
+  }
+
+  private onDeliver(session: Session, pdu: PDU): void {
+    const respond: Ack = (status = Status.ESME_ROK) => {
+      if (session === this.session) session.send(pdu.response({ command_status: status }));
+    };
+    if (this.state !== 'bound') {
+      respond(Status.ESME_RINVBNDSTS); // the SMSC retries it once we are bound
+      return;
+    }
+    try {
+      const type = (pdu.esm_class ?? 0) & EsmClass.MASK_TYPE;
+      if (type === 0x04 || type === 0x20) this.onReceipt(pdu, respond);
+      else this.onMo(pdu, respond);
+    } catch (err) {
+      this.log.warn({ bind: this.name, err: describeError(err) }, 'malformed deliver_sm answered with an error');
+      respond(Status.ESME_RX_P_APPN);
+    }
+  }
+
+  private onReceipt(pdu: PDU, ack: Ack): void {
+    const body = messageBytes(pdu);
+    const text = body.toString('latin1');
+    const parsed = parseReceiptText(text);
+    const format = this.op.submit_id_format ?? this.op.receipt_id_format;
+    // The TLVs carry the id in the submit_sm_resp form and the state unambiguously: prefer them.
+    const tlvId = pdu.receipted_message_id ? String(pdu.receipted_message_id) : null;
+    const smscId = tlvId ? normalizeSmscId(tlvId, format) : parsed ? normalizeReceiptId(parsed.id, format, this.op.receipt_id_format) : null;
+    const stat = (typeof pdu.message_state === 'number' ? statFromMessageState(pdu.message_state) : null) ?? parsed?.stat ?? null;
+    if (!smscId || !stat) {
+      this.log.warn({ bind: this.name, text: text.slice(0, 160) }, 'unparsable delivery receipt acknowledged and dropped');
+      ack();
+      return;
+    }
+    this.counters.receipts += 1;
+    this.emit('receipt', { operator: this.operator, bind: this.name, smscId, stat, err: parsed?.err ?? null }, ack);
+  }
+
+  private onMo(pdu: PDU, ack: Ack): void {
+    const udhi = ((pdu.esm_class ?? 0) & EsmClass.UDHI) !== 0;
+    const decoded = decodeShortMessage(messageBytes(pdu), pdu.data_coding ?? 0, udhi, this.op.default_alphabet);
+    const text = this.reassemble(String(pdu.source_addr), decoded);
+    if (text === null) {
+      ack(); // a part held in memory until its siblings arrive
+      return;
+    }
+    this.counters.mo += 1;
+    this.emit('mo', { operator: this.operator, bind: this.name, from: toE164(String(pdu.source_addr), pdu.source_addr_ton), to: String(pdu.destination_addr), text }, ack);
+  }
+
+  private reassemble(from: string, msg: DecodedShortMessage): string | null {
+    if (!msg.concat || msg.concat.total <= 1) return msg.text;
+    const key = `${from}|${msg.concat.reference}|${msg.concat.total}`;
+    const now = Date.now();
+    for (const [k, v] of this.moParts) if (now - v.at > 10 * 60_000) this.moParts.delete(k);
+    const entry = this.moParts.get(key) ?? { parts: new Array<string | undefined>(msg.concat.total), at: now };
+    entry.parts[msg.concat.sequence - 1] = msg.text;
+    this.moParts.set(key, entry);
+    if (entry.parts.some((p) => p === undefined)) return null;
+    this.moParts.delete(key);
+    return entry.parts.join('');
+  }
+
+  private setState(state: BindState, detail: { reason?: string }): void {
+    if (this.state === state) return;
+    this.state = state;
+    const level = state === 'bound' || state === 'stopped' ? 'info' : 'debug';
+    this.log[level]({ bind: this.name, operator: this.operator, state, ...detail }, 'bind state');
+    this.emit('state', state, detail);
+  }
+}
+
+function messageBytes(pdu: PDU): Buffer {
+  const sm: unknown = pdu.short_message;
+  if (Buffer.isBuffer(sm) && sm.length > 0) return sm;
+  const payload: unknown = pdu.message_payload;
+  return Buffer.isBuffer(payload) ? payload : Buffer.alloc(0);
+}
+
+/** TON/NPI for a sender id: alphanumeric (5/0), international number (1/1) or short code (0/1). */
+function sourceAddress(source: string, cfg: BindConfig): { ton: number; npi: number; addr: string } {
+  const numeric = /^\+?\d+$/.test(source);
+  const ton = cfg.source_ton ?? (!numeric ? 5 : source.startsWith('+') || source.length > 8 ? 1 : 0);
+  const npi = cfg.source_npi ?? (numeric ? 1 : 0);
+  return { ton, npi, addr: numeric ? source.replace(/^\+/, '') : source };
+}
+
+function toE164(addr: string, ton: unknown): string {
+  return ton === 1 && /^\d+$/.test(addr) ? `+${addr}` : addr;
+}
+
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k]));
+export const statusName = (status: number): string => STATUS_NAMES[status] ?? hex(status);
+const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
+const describeError = (err: unknown): string => (err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err));
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,65 @@
+/**
+ * Per-bind throughput pacing. Two rules hold at once:
+ *  - never more than `tps` sends in ANY sliding one-second window (a ring of the last `tps` send
+ *    times: the oldest must be at least 1 s old), and
+ *  - sends are spread evenly (one every 1/tps s) instead of bursting a second's quota at its
+ *    start, because SMSCs that police with a token bucket throttle bursts.
+ * Slots are scheduled from the previous slot, not from the timer's (late) firing, so timer
+ * lateness does not shave the rate; the ring keeps that catch-up from ever breaking the window.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** One second plus a 1 % margin, so that network jitter cannot make the SMSC count tps + 1. */
+const WINDOW_MS = 1010;
+
+export class Pacer {
+  private readonly spacing: number;
+  /** How far behind schedule we may catch up: timers fire at 1 ms resolution at best. */
+  private readonly catchUp: number;
+  private readonly ring: Float64Array;
+  private ringPos = 0;
+  private lastSlot = -Infinity;
+  private pausedUntil = 0;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(readonly tps: number, private readonly now: () => number = () => performance.now()) {
+    this.spacing = 1000 / tps;
+    this.catchUp = Math.max(this.spacing, 4);
+    // A ring of ceil(tps) entries; fractional TPS (0.5) still needs one entry.
+    this.ring = new Float64Array(Math.max(1, Math.floor(tps))).fill(-Infinity);
+  }
+
+  /** Resolves when the caller may send one PDU; calls are served in order. */
+  acquire(): Promise<void> {
+    const turn = this.chain.then(() => this.waitForSlot());
+    this.chain = turn;
+    return turn;
+  }
+
+  /** Stop sending until `ms` from now (after a throttling answer). */
+  pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+  }
+
+  get paused(): boolean {
+    return this.now() < this.pausedUntil;
+  }
+
+  private earliest(): number {
+    const oldest = this.ring[this.ringPos] ?? -Infinity;
+    return Math.max(this.lastSlot + this.spacing, oldest + WINDOW_MS, this.pausedUntil);
+  }
+
+  private async waitForSlot(): Promise<void> {
+    for (;;) {
+      const wait = this.earliest() - this.now();
+      if (wait <= 0) break;
+      await sleep(Math.max(1, Math.ceil(wait)));
+    }
+    const t = this.now();
+    // Slightly late: keep the schedule. Idle for longer: restart it from (almost) now.
+    this.lastSlot = Math.max(this.lastSlot + this.spacing, t - this.catchUp);
+    this.ring[this.ringPos] = t;
+    this.ringPos = (this.ringPos + 1) % this.ring.length;
+  }
+}

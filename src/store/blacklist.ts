@@ -1,0 +1,35 @@
+/** Blacklisted numbers: an account's own list plus the operator's global list (account_id 0). */
+import type { Statement } from 'better-sqlite3';
+import type { Store } from './db.js';
+
+export const GLOBAL_ACCOUNT = 0;
+
+export class BlacklistRepo {
+  private readonly checkStmt: Statement;
+  private readonly addStmt: Statement;
+
+  constructor(private readonly store: Store) {
+    const { db } = store;
+    this.checkStmt = store.prepare(
+      db.selectFrom('blacklist').select('id').where('phone', '=', '').where('account_id', 'in', [0, 0]).limit(1),
+    );
+    this.addStmt = store.prepare(
+      db.insertInto('blacklist').values({ account_id: 0, phone: '', reason: null, source: 'api', created_at: 0 })
+        .onConflict((oc) => oc.columns(['account_id', 'phone']).doNothing()),
+    );
+  }
+
+  /** One indexed look-up; called per recipient at acceptance. */
+  isBlacklisted(phone: string, accountId: number | null): boolean {
+    return this.checkStmt.get(phone, GLOBAL_ACCOUNT, accountId ?? GLOBAL_ACCOUNT, 1) !== undefined;
+  }
+
+  /** Adds the number unless it is already listed; returns whether a row was added. */
+  add(entry: { accountId: number; phone: string; reason: string | null; source: 'api' | 'mo' | 'admin'; at: number }): boolean {
+    return this.addStmt.run(entry.accountId, entry.phone, entry.reason, entry.source, entry.at).changes > 0;
+  }
+
+  async list(accountId: number): Promise<{ id: number; phone: string; reason: string | null; source: string; created_at: number }[]> {
+    return this.store.db.selectFrom('blacklist').select(['id', 'phone', 'reason', 'source', 'created_at']).where('account_id', '=', accountId).orderBy('id').execute();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Opens the SQLite file with the pragmas the queue relies on and runs migrations. The raw
+ * better-sqlite3 handle stays inside src/store: repositories use it for prepared statements on
+ * the hot path, compiled from Kysely queries so the SQL still comes from the dialect.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type CompiledQuery } from 'kysely';
+import { migrations } from '../../migrations/index.js';
+import type { Database } from './tables.js';
+
+export interface Store {
+  db: Kysely<Database>;
+  sqlite: SQLite.Database;
+  /** Prepare a Kysely-compiled query once; run it later with fresh positional parameters. */
+  prepare(query: { compile(): CompiledQuery }): SQLite.Statement;
+  transaction<T>(fn: () => T): T;
+  close(): Promise<void>;
+}
+
+export function openStore(path: string, opts: { synchronous?: 'normal' | 'full' } = {}): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SQLite(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  let closed = false;
+  return {
+    db,
+    sqlite,
+    prepare: (query) => sqlite.prepare(query.compile().sql),
+    transaction: (fn) => sqlite.transaction(fn)(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy(); // closes the better-sqlite3 handle too
+    },
+  };
+}
+
+export async function migrate(store: Store): Promise<string[]> {
+  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
