@@ -113,7 +113,7 @@ async function startSimulators(config: Config, log: Logger): Promise<SmscSimulat
   for (const s of config.simulators) {
     const sim = new SmscSimulator({
       host: s.host, port: s.port, systemId: s.system_id, password: s.password, receiptDelayMs: s.receipt_delay_ms,
-      receiptMix: s.receipt_mix as never, logger: log.child({ part: 'smsc-sim', sim: s.name }),
+      receiptMix: s.receipt_mix as never, recordReceived: false, logger: log.child({ part: 'smsc-sim', sim: s.name }),
     });
     const addr = await sim.start();
     log.info({ simulator: s.name, ...addr }, 'built-in SMSC simulator listening (demo mode)');

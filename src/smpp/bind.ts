@@ -200,8 +200,7 @@ export class Bind extends EventEmitter<BindEvents> {
       if (session !== this.session) return;
       if (resp.command_status !== Status.ESME_ROK) {
         this.log.error({ bind: this.name, status: hex(resp.command_status), reason: statusName(resp.command_status) }, 'bind refused by SMSC');
-        this.lastError = `bind refused: ${statusName(resp.command_status)}`;
-        session.destroy();
+        this.linkDown(session, `bind refused: ${statusName(resp.command_status)}`);
         return;
       }
       this.attempt = 0;
@@ -443,7 +442,7 @@ export class Bind extends EventEmitter<BindEvents> {
     const key = `${from}|${msg.concat.reference}|${msg.concat.total}`;
     const now = Date.now();
     for (const [k, v] of this.moParts) if (now - v.at > 10 * 60_000) this.moParts.delete(k);
-    const entry = this.moParts.get(key) ?? { parts: new Array<string | undefined>(msg.concat.total), at: now };
+    const entry = this.moParts.get(key) ?? { parts: new Array<string | undefined>(msg.concat.total).fill(undefined), at: now };
     entry.parts[msg.concat.sequence - 1] = msg.text;
     this.moParts.set(key, entry);
     if (entry.parts.some((p) => p === undefined)) return null;

@@ -151,6 +151,8 @@ export async function runSimulatorCli(argv: string[]): Promise<void> {
     receiptTlvs: !values['no-receipt-tlvs'],
     receiptBeforeResp: values['receipt-before-resp'] ?? false,
     faults,
+    // A standalone simulator can run for millions of submits: keep counters only.
+    recordReceived: false,
     logger: stderrLogger(values.verbose ?? false),
   };
   if (values['system-id'] !== undefined) options.systemId = values['system-id'];

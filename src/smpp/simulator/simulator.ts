@@ -54,6 +54,11 @@ export interface SimulatorOptions {
    */
   receiptBeforeResp?: boolean;
   respDelayMs?: number;
+  /**
+   * Default true: keep every submit_sm in `received`. A long-running standalone simulator
+   * (the CLI) turns it off so memory stays flat; stats are kept either way.
+   */
+  recordReceived?: boolean;
   faults?: SimulatorFaults;
   logger?: SimulatorLogger;
 }
@@ -452,14 +457,9 @@ export class SmscSimulator {
       if (!state.bindType || state.closed) continue;
       state.bindType = null;
       const session = state.session;
-      const timer = setTimeout(() => {
-        this.unbindTimers.delete(timer);
-        session.destroy();
-      }, 2000);
-      this.unbindTimers.add(timer);
+      // Destroyed anyway if the client never answers unbind_resp or never closes its side.
+      const timer = this.destroyLater(session, 2000);
       const sent = session.send(new smpp.PDU('unbind'), () => {
-        clearTimeout(timer);
-        this.unbindTimers.delete(timer);
         session.close();
       });
       if (!sent) {
@@ -468,6 +468,19 @@ export class SmscSimulator {
         session.destroy();
       }
     }
+  }
+
+  private destroyLater(session: Session, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.unbindTimers.delete(timer);
+      session.destroy();
+    }, ms);
+    this.unbindTimers.add(timer);
+    session.socket.once('close', () => {
+      clearTimeout(timer);
+      this.unbindTimers.delete(timer);
+    });
+    return timer;
   }
 
   dropAll(): void {
@@ -642,6 +655,8 @@ export class SmscSimulator {
         const session = state.session;
         this.safeSend(state, pdu.response());
         session.close();
+        // A client that never closes its side must not keep the socket forever.
+        this.destroyLater(session, 2000);
         return;
       }
       case 'deliver_sm_resp':
@@ -729,7 +744,7 @@ export class SmscSimulator {
       status: -1,
     };
     if (concat) record.concat = concat;
-    this.received.push(record);
+    if (this.opts.recordReceived ?? true) this.received.push(record);
     this.stats.submits++;
     state.submits++;
 

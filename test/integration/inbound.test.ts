@@ -1,0 +1,45 @@
+/** Inbound traffic from the SMSC: MO messages, opt-out keywords, deliver_sm before the bind completes. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startGateway, startSimulator, waitFor } from '../support/harness.js';
+
+test('MO messages are stored whole (concatenated, UCS-2) and STOP / Arrêt blacklist the sender', async () => {
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
+  try {
+    await waitFor(() => gw.binds[0]!.state === 'bound');
+    const long = 'Bonjour, je voudrais des informations sur votre offre. '.repeat(4);
+    await sim.injectMo({ from: '24162000001', to: '1234', text: long });
+    await sim.injectMo({ from: '24162000002', to: '1234', text: 'Merci 🙏' });
+    await sim.injectMo({ from: '24162000003', to: '1234', text: 'STOP' });
+    await sim.injectMo({ from: '24162000004', to: '1234', text: '  Arrêt svp' });
+    await waitFor(async () => (await gw.store.db.selectFrom('mo_messages').select('id').execute()).length === 4, 5000, 'four MO rows');
+    const mo = await gw.store.db.selectFrom('mo_messages').selectAll().orderBy('id').execute();
+    assert.deepEqual(mo.map((m) => [m.body, m.opt_out]), [[long, 0], ['Merci 🙏', 0], ['STOP', 1], ['  Arrêt svp', 1]]);
+    const listed = await gw.blacklist.list(0);
+    assert.deepEqual(listed.map((b) => [b.phone, b.source]).sort(), [['+24162000003', 'mo'], ['+24162000004', 'mo']]);
+    // A blacklisted number is refused at acceptance, for every account, with its reason.
+    const res = gw.messages.send({ accountId: 7, sender: 'ACME', recipients: ['+24162000003', '+24162000001'], text: 'promo' });
+    assert.deepEqual(res.results.map((r) => (r.ok ? 'ok' : r.error)), ['blacklisted', 'ok']);
+  } finally {
+    await gw.cleanup();
+    await sim.stop();
+  }
+});
+
+test('GSM text with extension characters survives the trip both ways', async () => {
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
+  try {
+    const text = 'Prix: 10€ [promo] {code} ~^|\\ @£$¥';
+    const [row] = await gw.waitFinal(gw.send(['+24162000001'], text));
+    assert.equal(row!.status, 'delivered');
+    assert.equal(sim.received[0]!.text, text);
+    assert.equal(sim.received[0]!.dataCoding, 0);
+    await sim.injectMo({ from: '24162000001', to: '1234', text });
+    await waitFor(async () => (await gw.store.db.selectFrom('mo_messages').select('body').execute())[0]?.body === text, 5000, 'MO text');
+  } finally {
+    await gw.cleanup();
+    await sim.stop();
+  }
+});
