@@ -28,18 +28,23 @@ export function resolveConfigPath(explicit?: string, env: NodeJS.ProcessEnv = pr
 }
 
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Config {
-  let raw: unknown;
+  let text: string;
   try {
-    const text = readFileSync(path, 'utf8');
-    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(path, [`cannot read: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(path, [`cannot parse: ${(err as Error).message}`]);
   }
   if (typeof raw !== 'object' || raw === null) throw new ConfigError(path, ['(root): expected a mapping']);
   applyEnvOverrides(raw as Record<string, any>, env);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(path, parsed.error.issues.map(describeIssue));
-  return finish(parsed.data, dirname(path));
+  return finish(parsed.data, path);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -51,7 +56,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function applyEnvOverrides(raw: Record<string, any>, env: NodeJS.ProcessEnv): void {
   if (env.RELAIS_HTTP_PORT) (raw.http ??= {}).port = Number(env.RELAIS_HTTP_PORT);
   if (env.RELAIS_HTTP_HOST) (raw.http ??= {}).host = env.RELAIS_HTTP_HOST;
-  if (env.RELAIS_DB_PATH) (raw.database ??= {}).path = resolve(env.RELAIS_DB_PATH);
+  // Relative to the working directory, as a shell user expects of an environment variable.
+  if (env.RELAIS_DB_PATH) (raw.database ??= {}).path = env.RELAIS_DB_PATH === ':memory:' ? ':memory:' : resolve(env.RELAIS_DB_PATH);
   if (env.RELAIS_LOG_LEVEL) (raw.log ??= {}).level = env.RELAIS_LOG_LEVEL;
   if (!Array.isArray(raw.operators)) return;
   for (const op of raw.operators) {
@@ -67,14 +73,14 @@ function applyEnvOverrides(raw: Record<string, any>, env: NodeJS.ProcessEnv): vo
 
 export const envKey = (name: string): string => name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 
-function finish(cfg: Config, baseDir: string): Config {
+function finish(cfg: Config, file: string): Config {
   for (const op of cfg.operators) {
     op.submit_id_format ??= op.receipt_id_format;
     op.binds.forEach((b, i) => (b.name ??= `${op.name}-${i + 1}`));
   }
   const bindNames = cfg.operators.flatMap((o) => o.binds.map((b) => b.name));
   const dup = bindNames.find((n, i) => bindNames.indexOf(n) !== i);
-  if (dup) throw new ConfigError(baseDir, [`operators[].binds[].name: duplicate bind name "${dup}"`]);
-  if (cfg.database.path !== ':memory:') cfg.database.path = resolve(baseDir, cfg.database.path);
+  if (dup) throw new ConfigError(file, [`operators[].binds[].name: duplicate bind name "${dup}"`]);
+  if (cfg.database.path !== ':memory:') cfg.database.path = resolve(dirname(file), cfg.database.path);
   return cfg;
 }

@@ -63,7 +63,10 @@ dispatcher: { poll_interval_ms: 10, retry_initial: 0.1, retry_max: 0.5 }
     await waitFor(async () => {
       const left = await store.db.selectFrom('messages').select('id').where('status', '!=', 'delivered').limit(1).execute();
       return left.length === 0;
-    }, 60_000, 'every message delivered after the restart');
+    }, 60_000, 'every message delivered after the restart').catch(async (err) => {
+      const left = await store.db.selectFrom('messages').select(['status', 'attempts', 'error', (eb) => eb.fn.countAll<number>().as('n')]).where('status', '!=', 'delivered').groupBy(['status', 'attempts', 'error']).execute();
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(left)} sim=${JSON.stringify(sim.stats)}`);
+    });
 
     const accepted = sim.received.filter((r) => r.status === 0);
     const perNumber = new Map<string, number>();

@@ -211,23 +211,22 @@ test('receiptBeforeResp: the receipt arrives before the submit_sm_resp', async (
   }
 });
 
-test('a transmitter gets no receipt; its receipt goes to a receiver of the same system_id', async () => {
-  const { sim, client, port, close } = await setup({ receiptDelayMs: 20 }, 'bind_transmitter');
+test('a transmitter gets no receipt; its receipt is held until a receiver of the same system_id binds', async () => {
+  const { client, port, close } = await setup({ receiptDelayMs: 20 }, 'bind_transmitter');
   const rx = await connect(port);
   rx.on('error', () => {});
   try {
-    // No receiver yet: the receipt is dropped and counted.
-    await submit(client, 'dropped', { registered_delivery: 1 });
-    await withTimeout(
-      (async () => {
-        while (sim.stats.receiptsDropped < 1) await new Promise((r) => setTimeout(r, 10));
-      })(),
-      'receipt dropped',
-    );
-
-    assert.equal((await bind(rx, 'bind_receiver')).command_status, Status.ESME_ROK);
+    // No receiver yet: the receipt is held, as an SMSC keeps receipts for a later bind.
+    const held = await submit(client, 'held', { registered_delivery: 1 });
+    await new Promise((r) => setTimeout(r, 80));
     let txGotDeliver = false;
     client.on('deliver_sm', () => (txGotDeliver = true));
+    const heldP = nextPdu(rx, 'deliver_sm');
+    assert.equal((await bind(rx, 'bind_receiver')).command_status, Status.ESME_ROK);
+    const heldReceipt = await heldP;
+    rx.send(heldReceipt.response());
+    assert.equal(heldReceipt.receipted_message_id, held.message_id);
+
     const receiptP = nextPdu(rx, 'deliver_sm');
     const resp = await submit(client, 'routed', { registered_delivery: 1 });
     const receipt = await receiptP;

@@ -114,6 +114,8 @@ interface SessionState {
   tpsIdx: number;
   /** Pending injectMo parts: rejected if the session closes before they are answered. */
   pending: Set<(err: Error) => void>;
+  /** Receipts written and not yet answered: held again if the session dies before the resp. */
+  unackedReceipts: Map<number, PendingReceipt>;
 }
 
 interface PendingReceipt {
@@ -129,7 +131,12 @@ interface PendingReceipt {
   destNpi: number;
   text: string;
   onlyOnFailure: boolean;
+  /** Picked once, so a receipt sent again after a lost link reports the same state. */
+  stat?: ReceiptStat;
 }
+
+const MAX_HELD_RECEIPTS = 100_000;
+const RECEIPT_RETRY_MS = 1000;
 
 const NOOP_LOGGER: SimulatorLogger = { info() {}, warn() {}, debug() {} };
 
@@ -344,6 +351,8 @@ export class SmscSimulator {
   private moCursor = 0;
   private mixStats: ReceiptStat[] = ['DELIVRD'];
   private mixCumulative: number[] = [1];
+  /** Receipts with no session to go to: kept, as an SMSC does, until one binds again. */
+  private readonly heldReceipts: PendingReceipt[] = [];
 
   constructor(options: SimulatorOptions = {}) {
     this.opts = { ...options };
@@ -362,7 +371,10 @@ export class SmscSimulator {
     const server = smpp.createServer({}, (session: Session) => this.onSession(session));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
+      const onError = (err: Error) => {
+        this.server = null;
+        reject(err);
+      };
       server.once('error', onError);
       server.listen(this.opts.port ?? 0, host, () => {
         server.off('error', onError);
@@ -439,7 +451,7 @@ export class SmscSimulator {
     let i = 0;
     for (let j = 0; j < list.length; j++) {
       const at = (list[j] as ReceivedSubmit).at;
-      while ((list[i] as ReceivedSubmit).at <= at - windowMs) i++;
+      while (i < j && (list[i] as ReceivedSubmit).at <= at - windowMs) i++;
       if (j - i + 1 > max) max = j - i + 1;
     }
     return max;
@@ -561,6 +573,7 @@ export class SmscSimulator {
       corked: false,
       tpsRing: null,
       tpsIdx: 0,
+      unackedReceipts: new Map(),
       pending: new Set(),
     };
     this.states.set(session, state);
@@ -611,6 +624,8 @@ export class SmscSimulator {
     if (state.closed) return;
     state.closed = true;
     state.bindType = null;
+    for (const r of state.unackedReceipts.values()) this.heldReceipts.push(r);
+    state.unackedReceipts.clear();
     for (const fail of state.pending) fail(err);
     state.pending.clear();
   }
@@ -660,7 +675,14 @@ export class SmscSimulator {
         return;
       }
       case 'deliver_sm_resp':
-      case 'data_sm_resp':
+      case 'data_sm_resp': {
+        const receipt = state.unackedReceipts.get(pdu.sequence_number);
+        if (!receipt) return;
+        state.unackedReceipts.delete(pdu.sequence_number);
+        // Refused (e.g. not bound yet, or a temporary error): try again, as an SMSC does.
+        if (pdu.command_status !== Status.ESME_ROK) this.queue.push(RECEIPT_RETRY_MS, () => this.sendReceipt(receipt));
+        return;
+      }
       case 'enquire_link_resp':
       case 'unbind_resp':
       case 'generic_nack':
@@ -695,6 +717,16 @@ export class SmscSimulator {
     this.stats.bindsAccepted++;
     this.log.info({ remote: state.remote, systemId, bindType: state.bindType }, 'simulator bind accepted');
     this.safeSend(state, pdu.response({ system_id: 'RelaisSim', sc_interface_version: 0x34 }));
+    if (state.bindType !== 'transmitter') this.queue.push(20, () => this.releaseHeldReceipts(systemId));
+  }
+
+  private releaseHeldReceipts(systemId: string): void {
+    const mine = this.heldReceipts.filter((r) => r.systemId === systemId);
+    if (!mine.length) return;
+    const others = this.heldReceipts.filter((r) => r.systemId !== systemId);
+    this.heldReceipts.length = 0;
+    this.heldReceipts.push(...others);
+    for (const r of mine) this.sendReceipt(r);
   }
 
   private tpsAdmit(state: SessionState, maxTps: number, now: number): boolean {
@@ -873,11 +905,12 @@ export class SmscSimulator {
   }
 
   private sendReceipt(r: PendingReceipt): void {
-    const stat = this.pickStat();
+    const stat = (r.stat ??= this.pickStat());
     if (r.onlyOnFailure && (stat === 'DELIVRD' || stat === 'ACCEPTD' || stat === 'ENROUTE')) return;
     const target = this.receiptTarget(r);
     if (!target) {
-      this.stats.receiptsDropped++;
+      if (this.heldReceipts.length < MAX_HELD_RECEIPTS) this.heldReceipts.push(r);
+      else this.stats.receiptsDropped++;
       return;
     }
     const respId = this.formatId(r.messageId, this.opts.idFormat ?? 'hex');
@@ -906,7 +939,11 @@ export class SmscSimulator {
       text: receiptText,
       ...(tlvs ? { receiptedMessageId: respId, messageState: messageStateFromStat(stat) } : {}),
     });
-    if (this.writeRaw(target, bytes)) this.stats.receiptsSent++;
-    else this.stats.receiptsDropped++;
+    if (this.writeRaw(target, bytes)) {
+      this.stats.receiptsSent++;
+      target.unackedReceipts.set(session.sequence, r);
+    } else {
+      this.heldReceipts.push(r);
+    }
   }
 }

@@ -1,0 +1,166 @@
+/**
+ * Pure helpers of the benchmark: statistics over message rows, the simulator process, and the
+ * printed table. Nothing here touches the daemon; bench/run.ts does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+// ---- statistics -------------------------------------------------------------------------
+
+/** Largest number of (sorted) timestamps inside any window of `windowMs` (t - windowMs, t]. */
+export function maxInWindow(sortedTimes: readonly number[], windowMs = 1000): number {
+  let max = 0;
+  let i = 0;
+  for (let j = 0; j < sortedTimes.length; j++) {
+    const t = sortedTimes[j] as number;
+    while ((sortedTimes[i] as number) <= t - windowMs) i++;
+    if (j - i + 1 > max) max = j - i + 1;
+  }
+  return max;
+}
+
+/** Nearest-rank percentile of an ascending array (p in 0..100); NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] as number;
+}
+
+export function rate(count: number, ms: number): number {
+  return ms > 0 ? (count * 1000) / ms : NaN;
+}
+
+// ---- formatting -------------------------------------------------------------------------
+
+export function fmtInt(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function fmtNum(n: number, digits = 1): string {
+  if (!Number.isFinite(n)) return '–';
+  return n.toFixed(digits);
+}
+
+export function mb(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes <= 0) return '–';
+  return `${(bytes / 1024 / 1024).toFixed(0)}`;
+}
+
+/** A markdown table with right-aligned numeric columns (every column but the first `left`). */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], left = 1): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const cell = (s: string, i: number) => (i < left ? s.padEnd(widths[i] as number) : s.padStart(widths[i] as number));
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i < left ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+// ---- the simulator process ----------------------------------------------------------------
+
+export interface SimulatorProcess {
+  child: ChildProcess;
+  host: string;
+  port: number;
+  /** Peak RSS in bytes (VmHWM from /proc, Linux only), NaN elsewhere or once it exited. */
+  peakRss(): number;
+  /** SIGTERM, then the stats of its `stopped` line (null if it died or was killed first). */
+  stop(timeoutMs?: number): Promise<Record<string, number> | null>;
+  /** Last lines it wrote to stderr (for diagnostics). */
+  stderrTail(): string;
+}
+
+/**
+ * Start `src/smpp/simulator/cli` as its own process: the compiled .js when this file runs from
+ * dist/, else the .ts through tsx. Resolves once its `listening` line arrived.
+ */
+export async function spawnSimulator(args: readonly string[], startTimeoutMs = 20_000): Promise<SimulatorProcess> {
+  const fromDist = import.meta.url.includes('/dist/');
+  const script = fileURLToPath(new URL(`../src/smpp/simulator/cli.${fromDist ? 'js' : 'ts'}`, import.meta.url));
+  const root = fileURLToPath(new URL(fromDist ? '../../' : '../', import.meta.url));
+  const nodeArgs = fromDist ? [script, ...args] : ['--import', 'tsx', script, ...args];
+  const child = spawn(process.execPath, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+
+  const stderr: string[] = [];
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr.push(chunk);
+    if (stderr.length > 50) stderr.splice(0, stderr.length - 50);
+  });
+
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  // 'close' comes after stdout was read to its end: the `stopped` line is parsed by then.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let stoppedStats: Record<string, number> | null = null;
+  let lastStats: Record<string, number> | null = null;
+
+  const listening = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`simulator did not report listening within ${startTimeoutMs} ms\n${stderr.join('')}`));
+    }, startTimeoutMs);
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      let msg: { event?: string; host?: string; port?: number; stats?: Record<string, number> };
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (msg.event === 'listening' && typeof msg.port === 'number') {
+        clearTimeout(timer);
+        resolve({ host: msg.host ?? '127.0.0.1', port: msg.port });
+      } else if (msg.event === 'stats' && msg.stats) {
+        lastStats = msg.stats;
+      } else if (msg.event === 'stopped' && msg.stats) {
+        stoppedStats = msg.stats;
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`simulator exited before listening (code ${code}, signal ${signal})\n${stderr.join('')}`));
+    });
+  });
+
+  return {
+    child,
+    ...listening,
+    peakRss() {
+      if (exited || child.pid === undefined) return NaN;
+      try {
+        const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        return m ? Number(m[1]) * 1024 : NaN;
+      } catch {
+        return NaN;
+      }
+    },
+    async stop(timeoutMs = 5000) {
+      if (!exited) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await closed;
+      clearTimeout(timer);
+      return stoppedStats ?? lastStats;
+    },
+    stderrTail: () => stderr.join('').split('\n').slice(-20).join('\n'),
+  };
+}
+
+/** CPU seconds (user + system) a process used so far, from /proc (Linux only), NaN elsewhere. */
+export function procCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** USER_HZ: 100 on every mainstream Linux build. */
+const CLOCK_TICKS = 100;
