@@ -135,7 +135,7 @@ function countEvents(metrics: Metrics, events: LedgerEvent[]): void {
 export function describeBind(b: Bind) {
   return {
     operator: b.operator, name: b.name, state: b.state, mode: b.cfg.mode, host: b.cfg.host, port: b.cfg.port,
-    system_id: b.cfg.system_id, tps: b.cfg.tps, window: b.cfg.window, window_used: b.windowUsed, queued: b.load,
+    system_id: b.cfg.system_id, tps: b.cfg.tps, rate: Math.round(b.rate), window: b.cfg.window, window_used: b.windowUsed, queued: b.load,
     bound_since: b.boundSince ? new Date(b.boundSince).toISOString() : null, last_error: b.lastError, counters: { ...b.counters },
   };
 }

@@ -31,8 +31,10 @@ export const bindSchema = z
       .object({ initial: seconds.default(1), max: seconds.default(60), jitter: share.default(0.2) })
       .strict()
       .default({ initial: 1, max: 60, jitter: 0.2 }),
-    /** Pause of this bind after an ESME_RTHROTTLED / ESME_RMSGQFUL answer. */
-    throttle_backoff: seconds.default(0.2),
+    /** Share of throttling answers (0x58 / 0x14) tolerated before the bind pauses and slows down. */
+    throttle_tolerance: share.default(0.1),
+    /** Pause of this bind when throttling goes past the tolerance. */
+    throttle_backoff: seconds.default(1),
     tls: z.boolean().default(false),
     /** Source address TON/NPI for alphanumeric vs numeric sender ids are derived; these override. */
     source_ton: z.number().int().min(0).max(6).optional(),

@@ -16,7 +16,7 @@ import type { Ledger } from './ledger.js';
 import { retryDelay } from './retry.js';
 
 /** Throttled or queue-full answers: retry soon; the bind itself is already pausing. */
-const THROTTLE_RETRY_MS = 1000;
+const THROTTLE_RETRY_MS = 250;
 const HOUSEKEEPING_MS = 5000;
 
 export interface DispatcherDeps {

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { BindConfig, OperatorConfig } from '../config/schema.js';
 import { decodeShortMessage, type DecodedShortMessage } from './codec.js';
 import { Pacer } from './pacer.js';
+import { ThrottleGovernor } from './throttle.js';
 import { EsmClass, Status, smpp, type PDU, type Session } from './pdu.js';
 import { normalizeReceiptId, normalizeSmscId, parseReceiptText, statFromMessageState, type ReceiptStat } from './receipt.js';
 
@@ -90,6 +91,7 @@ export class Bind extends EventEmitter<BindEvents> {
   private session: Session | null = null;
   private readonly queue: PQueue;
   private readonly pacer: Pacer;
+  private readonly governor: ThrottleGovernor;
   private readonly inflight = new Map<number, Inflight>();
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -109,6 +111,7 @@ export class Bind extends EventEmitter<BindEvents> {
     this.operator = op.name;
     this.queue = new PQueue({ concurrency: cfg.window });
     this.pacer = new Pacer(cfg.tps);
+    this.governor = new ThrottleGovernor(cfg.tps, cfg.throttle_tolerance, cfg.throttle_backoff * 1000);
   }
 
   get canSubmit(): boolean {
@@ -340,6 +343,7 @@ export class Bind extends EventEmitter<BindEvents> {
     this.inflight.delete(pdu.sequence_number);
     const status = pdu.command_status;
     const latencyMs = Date.now() - entry.sentAt;
+    this.govern(THROTTLING.has(status));
     if (status === Status.ESME_ROK && pdu.command === 'submit_sm_resp') {
       this.counters.accepted += 1;
       const rawId = String(pdu.message_id ?? '');
@@ -348,13 +352,26 @@ export class Bind extends EventEmitter<BindEvents> {
     }
     if (THROTTLING.has(status)) {
       this.counters.throttled += 1;
-      this.pacer.pause(this.cfg.throttle_backoff * 1000);
     } else {
       this.counters.failed += 1;
     }
     // A generic_nack names a malformed PDU of ours: resending the same bytes cannot help.
     const permanent = pdu.command === 'generic_nack' ? status === Status.ESME_RINVCMDLEN || status === Status.ESME_RINVCMDID : !TRANSIENT.has(status);
     entry.resolve(permanent ? { kind: 'permanent', status } : { kind: 'transient', status: status || Status.ESME_RSYSERR });
+  }
+
+  private govern(throttled: boolean): void {
+    const decision = this.governor.record(throttled);
+    if (!decision) return;
+    if (decision.pauseMs > 0) this.pacer.pause(decision.pauseMs);
+    this.pacer.setRate(decision.rate);
+    if (decision.pauseMs > 0) this.log.warn({ bind: this.name, rate: Math.round(decision.rate), tps: this.cfg.tps }, 'SMSC throttling: bind paused and slowed down');
+    else if (decision.rate >= this.cfg.tps) this.log.info({ bind: this.name, tps: this.cfg.tps }, 'bind back to its configured rate');
+  }
+
+  /** Current sending rate (submit_sm/s): the configured TPS unless the SMSC is throttling. */
+  get rate(): number {
+    return this.governor.rate;
   }
 
   // ---- inbound --------------------------------------------------------------------------

@@ -13,9 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const WINDOW_MS = 1010;
 
 export class Pacer {
-  private readonly spacing: number;
+  private spacing: number;
   /** How far behind schedule we may catch up: timers fire at 1 ms resolution at best. */
-  private readonly catchUp: number;
+  private catchUp: number;
   private readonly ring: Float64Array;
   private ringPos = 0;
   private lastSlot = -Infinity;
@@ -34,6 +34,17 @@ export class Pacer {
     const turn = this.chain.then(() => this.waitForSlot());
     this.chain = turn;
     return turn;
+  }
+
+  /** Send slower than the configured TPS (never faster: the ring keeps the hard limit). */
+  setRate(rate: number): void {
+    const r = Math.min(rate, this.tps);
+    this.spacing = 1000 / r;
+    this.catchUp = Math.max(this.spacing, 4);
+  }
+
+  get rate(): number {
+    return 1000 / this.spacing;
   }
 
   /** Stop sending until `ms` from now (after a throttling answer). */
