@@ -74,8 +74,10 @@ dispatcher: { poll_interval_ms: 10, retry_initial: 0.1, retry_max: 0.5 }
     assert.equal(perNumber.size, total, 'every message reached the SMSC');
     const duplicates = accepted.length - total;
     assert.ok(duplicates <= WINDOW, `${duplicates} duplicates, more than one window (${WINDOW})`);
+    const unbindsBefore = sim.stats.unbinds;
     child.kill('SIGTERM');
     assert.equal(await exited(child), 0, 'clean exit on SIGTERM');
+    assert.equal(sim.stats.unbinds, unbindsBefore + 1, 'SIGTERM unbinds before closing');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     await store.close();

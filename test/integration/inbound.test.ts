@@ -43,3 +43,33 @@ test('GSM text with extension characters survives the trip both ways', async () 
     await sim.stop();
   }
 });
+
+test('a deliver_sm that arrives before bind_resp is refused with ESME_RINVBNDSTS and the bind still completes', async () => {
+  const { createServer } = await import('node:net');
+  const { smpp } = await import('../../src/smpp/pdu.js');
+  const answers: { command: string; status: number }[] = [];
+  const server = createServer((socket) => {
+    const session = new smpp.Session({ socket });
+    session.on('error', () => undefined);
+    session.on('pdu', (pdu: { command: string; command_status: number; response: () => unknown; isResponse: () => boolean }) => {
+      if (pdu.isResponse()) answers.push({ command: pdu.command, status: pdu.command_status });
+      if (pdu.command === 'bind_transceiver') {
+        // An eager SMSC: a receipt first, then the bind_resp.
+        session.send(new smpp.PDU('deliver_sm', { esm_class: 0x04, source_addr: '24162000001', destination_addr: 'ACME', data_coding: 0, short_message: Buffer.from('id:1 sub:001 dlvrd:001 submit date:2501010000 done date:2501010000 stat:DELIVRD err:000 text:x') }));
+        session.send(pdu.response() as never);
+      }
+      if (pdu.command === 'enquire_link' || pdu.command === 'unbind') session.send(pdu.response() as never);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port }] }]);
+  try {
+    await waitFor(() => gw.binds[0]!.state === 'bound', 5000, 'bound');
+    await waitFor(() => answers.some((a) => a.command === 'deliver_sm_resp'), 5000, 'deliver_sm_resp');
+    assert.deepEqual(answers.find((a) => a.command === 'deliver_sm_resp'), { command: 'deliver_sm_resp', status: 0x04 });
+  } finally {
+    await gw.cleanup();
+    server.close();
+  }
+});
