@@ -158,7 +158,7 @@ export class Bind extends EventEmitter<BindEvents> {
     while (this.inflight.size > 0 && Date.now() < deadline && this.session) await delay(20);
     await this.queue.onIdle().catch(() => undefined);
     if (this.state === 'bound') await this.unbind();
-    this.teardown('stopped');
+    this.teardown(false);
     this.setState('stopped', {});
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
@@ -219,7 +219,7 @@ export class Bind extends EventEmitter<BindEvents> {
     if (session !== this.session) return;
     const wasBound = this.state === 'bound' || this.state === 'unbinding';
     if (this.state !== 'stopped') this.lastError = reason;
-    this.teardown(reason);
+    this.teardown(this.state === 'bound');
     if (this.stopping) return;
     if (wasBound) this.log.warn({ bind: this.name, reason }, 'link lost');
     else this.log.warn({ bind: this.name, reason, attempt: this.attempt + 1 }, 'cannot bind');
@@ -227,7 +227,7 @@ export class Bind extends EventEmitter<BindEvents> {
     this.scheduleReconnect();
   }
 
-  private teardown(reason: string): void {
+  private teardown(graceful: boolean): void {
     const session = this.session;
     this.session = null;
     this.boundSince = null;
@@ -241,9 +241,16 @@ export class Bind extends EventEmitter<BindEvents> {
     if (session) {
       session.removeAllListeners();
       session.on('error', () => undefined);
-      session.destroy();
+      if (graceful && session.socket.writable) {
+        // Say goodbye before dropping a link we gave up on, so the SMSC frees the session and
+        // does not answer our next bind with ESME_RALYBND.
+        session.send(new smpp.PDU('unbind', {}));
+        session.socket.end();
+        setTimeout(() => session.destroy(), 1000).unref();
+      } else {
+        session.destroy();
+      }
     }
-    void reason;
   }
 
   private scheduleReconnect(): void {

@@ -21,6 +21,7 @@ declare module 'smpp' {
   };
 
   export class Session extends EventEmitter {
+    constructor(options: { socket: Socket } | { host: string; port: number; [k: string]: unknown });
     socket: Socket;
     sequence: number;
     server?: Server;
