@@ -3,6 +3,7 @@
  * the queue consistent before anything submits; stop order drains windows before unbinding and
  * closes the database last.
  */
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -12,16 +13,26 @@ import { Ledger, type LedgerEvent } from './dispatch/ledger.js';
 import { createApp } from './http/app.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { Router } from './routing/router.js';
+import { AccountService } from './services/accounts.js';
+import { CredentialService } from './services/credentials.js';
+import { HistoryService } from './services/history.js';
 import { MessageService } from './services/messages.js';
+import { SenderIdService } from './services/sender-ids.js';
+import { SendingService } from './services/sending.js';
 import { Bind } from './smpp/bind.js';
 import { SmscSimulator } from './smpp/simulator/simulator.js';
 import { BlacklistRepo } from './store/blacklist.js';
+import { CreditsRepo } from './store/credits.js';
 import { migrate, openStore, type Store } from './store/db.js';
+import { IdempotencyRepo } from './store/idempotency.js';
 import { MoRepo } from './store/mo.js';
 import { MessageQueue } from './store/queue.js';
 
 export interface Daemon {
   config: Config;
+  accounts: AccountService;
+  credits: CreditsRepo;
+  senderIds: SenderIdService;
   store: Store;
   queue: MessageQueue;
   binds: Bind[];
@@ -36,7 +47,9 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+const VERSION = (JSON.parse(readFileSync(new URL(`${import.meta.url.includes('/dist/') ? '../../' : '../'}package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function startDaemon(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Daemon> {
   const store = openStore(config.database.path, { synchronous: config.database.synchronous });
   const applied = await migrate(store);
   if (applied.length) log.info({ migrations: applied }, 'database migrated');
@@ -50,8 +63,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const messages = new MessageService(config, router, queue, blacklist);
   const metrics = createMetrics(() => queue.depthByOperator(), config.operators.map((o) => o.name));
 
+  const accounts = new AccountService(store);
+  await accounts.ensureAdmin(env, config.database.path, log);
+  const credentials = await CredentialService.create(store, accounts, { secret: config.auth.jwt_secret, ttlSeconds: config.auth.token_ttl });
+  const credits = new CreditsRepo(store);
+  const senderIds = new SenderIdService(store, config.default_sender_id);
+  const sending = new SendingService(store, messages, senderIds, credits, new IdempotencyRepo(store), config.operators.map((o) => o.name));
+
   const ledger = new Ledger({
-    store, queue, mo: new MoRepo(store), blacklist, optOutKeywords: config.mo.opt_out_keywords,
+    store, queue, mo: new MoRepo(store), blacklist, credits, optOutKeywords: config.mo.opt_out_keywords,
     log: log.child({ part: 'ledger' }), onEvents: (events) => countEvents(metrics, events),
   });
   await ledger.loadPending();
@@ -76,6 +96,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const app = createApp({
     log: log.child({ part: 'http' }),
     metrics,
+    version: VERSION,
+    services: {
+      config, accounts, credentials, senderIds, sending, messages, history: new HistoryService(store), credits, router,
+      binds: () => binds.map(describeBind),
+    },
     ops: {
       ready: () => {
         const boundBinds = binds.filter((b) => b.state === 'bound').length;
@@ -105,7 +130,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       log.info('stopped');
     })());
 
-  return { config, store, queue, binds, router, messages, blacklist, metrics, simulators, http, url, stop };
+  return { config, accounts, credits, senderIds, store, queue, binds, router, messages, blacklist, metrics, simulators, http, url, stop };
 }
 
 async function startSimulators(config: Config, log: Logger): Promise<SmscSimulator[]> {

@@ -5,11 +5,13 @@
  * does not restart-loop on it when RestartPreventExitStatus=78).
  */
 import { parseArgs } from 'node:util';
+import { creditsCommand, senderIdsCommand, userCommand } from './cli/admin.js';
 import { ConfigError, loadConfig, resolveConfigPath } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { startDaemon } from './daemon.js';
 import { createLogger } from './log.js';
 import { Router } from './routing/router.js';
+import { ServiceError } from './services/errors.js';
 import { MessageService, TooLongError } from './services/messages.js';
 import { runSimulatorCli } from './smpp/simulator/cli.js';
 import { BlacklistRepo } from './store/blacklist.js';
@@ -24,6 +26,9 @@ const USAGE = `usage: relais <command> [options]
   send     --to NUMBER[,NUMBER] --text TEXT [--from SENDER] [--wait SECONDS] [--config FILE]
                                                 queue a message in the daemon's database
   binds    [--config FILE] [--url URL]          print the bind states of a running daemon
+  user     create --email E [--name N] [--password P] [--admin] | list
+  credits  --email E --amount N                 add (or, negative, remove) credits
+  sender-ids list [--status S] | approve --id N | reject --id N
 Config: --config, else $RELAIS_CONFIG, else config/relais.yaml, else the demo config.`;
 
 const EX_CONFIG = 78;
@@ -37,6 +42,9 @@ async function main(argv: string[]): Promise<number | null> {
     case 'smsc-sim': await runSimulatorCli(rest); return null;
     case 'send': return send(rest);
     case 'binds': return binds(rest);
+    case 'user': return withConfig(rest, userCommand);
+    case 'credits': return withConfig(rest, creditsCommand);
+    case 'sender-ids': return withConfig(rest, senderIdsCommand);
     case 'help': case '--help': case '-h': console.log(USAGE); return 0;
     default: console.error(`unknown command "${command}"\n${USAGE}`); return 2;
   }
@@ -46,6 +54,14 @@ function configFrom(args: string[], extra: Record<string, { type: 'string' | 'bo
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, ...extra }, allowPositionals: false });
   const path = resolveConfigPath(values.config as string | undefined);
   return { config: loadConfig(path), path, values: values as Record<string, string | boolean | undefined> };
+}
+
+/** Commands whose own flags follow; --config may appear anywhere among them. */
+function withConfig(args: string[], run: (config: Config, rest: string[]) => Promise<number>): Promise<number> {
+  const i = args.findIndex((a) => a === '--config' || a === '-c');
+  const explicit = i >= 0 ? args[i + 1] : undefined;
+  const rest = i >= 0 ? [...args.slice(0, i), ...args.slice(i + 2)] : args;
+  return run(loadConfig(resolveConfigPath(explicit)), rest);
 }
 
 async function serve(args: string[]): Promise<number> {
@@ -133,6 +149,10 @@ main(process.argv.slice(2)).then(
     if (code !== null) process.exit(code);
   },
   (err: unknown) => {
+    if (err instanceof ServiceError) {
+      console.error(err.message, Object.keys(err.fields).length ? JSON.stringify(err.fields) : '');
+      process.exit(1);
+    }
     if (err instanceof ConfigError) {
       console.error(err.message);
       process.exit(EX_CONFIG);
@@ -142,4 +162,3 @@ main(process.argv.slice(2)).then(
   },
 );
 
-export type { Config };

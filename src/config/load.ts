@@ -59,6 +59,7 @@ function applyEnvOverrides(raw: Record<string, any>, env: NodeJS.ProcessEnv): vo
   // Relative to the working directory, as a shell user expects of an environment variable.
   if (env.RELAIS_DB_PATH) (raw.database ??= {}).path = env.RELAIS_DB_PATH === ':memory:' ? ':memory:' : resolve(env.RELAIS_DB_PATH);
   if (env.RELAIS_LOG_LEVEL) (raw.log ??= {}).level = env.RELAIS_LOG_LEVEL;
+  if (env.RELAIS_JWT_SECRET) (raw.auth ??= {}).jwt_secret = env.RELAIS_JWT_SECRET;
   if (!Array.isArray(raw.operators)) return;
   for (const op of raw.operators) {
     if (!op || !Array.isArray(op.binds)) continue;

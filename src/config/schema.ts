@@ -81,9 +81,33 @@ export const simulatorSchema = z
 export const configSchema = z
   .object({
     http: z
-      .object({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(8080) })
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Largest JSON body accepted (10 000 recipients fit in about 250 KB). */
+        body_limit_kb: z.number().int().min(1).default(2048),
+      })
       .strict()
-      .default({ host: '0.0.0.0', port: 8080 }),
+      .default({ host: '0.0.0.0', port: 8080, body_limit_kb: 2048 }),
+    auth: z
+      .object({
+        /** open: anyone may register (with 0 credits and no sender ID); closed: only admins create accounts. */
+        registration: z.enum(['open', 'closed']).default('open'),
+        token_ttl: seconds.default(7 * 24 * 3600),
+        /** HS256 secret for access tokens; generated and kept in the database when absent (env RELAIS_JWT_SECRET). */
+        jwt_secret: z.string().min(32).optional(),
+      })
+      .strict()
+      .default({ registration: 'open', token_ttl: 7 * 24 * 3600 }),
+    rate_limits: z
+      .object({
+        send_per_minute: z.number().int().min(1).default(60),
+        default_per_minute: z.number().int().min(1).default(120),
+        /** Login and registration, per client IP: slows down password guessing. */
+        auth_per_minute: z.number().int().min(1).default(20),
+      })
+      .strict()
+      .default({ send_per_minute: 60, default_per_minute: 120, auth_per_minute: 20 }),
     database: z
       .object({
         path: z.string().min(1),

@@ -163,10 +163,11 @@ export class Dispatcher {
 
   private async expire(): Promise<void> {
     try {
-      const n = await this.deps.queue.expireOverdue(Date.now());
-      if (n) {
-        this.deps.metrics.messages.inc({ state: 'expired' }, n);
-        this.deps.log.info({ count: n }, 'queued messages expired (validity period passed)');
+      const expired = await this.deps.queue.expireOverdue(Date.now());
+      if (expired.length) {
+        this.deps.ledger.refund(expired);
+        this.deps.metrics.messages.inc({ state: 'expired' }, expired.length);
+        this.deps.log.info({ count: expired.length }, 'queued messages expired (validity period passed)');
       }
       await this.deps.ledger.purgePending(24 * 3600_000);
     } catch (err) {

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Ack, InboundMo, InboundReceipt } from '../smpp/bind.js';
 import type { ReceiptStat } from '../smpp/receipt.js';
 import type { BlacklistRepo } from '../store/blacklist.js';
+import type { CreditsRepo } from '../store/credits.js';
 import { GLOBAL_ACCOUNT } from '../store/blacklist.js';
 import type { Store } from '../store/db.js';
 import type { MoRepo } from '../store/mo.js';
@@ -34,6 +35,7 @@ export interface LedgerDeps {
   queue: MessageQueue;
   mo: MoRepo;
   blacklist: BlacklistRepo;
+  credits: CreditsRepo;
   optOutKeywords: readonly string[];
   log: Logger;
   onEvents?: (events: LedgerEvent[]) => void;
@@ -119,6 +121,7 @@ export class Ledger {
     this.deps.queue.applyOutcomes(outcomes, now);
     for (const o of outcomes) {
       events.push({ type: 'outcome', outcome: o });
+      if (o.kind === 'failed') this.deps.credits.refundUnsent(o.id);
       // A receipt that arrived before this submit_sm_resp was parked: apply it now.
       for (const part of o.acked) {
         const key = `${o.operator}|${part.smscId}`;
@@ -152,6 +155,13 @@ export class Ledger {
     const id = this.deps.mo.insert({ operator: mo.operator, bind: mo.bind, sender: mo.from, recipient: mo.to, body: mo.text, optOut, at: now });
     if (optOut) this.deps.blacklist.add({ accountId: GLOBAL_ACCOUNT, phone: mo.from, reason: `opt-out keyword "${mo.text.trim().slice(0, 20)}"`, source: 'mo', at: now });
     events.push({ type: 'mo', id, mo, optOut });
+  }
+
+  /** Credits back for messages that ended without the SMSC taking any part (expired in the queue). */
+  refund(messageIds: readonly number[]): void {
+    this.deps.store.transaction(() => {
+      for (const id of messageIds) this.deps.credits.refundUnsent(id);
+    });
   }
 
   /** Forget parked receipts older than `ms` (their submit never got an id, or got another). */

@@ -213,13 +213,14 @@ export class MessageQueue {
     return Number(res.numUpdatedRows);
   }
 
-  /** Queued messages past their validity become `expired` without being sent. */
-  async expireOverdue(now: number): Promise<number> {
-    const res = await this.store.db.updateTable('messages')
+  /** Queued messages past their validity become `expired` without being sent; returns their ids. */
+  async expireOverdue(now: number): Promise<number[]> {
+    const rows = await this.store.db.updateTable('messages')
       .set({ status: 'expired', done_at: now, error: 'validity period passed before submission' })
       .where('status', '=', 'queued').where('expires_at', '<=', now)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows);
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   async depthByOperator(): Promise<Record<string, number>> {

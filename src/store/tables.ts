@@ -34,6 +34,8 @@ export interface MessagesTable {
   submitted_at: number | null;
   sent_at: number | null;
   done_at: number | null;
+  refunded: Generated<number>;
+  api_key_id: number | null;
 }
 
 export interface MessagePartsTable {
@@ -75,10 +77,88 @@ export interface BlacklistTable {
   created_at: number;
 }
 
+export type Role = 'admin' | 'user';
+export type AccountStatus = 'active' | 'suspended';
+
+export interface AccountsTable {
+  id: Generated<number>;
+  name: string;
+  email: string;
+  password_hash: string;
+  role: Role;
+  status: AccountStatus;
+  balance: Generated<number>;
+  default_sender_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuthTokensTable {
+  jti: string;
+  account_id: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  /** The first characters of the key, shown in listings so a user can tell keys apart. */
+  prefix: string;
+  key_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export type SenderIdStatus = 'pending' | 'approved' | 'rejected';
+
+export interface SenderIdsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  status: SenderIdStatus;
+  created_at: number;
+  decided_at: number | null;
+}
+
+export interface CreditTransactionsTable {
+  id: Generated<number>;
+  account_id: number;
+  amount: number;
+  balance_after: number;
+  reason: 'topup' | 'send' | 'refund' | 'adjustment';
+  reference: string | null;
+  created_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  account_id: number;
+  key: string;
+  request_hash: string;
+  status: number;
+  response: string;
+  created_at: number;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
   messages: MessagesTable;
   message_parts: MessagePartsTable;
   pending_receipts: PendingReceiptsTable;
   mo_messages: MoMessagesTable;
   blacklist: BlacklistTable;
+  accounts: AccountsTable;
+  auth_tokens: AuthTokensTable;
+  api_keys: ApiKeysTable;
+  sender_ids: SenderIdsTable;
+  credit_transactions: CreditTransactionsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  settings: SettingsTable;
 }

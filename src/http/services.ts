@@ -1,0 +1,23 @@
+/** What the HTTP layer may call: services only (never the store directly). */
+import type { Config } from '../config/schema.js';
+import type { Router } from '../routing/router.js';
+import type { AccountService } from '../services/accounts.js';
+import type { CredentialService } from '../services/credentials.js';
+import type { HistoryService } from '../services/history.js';
+import type { MessageService } from '../services/messages.js';
+import type { SenderIdService } from '../services/sender-ids.js';
+import type { SendingService } from '../services/sending.js';
+import type { CreditsRepo } from '../store/credits.js';
+
+export interface HttpServices {
+  config: Config;
+  accounts: AccountService;
+  credentials: CredentialService;
+  senderIds: SenderIdService;
+  sending: SendingService;
+  messages: MessageService;
+  history: HistoryService;
+  credits: CreditsRepo;
+  router: Router;
+  binds: () => unknown[];
+}
