@@ -1,0 +1,81 @@
+/** First-start admin, CLI provisioning and credit refunds, against a real daemon. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startGateway, startSimulator, tempDir, waitFor } from '../support/harness.js';
+
+const post = async (url: string, body: unknown, token?: string) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as any };
+};
+
+test('first start creates an admin with a generated password, written once to a 0600 file that logs in', async () => {
+  const tmp = tempDir();
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }], {}, join(tmp.dir, 'relais.db'));
+  try {
+    const file = join(tmp.dir, 'admin-credentials.txt');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const [, email, password] = /email: (\S+)\npassword: (\S+)/.exec(readFileSync(file, 'utf8'))!;
+    const login = await post(`${gw.url}/api/auth/login`, { email, password });
+    assert.equal(login.status, 200);
+    const binds = await fetch(`${gw.url}/api/admin/binds`, { headers: { authorization: `Bearer ${login.json.data.token}` } });
+    assert.equal(binds.status, 200);
+  } finally {
+    await gw.cleanup();
+    await sim.stop();
+    tmp.cleanup();
+  }
+});
+
+test('relais user create --admin and relais credits provision accounts from the command line', async () => {
+  const tmp = tempDir();
+  const config = join(tmp.dir, 'relais.yaml');
+  writeFileSync(config, `database: { path: ${join(tmp.dir, 'relais.db')} }\nnumbering: { country_code: "241" }\noperators:\n  - { name: airtel, binds: [{ host: 127.0.0.1, port: 1, system_id: a, password: b, tps: 1 }] }\n`);
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args, '--config', config], { encoding: 'utf8', timeout: 30_000 });
+  try {
+    const created = cli('user', 'create', '--email', 'Ops@Example.com', '--admin');
+    assert.equal(created.status, 0, created.stderr);
+    const admin = JSON.parse(created.stdout);
+    assert.equal(admin.role, 'admin');
+    assert.equal(admin.email, 'ops@example.com');
+    assert.ok(admin.password.length >= 16);
+    const credited = cli('credits', '--email', 'ops@example.com', '--amount', '500');
+    assert.equal(credited.status, 0, credited.stderr);
+    assert.equal(JSON.parse(credited.stdout).balance, 500);
+    const missing = cli('credits', '--email', 'nobody@example.com', '--amount', '5');
+    assert.equal(missing.status, 1);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('credits come back for messages the SMSC never took; not for delivered ones', async () => {
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw', faults: { rejectShare: 1 } });
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
+  try {
+    const account = await gw.accounts.create({ name: 'A', email: 'a@example.com', password: 'password123' });
+    gw.credits.credit(account.id, 100, 'topup', 'test');
+    const token = (await post(`${gw.url}/api/auth/login`, { email: 'a@example.com', password: 'password123' })).json.data.token as string;
+    const sent = await post(`${gw.url}/api/messages/send`, { recipients: ['+24162000001', '+24162000002'], message: 'hi' }, token);
+    assert.equal(sent.status, 200);
+    assert.equal(sent.json.data.balance, 60);
+    const ids = sent.json.data.message_ids as number[];
+    const rows = await gw.waitFinal(ids);
+    assert.ok(rows.every((r) => r.status === 'failed'));
+    await waitFor(() => gw.credits.balanceOf(account.id) === 100, 5000, 'refund');
+    const moves = await gw.store.db.selectFrom('credit_transactions').select(['amount', 'reason']).where('account_id', '=', account.id).orderBy('id').execute();
+    assert.deepEqual(moves, [{ amount: 100, reason: 'topup' }, { amount: -40, reason: 'send' }, { amount: 20, reason: 'refund' }, { amount: 20, reason: 'refund' }]);
+    // Delivered messages are not refunded.
+    sim.setFaults({});
+    const ok = await post(`${gw.url}/api/messages/send`, { recipients: ['+24162000003'], message: 'hi' }, token);
+    await gw.waitFinal(ok.json.data.message_ids);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(gw.credits.balanceOf(account.id), 80);
+  } finally {
+    await gw.cleanup();
+    await sim.stop();
+  }
+});
