@@ -84,9 +84,13 @@ export class CredentialService {
   }
 
   private async resolveApiKey(key: string): Promise<{ accountId: number; credential: Credential }> {
-    const row = await this.store.db.selectFrom('api_keys').select(['id', 'account_id', 'revoked_at']).where('key_hash', '=', sha256(key)).executeTakeFirst();
+    const row = await this.store.db.selectFrom('api_keys').select(['id', 'account_id', 'revoked_at', 'last_used_at']).where('key_hash', '=', sha256(key)).executeTakeFirst();
     if (!row || row.revoked_at !== null) throw unauthenticated();
-    await this.store.db.updateTable('api_keys').set({ last_used_at: Date.now() }).where('id', '=', row.id).execute();
+    // Minute precision is enough for "last used": no write on every request of a busy integrator.
+    const now = Date.now();
+    if (row.last_used_at === null || now - row.last_used_at > 60_000) {
+      await this.store.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+    }
     return { accountId: row.account_id, credential: { kind: 'api_key', id: row.id } };
   }
 

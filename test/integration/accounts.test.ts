@@ -79,3 +79,26 @@ test('credits come back for messages the SMSC never took; not for delivered ones
     await sim.stop();
   }
 });
+
+test('passwords, tokens and API keys never reach the logs, even at debug level', async () => {
+  const { PassThrough } = await import('node:stream');
+  const sink = new PassThrough();
+  let logs = '';
+  sink.on('data', (d: Buffer) => (logs += d.toString()));
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port, password: 'pw' }] }], { log: { level: 'debug' } }, undefined, sink);
+  try {
+    const password = 'Sup3r-Secret-Passw0rd';
+    await post(`${gw.url}/api/auth/register`, { name: 'Leak', email: 'leak@example.com', password, password_confirmation: password });
+    const token = (await post(`${gw.url}/api/auth/login`, { email: 'leak@example.com', password })).json.data.token as string;
+    const key = (await post(`${gw.url}/api/api-keys`, { name: 'k' }, token)).json.data.key as string;
+    await fetch(`${gw.url}/api/auth/me`, { headers: { authorization: `Bearer ${key}` } });
+    await post(`${gw.url}/api/auth/login`, { email: 'leak@example.com', password: 'wrong-password-xyz' });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(logs.includes('"path":"/api/auth/login"'), 'requests are logged');
+    for (const secret of [password, 'wrong-password-xyz', token, key, token.split('.')[2]!]) assert.ok(!logs.includes(secret), `a secret reached the logs: ${secret.slice(0, 8)}…`);
+  } finally {
+    await gw.cleanup();
+    await sim.stop();
+  }
+});

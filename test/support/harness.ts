@@ -76,10 +76,10 @@ export interface MessageRow {
   smsc_id: string | null;
 }
 
-export async function startGateway(operators: OperatorInput[], extra: Record<string, unknown> = {}, dbPath?: string): Promise<Gateway> {
+export async function startGateway(operators: OperatorInput[], extra: Record<string, unknown> = {}, dbPath?: string, logTo?: NodeJS.WritableStream): Promise<Gateway> {
   const tmp = dbPath ? null : tempDir();
   const cfg = testConfig(dbPath ?? join(tmp!.dir, 'relais.db'), operators, extra);
-  const daemon = await startDaemon(cfg, createLogger(cfg.log.level));
+  const daemon = await startDaemon(cfg, createLogger(cfg.log.level, logTo));
   const rows = (ids: number[]) =>
     daemon.store.db.selectFrom('messages').select(['id', 'status', 'attempts', 'error', 'bind', 'operator', 'parts', 'recipient', 'smsc_id']).where('id', 'in', ids).orderBy('id').execute() as Promise<MessageRow[]>;
   return {
