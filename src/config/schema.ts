@@ -151,6 +151,18 @@ export const configSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .default({ level: 'info' }),
+    webhooks: z
+      .object({
+        /** Let webhooks reach loopback/private/link-local addresses (off: SSRF into the operator's network). */
+        allow_private_networks: z.boolean().default(false),
+        retry_initial: seconds.default(5),
+        retry_max: seconds.default(3600),
+        /** Deliveries in flight at once, and per destination (a slow receiver only holds its own slots). */
+        concurrency: z.number().int().min(1).max(1000).default(64),
+        per_destination: z.number().int().min(1).max(100).default(4),
+      })
+      .strict()
+      .default({ allow_private_networks: false, retry_initial: 5, retry_max: 3600, concurrency: 64, per_destination: 4 }),
     /** Built-in SMSC simulators started inside the daemon (demo mode; never in production). */
     simulators: z.array(simulatorSchema).default([]),
     default_sender_id: z.string().max(11).default('Relais'),

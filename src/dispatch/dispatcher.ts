@@ -84,7 +84,7 @@ export class Dispatcher {
   }
 
   private async dispatch(msg: ClaimedMessage, operator: string, binds: Bind[], now: number): Promise<void> {
-    const base = { id: msg.id, operator, acked: [] as AckedPart[], mask: msg.acked_mask };
+    const base = { ...messageRef(msg), operator, acked: [] as AckedPart[], mask: msg.acked_mask };
     if (msg.expires_at <= now) {
       this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'failed', state: 'expired', errorCode: null, error: 'validity period passed before submission' });
       return;
@@ -128,7 +128,7 @@ export class Dispatcher {
       }
       if (!worst || severity(outcome) > severity(worst)) worst = outcome;
     }
-    const base = { id: msg.id, operator, bind: bind.name, acked, mask };
+    const base = { ...messageRef(msg), operator, bind: bind.name, acked, mask };
     if (!worst) return { ...base, kind: 'sent', firstRawId: acked.find((a) => a.partNo === 1)?.rawId ?? acked[0]?.rawId ?? null };
     const now = Date.now();
     switch (worst.kind) {
@@ -175,6 +175,8 @@ export class Dispatcher {
     }
   }
 }
+
+const messageRef = (msg: ClaimedMessage) => ({ id: msg.id, accountId: msg.account_id, recipient: msg.recipient, webhookUrl: msg.webhook_url });
 
 function leastLoaded(binds: readonly Bind[]): Bind | undefined {
   let best: Bind | undefined;

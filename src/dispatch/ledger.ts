@@ -13,7 +13,7 @@ import type { CreditsRepo } from '../store/credits.js';
 import { GLOBAL_ACCOUNT } from '../store/blacklist.js';
 import type { Store } from '../store/db.js';
 import type { MoRepo } from '../store/mo.js';
-import type { MessageQueue, Outcome, ReceiptUpdate } from '../store/queue.js';
+import type { MessageQueue, Outcome, ReceiptHit, ReceiptUpdate } from '../store/queue.js';
 import type { MessageState } from '../store/tables.js';
 
 const FLUSH_MS = 10;
@@ -27,7 +27,7 @@ const STATE_OF: Record<ReceiptStat, ReceiptUpdate['state'] | null> = {
 /** What happened, after commit: the hook for metrics now and webhooks later. */
 export type LedgerEvent =
   | { type: 'outcome'; outcome: Outcome }
-  | { type: 'final'; messageId: number; accountId: number | null; state: MessageState }
+  | { type: 'final'; message: ReceiptHit; state: MessageState }
   | { type: 'mo'; id: number; mo: InboundMo; optOut: boolean };
 
 export interface LedgerDeps {
@@ -38,6 +38,9 @@ export interface LedgerDeps {
   credits: CreditsRepo;
   optOutKeywords: readonly string[];
   log: Logger;
+  /** Runs inside the flush transaction: what it writes (the webhook outbox) commits with the change. */
+  inTransaction?: (events: LedgerEvent[]) => void;
+  /** Runs after commit (metrics, waking the webhook worker). */
   onEvents?: (events: LedgerEvent[]) => void;
 }
 
@@ -105,6 +108,7 @@ export class Ledger {
         this.writeOutcomes(outcomes, now, events);
         for (const { r } of receipts) this.writeReceipt(r, now, events);
         for (const { mo } of mos) this.writeMo(mo, now, events);
+        this.deps.inTransaction?.(events);
       });
     } catch (err) {
       // Nothing was committed: unacknowledged receipts and MO will be sent again by the SMSC.
@@ -146,7 +150,7 @@ export class Ledger {
   private applyReceipt(update: ReceiptUpdate, events: LedgerEvent[]): boolean {
     const hit = this.deps.queue.applyReceipt(update);
     if (!hit) return false;
-    if (hit.status !== 'sent') events.push({ type: 'final', messageId: hit.id, accountId: hit.account_id, state: hit.status });
+    if (hit.status !== 'sent') events.push({ type: 'final', message: hit, state: hit.status });
     return true;
   }
 

@@ -31,7 +31,7 @@ export class HistoryService {
   async get(accountId: number, id: number) {
     const row = await this.store.db.selectFrom('messages').select(COLUMNS).where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
     if (!row) throw notFound('message');
-    const parts = await this.store.db.selectFrom('message_parts').select(['part_no', 'smsc_id', 'state', 'sent_at', 'receipt_at', 'receipt_err']).where('message_id', '=', id).orderBy('part_no').execute();
+    const parts = await this.store.db.selectFrom('message_parts').select(['part_no', 'raw_smsc_id', 'state', 'sent_at', 'receipt_at', 'receipt_err']).where('message_id', '=', id).orderBy('part_no').execute();
     return { ...row, part_list: parts };
   }
 

@@ -22,7 +22,9 @@ export interface SendRequest {
   recipients: readonly string[];
   text: string;
   /** Epoch ms; a later send waits in the queue until then. */
-  notBefore?: number;
+  notBefore?: number | undefined;
+  /** Per-send callback URL for this send's message events. */
+  webhookUrl?: string | undefined;
 }
 
 export interface SendResult {
@@ -82,7 +84,7 @@ export class MessageService {
       rows.push({
         account_id: req.accountId, sender: req.sender, recipient: p.e164, body: req.text, encoding: plan.shape.encoding,
         parts: plan.shape.parts, operator: p.operator, failover: p.failover, not_before: notBefore, expires_at: expiresAt,
-        cost: p.cost, created_at: now,
+        cost: p.cost, created_at: now, webhook_url: req.webhookUrl ?? null,
       });
     }
     const ids = this.queue.insert(rows);

@@ -94,12 +94,11 @@ export class SendingService {
     const byOperator: Record<string, number> = Object.fromEntries(this.operators.map((o) => [o, 0]));
     byOperator.unknown = 0;
     const failures: SendSummary['failures'] = [];
+    // Every recipient counts once: under its operator when it routes, else under `unknown`.
     for (const r of result.results) {
-      if (r.ok) byOperator[r.operator] = (byOperator[r.operator] ?? 0) + 1;
-      else {
-        if (!r.operator) byOperator.unknown! += 1;
-        failures.push({ recipient: r.input, error: r.error, reason: r.reason });
-      }
+      const key = r.operator ?? 'unknown';
+      byOperator[key] = (byOperator[key] ?? 0) + 1;
+      if (!r.ok) failures.push({ recipient: r.input, error: r.error, reason: r.reason });
     }
     return {
       total: result.results.length, accepted: result.accepted, failed: result.failed, sms_count: result.shape.parts, encoding: result.shape.encoding,

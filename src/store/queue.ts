@@ -21,6 +21,7 @@ export interface NewMessage {
   expires_at: number;
   cost: number;
   created_at: number;
+  webhook_url: string | null;
 }
 
 /** What the dispatcher needs of a claimed row: no more, it runs once per message. */
@@ -34,6 +35,8 @@ export interface ClaimedMessage {
   attempts: number;
   operator: string;
   expires_at: number;
+  account_id: number | null;
+  webhook_url: string | null;
 }
 
 export interface AckedPart {
@@ -43,7 +46,17 @@ export interface AckedPart {
 }
 
 /** The end of one dispatch attempt of one message, on `operator` (the primary or its failover). */
-interface OutcomeBase { id: number; operator: string; bind: string | null; acked: AckedPart[]; mask: number }
+interface OutcomeBase {
+  id: number;
+  operator: string;
+  bind: string | null;
+  acked: AckedPart[];
+  mask: number;
+  /** Who to tell: carried from the claim so events need no SELECT per message. */
+  accountId: number | null;
+  recipient: string;
+  webhookUrl: string | null;
+}
 export type Outcome =
   | (OutcomeBase & { kind: 'sent'; bind: string; firstRawId: string | null })
   | (OutcomeBase & { kind: 'retry'; notBefore: number; errorCode: number | null; error: string; countAttempt: boolean })
@@ -56,6 +69,20 @@ export interface ReceiptUpdate {
   stat: string;
   err: string | null;
   at: number;
+}
+
+const RECEIPT_RETURNING = ['id', 'status', 'account_id', 'recipient', 'operator', 'webhook_url', 'parts', 'done_at'] as const;
+
+/** The message a receipt matched, as it is after the receipt. */
+export interface ReceiptHit {
+  id: number;
+  status: MessageState;
+  account_id: number | null;
+  recipient: string;
+  operator: string;
+  webhook_url: string | null;
+  parts: number;
+  done_at: number | null;
 }
 
 export class MessageQueue {
@@ -77,7 +104,7 @@ export class MessageQueue {
     this.insertStmt = p(
       db.insertInto('messages').values({
         account_id: 0, sender: '', recipient: '', body: '', encoding: 'gsm7', parts: 0, operator: '', failover: null,
-        status: 'queued', not_before: 0, expires_at: 0, cost: 0, created_at: 0,
+        status: 'queued', not_before: 0, expires_at: 0, cost: 0, created_at: 0, webhook_url: null,
       }),
     );
     const claimable = (operatorColumn: 'operator' | 'failover') =>
@@ -85,7 +112,7 @@ export class MessageQueue {
         .where('status', '=', 'queued')
         .where(operatorColumn, '=', '')
         .where('not_before', '<=', 0);
-    const returning = ['id', 'sender', 'recipient', 'body', 'parts', 'acked_mask', 'attempts', 'operator', 'expires_at'] as const;
+    const returning = ['id', 'sender', 'recipient', 'body', 'parts', 'acked_mask', 'attempts', 'operator', 'expires_at', 'account_id', 'webhook_url'] as const;
     this.claimPrimaryStmt = p(
       db.updateTable('messages')
         .set({ status: 'submitting', attempts: sql`attempts + 1`, submitted_at: 0 })
@@ -100,8 +127,8 @@ export class MessageQueue {
     );
     this.insertPartStmt = p(
       db.insertInto('message_parts')
-        .values({ message_id: 0, part_no: 0, operator: '', smsc_id: '', state: 'sent', sent_at: 0 })
-        .onConflict((oc) => oc.columns(['message_id', 'part_no']).doUpdateSet({ smsc_id: sql`excluded.smsc_id`, operator: sql`excluded.operator`, sent_at: sql`excluded.sent_at` })),
+        .values({ message_id: 0, part_no: 0, operator: '', smsc_id: '', state: 'sent', sent_at: 0, raw_smsc_id: '' })
+        .onConflict((oc) => oc.columns(['message_id', 'part_no']).doUpdateSet({ smsc_id: sql`excluded.smsc_id`, raw_smsc_id: sql`excluded.raw_smsc_id`, operator: sql`excluded.operator`, sent_at: sql`excluded.sent_at` })),
     );
     this.sentStmt = p(
       db.updateTable('messages')
@@ -135,7 +162,7 @@ export class MessageQueue {
           done_at: sql`case when status = 'sent' and final_parts + 1 >= parts then ${0} else done_at end`,
         })
         .where('id', '=', 0)
-        .returning(['id', 'status', 'account_id']),
+        .returning(RECEIPT_RETURNING),
     );
     this.pendingInsertStmt = p(
       db.insertInto('pending_receipts').values({ operator: '', smsc_id: '', stat: '', err: null, received_at: 0 })
@@ -148,7 +175,7 @@ export class MessageQueue {
   insert(rows: readonly NewMessage[]): number[] {
     return this.store.transaction(() => rows.map((r) => Number(this.insertStmt.run(
       r.account_id, r.sender, r.recipient, r.body, r.encoding, r.parts, r.operator, r.failover,
-      'queued', r.not_before, r.expires_at, r.cost, r.created_at,
+      'queued', r.not_before, r.expires_at, r.cost, r.created_at, r.webhook_url,
     ).lastInsertRowid)));
   }
 
@@ -167,7 +194,7 @@ export class MessageQueue {
   /** Write dispatch outcomes; the caller wraps the batch in one transaction. */
   applyOutcomes(outcomes: readonly Outcome[], now: number): void {
     for (const o of outcomes) {
-      for (const part of o.acked) this.insertPartStmt.run(o.id, part.partNo, o.operator, part.smscId, 'sent', now);
+      for (const part of o.acked) this.insertPartStmt.run(o.id, part.partNo, o.operator, part.smscId, 'sent', now, part.rawId);
       switch (o.kind) {
         case 'sent':
           this.sentStmt.run('sent', now, o.bind, o.firstRawId, o.mask, o.id, 'submitting');
@@ -183,12 +210,12 @@ export class MessageQueue {
   }
 
   /** Apply one final receipt; returns the message it matched (and its state now), or null. */
-  applyReceipt(r: ReceiptUpdate): { id: number; status: MessageState; account_id: number | null } | null {
+  applyReceipt(r: ReceiptUpdate): ReceiptHit | null {
     const part = this.partReceiptStmt.get(r.stat, r.at, r.err, r.operator, r.smscId) as { message_id: number } | undefined;
     if (!part) return null;
     const delivered = r.state === 'delivered' ? 1 : 0;
     const failedState = r.state === 'delivered' ? null : r.state;
-    return (this.messageReceiptStmt.get(delivered, failedState, delivered, failedState, r.at, part.message_id) as { id: number; status: MessageState; account_id: number | null }) ?? null;
+    return (this.messageReceiptStmt.get(delivered, failedState, delivered, failedState, r.at, part.message_id) as ReceiptHit | undefined) ?? null;
   }
 
   keepPendingReceipt(r: ReceiptUpdate): void {

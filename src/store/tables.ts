@@ -36,13 +36,17 @@ export interface MessagesTable {
   done_at: number | null;
   refunded: Generated<number>;
   api_key_id: number | null;
+  /** Per-send callback: this message's events also go there. */
+  webhook_url: string | null;
 }
 
 export interface MessagePartsTable {
   message_id: number;
   part_no: number;
   operator: string;
+  /** Normalized matching key for receipts. */
   smsc_id: string;
+  raw_smsc_id: string | null;
   state: string;
   sent_at: number;
   receipt_at: number | null;
@@ -89,6 +93,8 @@ export interface AccountsTable {
   status: AccountStatus;
   balance: Generated<number>;
   default_sender_id: string | null;
+  /** Signs per-send webhook_url callbacks; generated on first use. */
+  webhook_secret: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -148,6 +154,71 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface WebhooksTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  url: string;
+  /** JSON array of event names. */
+  events: string;
+  secret: string;
+  retry_limit: number;
+  timeout: number;
+  is_active: number;
+  last_triggered_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type DeliveryStatus = 'pending' | 'success' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  delivery_id: string;
+  account_id: number;
+  webhook_id: number | null;
+  url: string;
+  event: string;
+  body: string;
+  status: DeliveryStatus;
+  attempts: Generated<number>;
+  max_attempts: number;
+  timeout_ms: number;
+  next_attempt_at: number;
+  created_at: number;
+  done_at: number | null;
+}
+
+export interface WebhookLogsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  webhook_id: number | null;
+  account_id: number;
+  event: string;
+  url: string;
+  attempt: number;
+  success: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: number;
+}
+
+export interface AuditLogsTable {
+  id: Generated<number>;
+  account_id: number;
+  actor_type: 'account' | 'api_key';
+  actor_id: number | null;
+  action: string;
+  model_type: string;
+  model_id: number | null;
+  old_values: string | null;
+  new_values: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  created_at: number;
+}
+
 export interface Database {
   messages: MessagesTable;
   message_parts: MessagePartsTable;
@@ -161,4 +232,8 @@ export interface Database {
   credit_transactions: CreditTransactionsTable;
   idempotency_keys: IdempotencyKeysTable;
   settings: SettingsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_logs: WebhookLogsTable;
+  audit_logs: AuditLogsTable;
 }

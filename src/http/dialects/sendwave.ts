@@ -199,7 +199,7 @@ function mountMessages(api: Api, s: HttpServices): void {
       return {
         data: {
           ...messageView(m),
-          parts: m.part_list.map((p) => ({ part: p.part_no, smsc_message_id: p.smsc_id, state: p.state, sent_at: iso(p.sent_at), receipt_at: iso(p.receipt_at), error: p.receipt_err })),
+          parts: m.part_list.map((p) => ({ part: p.part_no, smsc_message_id: p.raw_smsc_id, state: p.state, sent_at: iso(p.sent_at), receipt_at: iso(p.receipt_at), error: p.receipt_err })),
         },
       };
     },
