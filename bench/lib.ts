@@ -1,9 +1,10 @@
 /**
- * Pure helpers of the benchmark: statistics over message rows, the simulator process, and the
- * printed table. Nothing here touches the daemon; bench/run.ts does.
+ * Helpers of the benchmark: statistics over message rows, the printed table, and the two child
+ * processes (SMSC simulator, daemon) with their /proc figures. bench/run.ts drives the scenarios.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -77,11 +78,8 @@ export interface SimulatorProcess {
  * dist/, else the .ts through tsx. Resolves once its `listening` line arrived.
  */
 export async function spawnSimulator(args: readonly string[], startTimeoutMs = 20_000): Promise<SimulatorProcess> {
-  const fromDist = import.meta.url.includes('/dist/');
-  const script = fileURLToPath(new URL(`../src/smpp/simulator/cli.${fromDist ? 'js' : 'ts'}`, import.meta.url));
-  const root = fileURLToPath(new URL(fromDist ? '../../' : '../', import.meta.url));
-  const nodeArgs = fromDist ? [script, ...args] : ['--import', 'tsx', script, ...args];
-  const child = spawn(process.execPath, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { root, nodeArgs } = nodeCommand('src/smpp/simulator/cli', args);
+  const child = spawn(process.execPath, nodeArgs, { cwd: root, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8');
@@ -128,15 +126,7 @@ export async function spawnSimulator(args: readonly string[], startTimeoutMs = 2
   return {
     child,
     ...listening,
-    peakRss() {
-      if (exited || child.pid === undefined) return NaN;
-      try {
-        const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        return m ? Number(m[1]) * 1024 : NaN;
-      } catch {
-        return NaN;
-      }
-    },
+    peakRss: () => (exited ? NaN : procMemory(child.pid).peakBytes),
     async stop(timeoutMs = 5000) {
       if (!exited) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -146,6 +136,124 @@ export async function spawnSimulator(args: readonly string[], startTimeoutMs = 2
     },
     stderrTail: () => stderr.join('').split('\n').slice(-20).join('\n'),
   };
+}
+
+// ---- the daemon process ---------------------------------------------------------------------
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Whether it exited (on its own or stopped). */
+  hasExited(): boolean;
+  /** Resolves when it exited, with how. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (an orderly stop: the daemon drains its windows), then SIGKILL after `timeoutMs`. */
+  stop(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }>;
+  /** Last lines it wrote (stdout and stderr, unfiltered), for diagnostics. */
+  outputTail(): string;
+}
+
+/**
+ * Start `relais serve --config <file>` as its own process: dist/src/main.js when this file runs
+ * from dist/, else src/main.ts through tsx; working directory = project root. The daemon logs
+ * pino JSON on stdout; crashes and config errors go to stderr as text.
+ *
+ * `verbose`: both streams are copied to this process's stderr. Otherwise only lines of level 50
+ * (error) and above are copied; the rest is dropped but the last lines are kept for outputTail().
+ */
+export function spawnDaemon(configPath: string, opts: { verbose: boolean; env?: Record<string, string>; nodeFlags?: readonly string[] }): DaemonProcess {
+  const { root, nodeArgs } = nodeCommand('src/main', ['serve', '--config', configPath], opts.nodeFlags);
+  const child = spawn(process.execPath, nodeArgs, { cwd: root, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error('could not spawn the daemon');
+
+  const tail: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (opts.verbose || levelOf(line) >= 50) process.stderr.write(`[daemon] ${line}\n`);
+    });
+  }
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    });
+  });
+  return {
+    child,
+    pid: child.pid,
+    hasExited: () => done,
+    exited,
+    async stop(timeoutMs) {
+      let killed = false;
+      if (!done) child.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      const how = await exited;
+      clearTimeout(timer);
+      return { ...how, killed };
+    },
+    outputTail: () => tail.join('\n'),
+  };
+}
+
+/** pino's numeric level of a JSON log line; 0 for anything else. */
+function levelOf(line: string): number {
+  const m = /"level":(\d+)/.exec(line);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The compiled .js (when this file runs from dist/) or the .ts through tsx, from the project root. */
+function nodeCommand(scriptNoExt: string, args: readonly string[], nodeFlags: readonly string[] = []): { root: string; nodeArgs: string[] } {
+  const fromDist = import.meta.url.includes('/dist/');
+  const root = fileURLToPath(new URL(fromDist ? '../../' : '../', import.meta.url));
+  const script = fileURLToPath(new URL(`../${scriptNoExt}.${fromDist ? 'js' : 'ts'}`, import.meta.url));
+  return { root, nodeArgs: [...nodeFlags, ...(fromDist ? [] : ['--import', 'tsx']), script, ...args] };
+}
+
+/**
+ * This process's environment without any RELAIS_* variable: a shell set up for a demo daemon
+ * (RELAIS_HTTP_PORT, RELAIS_DB_PATH, RELAIS_CONFIG…) must not redirect the benchmark's children.
+ */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RELAIS_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** A TCP port that was free a moment ago on `host` (listen on 0, read it, close). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : NaN;
+      server.close(() => (Number.isInteger(port) ? resolve(port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+// ---- /proc ----------------------------------------------------------------------------------
+
+/** Current (VmRSS) and peak (VmHWM) resident memory of a process in bytes (Linux only), NaN elsewhere. */
+export function procMemory(pid: number | undefined): { rssBytes: number; peakBytes: number } {
+  if (pid === undefined) return { rssBytes: NaN, peakBytes: NaN };
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => {
+      const m = new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+      return m ? Number(m[1]) * 1024 : NaN;
+    };
+    return { rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM') };
+  } catch {
+    return { rssBytes: NaN, peakBytes: NaN };
+  }
 }
 
 /** CPU seconds (user + system) a process used so far, from /proc (Linux only), NaN elsewhere. */

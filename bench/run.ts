@@ -1,61 +1,73 @@
 /**
  * Relais end-to-end benchmark (loopback only; prints figures, asserts nothing).
  *
- * For each scenario: a standalone SMSC simulator process, a daemon started in this process on a
- * fresh SQLite file, N accepts through MessageService.send (the path every API dialect takes),
- * then a wait until every message is `sent` (or `delivered` with receipts). Figures come from
- * the message rows themselves (created_at, sent_at, done_at, bind).
+ * Three processes per scenario: this one (the HTTP client, and a read-only reader of the daemon's
+ * SQLite file), the daemon (`relais serve`, its own process, on a fresh database) and the SMSC
+ * simulator. Messages are accepted the way an integrator sends them, POST /api/messages/send with
+ * an API key; then the wait until every message is `sent` (or `delivered` with receipts). Figures
+ * come from the message rows themselves (created_at, sent_at, done_at, bind).
  *
  *   npm run bench -- --messages 20000 --tps 2000 --binds 2
  *   node --import tsx bench/run.ts --messages 2000 --scenarios plain --json
  *
  * See bench/README.md for what every number means.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { Logger } from 'pino';
-import { configSchema } from '../src/config/schema.js';
-import { startDaemon, type Daemon } from '../src/daemon.js';
-import { createLogger } from '../src/log.js';
-import { fmtInt, fmtNum, maxInWindow, mb, percentile, procCpuSeconds, rate, spawnSimulator, table, type SimulatorProcess } from './lib.js';
+import Database from 'better-sqlite3';
+import { Pool } from 'undici';
+import type { z } from 'zod';
+import type { configSchema } from '../src/config/schema.js';
+import {
+  fmtInt, fmtNum, freePort, maxInWindow, mb, percentile, procCpuSeconds, procMemory, rate, spawnDaemon, spawnSimulator, table,
+  type DaemonProcess, type SimulatorProcess,
+} from './lib.js';
 
 // ---- options ----------------------------------------------------------------------------
 
 const USAGE = `usage: npm run bench -- [options]     (or: node --import tsx bench/run.ts [options])
-  --messages <n>     messages per scenario (default 20000)
-  --tps <n>          configured TPS of each bind (default 2000)
-  --binds <n>        SMPP sessions to the simulator, all on one operator (default 2)
-  --window <n>       window of each bind (default 50)
-  --batch <n>        recipients per accept call (default 100)
-  --scenarios <list> comma-separated: plain, receipts, throttle5 (default all three)
-  --timeout <s>      longest wait for the messages to arrive, per scenario (default 300)
-  --log-level <l>    daemon log level on stderr (default warn; silent to mute)
-  --json             also print one JSON object with every figure at the end
+  --messages <n>        messages per scenario (default 20000)
+  --single-messages <n> messages of the scenario single, at most --messages (default 5000)
+  --tps <n>             configured TPS of each bind (default 2000)
+  --binds <n>           SMPP sessions to the simulator, all on one operator (default 2)
+  --window <n>          window of each bind (default 50)
+  --batch <n>           recipients per POST /api/messages/send (default 100; single: 1)
+  --concurrency <n>     HTTP requests in flight, one connection each (default 16)
+  --scenarios <list>    comma-separated: plain, single, receipts, throttle5 (default all four)
+  --timeout <s>         longest wait for the messages to arrive, per scenario (default 300)
+  --log-level <l>       daemon log level (default warn; info, debug, trace copy its logs to stderr)
+  --cpu-prof <dir>      write a CPU profile of each daemon (node --cpu-prof) into <dir>
+  --json                also print one JSON object with every figure at the end
   --help`;
 
 const SCENARIOS = {
   /** Receipts off: pure submit throughput. */
-  plain: { receipts: false, target: 'sent', simArgs: ['--no-receipts'] },
+  plain: { receipts: false, target: 'sent', simArgs: ['--no-receipts'], oneByOne: false },
+  /** plain with one recipient per request: how an integrator sending one SMS per call sees it. */
+  single: { receipts: false, target: 'sent', simArgs: ['--no-receipts'], oneByOne: true },
   /** Receipts on, 100 ms after each submit: submits and deliver_sm share the sessions and the ledger. */
-  receipts: { receipts: true, target: 'delivered', simArgs: ['--receipt-delay', '100'] },
+  receipts: { receipts: true, target: 'delivered', simArgs: ['--receipt-delay', '100'], oneByOne: false },
   /** 5 % of submits answered ESME_RTHROTTLED: how much throughput survives the bind's back-off. */
-  throttle5: { receipts: false, target: 'sent', simArgs: ['--no-receipts', '--throttle-share', '0.05'] },
+  throttle5: { receipts: false, target: 'sent', simArgs: ['--no-receipts', '--throttle-share', '0.05'], oneByOne: false },
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
 interface Options {
   messages: number;
+  singleMessages: number;
   tps: number;
   binds: number;
   window: number;
   batch: number;
+  concurrency: number;
   scenarios: ScenarioName[];
   timeoutS: number;
   logLevel: string;
+  /** Directory for the daemon's CPU profiles (node --cpu-prof), or null. */
+  cpuProfDir: string | null;
   json: boolean;
 }
 
@@ -66,13 +78,16 @@ function parseOptions(argv: string[]): Options | null {
     allowPositionals: false,
     options: {
       messages: { type: 'string', default: '20000' },
+      'single-messages': { type: 'string', default: '5000' },
       tps: { type: 'string', default: '2000' },
       binds: { type: 'string', default: '2' },
       window: { type: 'string', default: '50' },
       batch: { type: 'string', default: '100' },
-      scenarios: { type: 'string', default: 'plain,receipts,throttle5' },
+      concurrency: { type: 'string', default: '16' },
+      scenarios: { type: 'string', default: 'plain,single,receipts,throttle5' },
       timeout: { type: 'string', default: '300' },
       'log-level': { type: 'string', default: 'warn' },
+      'cpu-prof': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -91,21 +106,37 @@ function parseOptions(argv: string[]): Options | null {
   return {
     // +24162 followed by six digits: at most a million distinct recipients.
     messages: int('messages', values.messages, 1, 1_000_000),
+    singleMessages: int('single-messages', values['single-messages'], 1, 1_000_000),
     tps: int('tps', values.tps, 1, 100_000),
     binds: int('binds', values.binds, 1, 64),
     window: int('window', values.window, 1, 1000),
-    batch: int('batch', values.batch, 1, 100_000),
+    // The API takes at most 10 000 recipients per request.
+    batch: int('batch', values.batch, 1, 10_000),
+    concurrency: int('concurrency', values.concurrency, 1, 1024),
     scenarios: scenarios as ScenarioName[],
     timeoutS: int('timeout', values.timeout, 1, 24 * 3600),
     logLevel: values['log-level'],
+    cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
     json: values.json,
   };
 }
 
+/** Levels at which the daemon's whole output is copied to stderr; otherwise errors only. */
+const VERBOSE_LEVELS = ['info', 'debug', 'trace'];
+
+/** What the daemon child is given: the admin account it creates on its fresh database. */
+const ADMIN = { email: 'bench@example.com', password: 'benchpass123' };
+/** Default price of one part (operator price_per_part); the bench text is one part. */
+const PRICE_PER_PART = 20;
+
+const TEXT = 'Relais benchmark: your code is 482913. It expires in 10 minutes.';
+
 // ---- interruption -----------------------------------------------------------------------
 
 /** What a scenario holds right now, so Ctrl-C can release it. */
-const active: { daemon: Daemon | null; sim: SimulatorProcess | null; dir: string | null } = { daemon: null, sim: null, dir: null };
+const active: {
+  daemon: DaemonProcess | null; sim: SimulatorProcess | null; dir: string | null; reader: Database.Database | null; pools: Pool[];
+} = { daemon: null, sim: null, dir: null, reader: null, pools: [] };
 let interrupted = false;
 
 class Interrupted extends Error {
@@ -118,12 +149,23 @@ function checkInterrupted(): void {
   if (interrupted) throw new Interrupted();
 }
 
+/** Last resort: no child outlives the benchmark, whatever way it ends. */
+function killChildren(): void {
+  if (active.daemon && !active.daemon.hasExited()) active.daemon.child.kill('SIGKILL');
+  active.sim?.child.kill('SIGKILL');
+  try {
+    active.reader?.close();
+  } catch {
+    // already closed
+  }
+  if (active.dir) rmSync(active.dir, { recursive: true, force: true });
+}
+
 function onSignal(signal: NodeJS.Signals): void {
   if (interrupted) {
     // Second Ctrl-C: do not wait for the orderly stop.
     process.stderr.write(`\n${signal} again: exiting now\n`);
-    active.sim?.child.kill('SIGKILL');
-    if (active.dir) rmSync(active.dir, { recursive: true, force: true });
+    killChildren();
     process.exit(130);
   }
   interrupted = true;
@@ -131,10 +173,39 @@ function onSignal(signal: NodeJS.Signals): void {
   // The orderly path (the scenario's finally) normally finishes well within this.
   setTimeout(() => {
     process.stderr.write('cleanup took too long: exiting\n');
-    active.sim?.child.kill('SIGKILL');
-    if (active.dir) rmSync(active.dir, { recursive: true, force: true });
+    killChildren();
     process.exit(130);
   }, 20_000).unref();
+}
+
+// ---- HTTP -------------------------------------------------------------------------------
+
+interface Answer {
+  status: number;
+  text: string;
+  json: any;
+}
+
+async function call(pool: Pool, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<Answer> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await pool.request({ method, path, headers, body: body === undefined ? null : JSON.stringify(body), headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const text = await res.body.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON (e.g. /metrics)
+  }
+  return { status: res.statusCode, text, json };
+}
+
+/** A 2xx answer's JSON, or an error naming the call. */
+async function callOk(pool: Pool, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<any> {
+  const r = await call(pool, method, path, token, body);
+  if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.text.slice(0, 500)}`);
+  return r.json;
 }
 
 // ---- one scenario -----------------------------------------------------------------------
@@ -145,9 +216,9 @@ interface BindFigures {
   sent: number;
   /** Most messages whose sent_at falls in any sliding 1 s window. */
   maxPerSecond: number;
-  /** sent / (its last sent_at − first accept), messages per second. */
+  /** sent / (its last sent_at − first request), messages per second. */
   meanPerSecond: number;
-  /** Messages sent in each whole second after the first accept ([0] = first second). */
+  /** Messages sent in each whole second after the first request ([0] = first second). */
   perSecond: number[];
   throttled: number;
   submitted: number;
@@ -159,6 +230,13 @@ interface ScenarioResult {
   scenario: ScenarioName;
   target: 'sent' | 'delivered';
   messages: number;
+  /** Recipients per request. */
+  batch: number;
+  requests: number;
+  /** Answers other than 200 with data.sent = the batch's size, and failed requests. */
+  httpErrors: number;
+  firstHttpError: string | null;
+  /** Sum of data.sent over the 200 answers. */
   accepted: number;
   /** Messages that reached the target state before the wait ended. */
   reached: number;
@@ -166,13 +244,14 @@ interface ScenarioResult {
   otherFinal: number;
   timedOut: boolean;
   statusCounts: Record<string, number>;
+  /** Last answer − first request. */
   acceptMs: number;
   acceptPerSecond: number;
-  /** Accepted / time spent inside messages.send() only (dispatching excluded). */
-  commitPerSecond: number;
-  /** Messages with a sent_at / (last sent_at − first accept). */
+  requestsPerSecond: number;
+  httpLatencyMs: { p50: number; p99: number; max: number };
+  /** Messages with a sent_at / (last sent_at − first request). */
   endToEndPerSecond: number;
-  /** Receipts only: delivered / (last done_at − first accept). */
+  /** Receipts only: delivered / (last done_at − first request). */
   receiptedPerSecond: number | null;
   configuredPerSecond: number;
   latencyMs: { sentP50: number; sentP99: number; sentMax: number; doneP50: number | null; doneP99: number | null };
@@ -180,81 +259,152 @@ interface ScenarioResult {
   throttledAnswers: number;
   /** throttle5 only: its end-to-end rate / plain's, when plain ran in the same invocation. */
   survival: number | null;
-  daemon: { startRssBytes: number; peakRssBytes: number; cpuPercent: number; eventLoopLagP99Ms: number; eventLoopLagMaxMs: number };
+  /** CPU %: over the accept phase (first request → all answered), and over accept + wait. 100 % = one core. */
+  daemon: { startRssBytes: number; peakRssBytes: number; acceptCpuPercent: number; cpuPercent: number; eventLoopLagP99Ms: number; eventLoopLagMaxMs: number; exit: string };
+  bench: { acceptCpuPercent: number; cpuPercent: number };
   simulator: { peakRssBytes: number; cpuPercent: number; stats: Record<string, number> | null };
   wallMs: number;
 }
 
-/** Probe period of the event-loop delay histogram; its samples include the period itself. */
-const ELD_RESOLUTION_MS = 10;
-
-const TEXT = 'Relais benchmark: your code is 482913. It expires in 10 minutes.';
-
-async function runScenario(name: ScenarioName, opts: Options, log: Logger): Promise<ScenarioResult> {
+async function runScenario(name: ScenarioName, opts: Options): Promise<ScenarioResult> {
   const sc = SCENARIOS[name];
-  process.stderr.write(`[${name}] starting simulator and daemon\n`);
-  const sim = await spawnSimulator(['--host', '127.0.0.1', '--port', '0', '--system-id', 'bench', '--password', 'bench', '--stats-interval', '60000', ...sc.simArgs]);
-  active.sim = sim;
-  const dir = mkdtempSync(join(os.tmpdir(), `relais-bench-${name}-`));
-  active.dir = dir;
-
-  const config = configSchema.parse({
-    http: { host: '127.0.0.1', port: 0 },
-    database: { path: join(dir, 'bench.db'), synchronous: 'normal' },
-    numbering: { country_code: '241' },
-    operators: [{
-      name: 'bench',
-      registered_delivery: sc.receipts,
-      binds: Array.from({ length: opts.binds }, (_, i) => ({
-        name: `bench-${i + 1}`, host: sim.host, port: sim.port, system_id: 'bench', password: 'bench',
-        mode: 'transceiver', tps: opts.tps, window: opts.window,
-      })),
-    }],
-    routes: [{ prefix: '+24162', operator: 'bench' }],
-    dispatcher: { poll_interval_ms: 20, batch_size: 1000, max_attempts: 50, retry_initial: 1 },
-    log: { level: opts.logLevel },
-  });
-
-  const startRss = process.memoryUsage().rss;
-  let peakRss = startRss;
-  const rssTimer = setInterval(() => {
-    const rss = process.memoryUsage().rss;
-    if (rss > peakRss) peakRss = rss;
-  }, 100);
-  const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+  const messages = sc.oneByOne ? Math.min(opts.messages, opts.singleMessages) : opts.messages;
+  const batch = sc.oneByOne ? 1 : opts.batch;
   const wallStart = Date.now();
-
+  process.stderr.write(`[${name}] starting simulator and daemon\n`);
   try {
-    const daemon = await startDaemon(config, log);
-    active.daemon = daemon;
-    await waitBound(daemon, 15_000);
+    const sim = await spawnSimulator(['--host', '127.0.0.1', '--port', '0', '--system-id', 'bench', '--password', 'bench', '--stats-interval', '60000', ...sc.simArgs]);
+    active.sim = sim;
+    const dir = mkdtempSync(join(os.tmpdir(), `relais-bench-${name}-`));
+    active.dir = dir;
     checkInterrupted();
 
-    const sqlite = daemon.store.sqlite;
-    const countStmt = sqlite.prepare('SELECT status, COUNT(*) AS n FROM messages GROUP BY status');
+    // -- the daemon, in its own process, on a port picked here (never a fixed one)
+    const port = await freePort('127.0.0.1');
+    const dbPath = join(dir, 'bench.db');
+    const config: z.input<typeof configSchema> = {
+      http: { host: '127.0.0.1', port },
+      database: { path: dbPath, synchronous: 'normal' },
+      numbering: { country_code: '241' },
+      operators: [{
+        name: 'bench',
+        registered_delivery: sc.receipts,
+        binds: Array.from({ length: opts.binds }, (_, i) => ({
+          name: `bench-${i + 1}`, host: sim.host, port: sim.port, system_id: 'bench', password: 'bench',
+          mode: 'transceiver' as const, tps: opts.tps, window: opts.window,
+        })),
+      }],
+      routes: [{ prefix: '+24162', operator: 'bench' }],
+      dispatcher: { poll_interval_ms: 20, batch_size: 1000, max_attempts: 50, retry_initial: 1 },
+      log: { level: opts.logLevel as 'warn' },
+      rate_limits: { send_per_minute: 100_000_000, default_per_minute: 100_000_000, auth_per_minute: 1000 },
+    };
+    const configPath = join(dir, 'relais.json');
+    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    const daemon = spawnDaemon(configPath, {
+      verbose: VERBOSE_LEVELS.includes(opts.logLevel),
+      env: { RELAIS_ADMIN_EMAIL: ADMIN.email, RELAIS_ADMIN_PASSWORD: ADMIN.password },
+      // Written when the daemon exits after SIGTERM (not if it had to be killed).
+      nodeFlags: opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `daemon-${name}-${Date.now()}.cpuprofile`] : [],
+    });
+    active.daemon = daemon;
+    const base = `http://127.0.0.1:${port}`;
+    const admin = new Pool(base, { connections: 2 });
+    active.pools.push(admin);
+
+    await waitReady(admin, daemon, 20_000);
+    const login = await callOk(admin, 'POST', '/api/auth/login', undefined, ADMIN);
+    const token = login?.data?.token as string;
+    if (typeof token !== 'string') throw new Error(`login answered no token: ${JSON.stringify(login).slice(0, 300)}`);
+    const me = await callOk(admin, 'GET', '/api/auth/me', token);
+    await callOk(admin, 'POST', `/api/admin/accounts/${me.data.id}/credits`, token, { amount: messages * PRICE_PER_PART * 10 });
+    const created = await callOk(admin, 'POST', '/api/api-keys', token, { name: 'bench' });
+    const apiKey = created?.data?.key as string;
+    if (typeof apiKey !== 'string') throw new Error(`POST /api/api-keys answered no key: ${JSON.stringify(created).slice(0, 300)}`);
+    await waitBound(admin, token, daemon, 15_000);
+    checkInterrupted();
+
+    // WAL: this read-only connection reads while the daemon writes.
+    const reader = new Database(dbPath, { readonly: true, fileMustExist: true });
+    active.reader = reader;
+    reader.pragma('busy_timeout = 5000');
+    const countStmt = reader.prepare('SELECT status, COUNT(*) AS n FROM messages GROUP BY status');
     const counts = (): Record<string, number> =>
       Object.fromEntries((countStmt.all() as { status: string; n: number }[]).map((r) => [r.status, r.n]));
 
-    // -- accept phase: commit batches as fast as possible, yielding so the binds keep working
-    eld.enable();
+    // Request bodies are built before the clock starts: the client's own work stays out of the figures.
+    const bodies: string[] = [];
+    const sizes: number[] = [];
+    for (let first = 0; first < messages; first += batch) {
+      const recipients: string[] = [];
+      const last = Math.min(messages, first + batch);
+      for (let i = first; i < last; i++) recipients.push(`+24162${String(i).padStart(6, '0')}`);
+      bodies.push(JSON.stringify({ recipients, message: TEXT }));
+      sizes.push(recipients.length);
+    }
+    const sendHeaders = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json' };
+    const pool = new Pool(base, { connections: opts.concurrency, pipelining: 1 });
+    active.pools.push(pool);
+
+    const startRss = procMemory(daemon.pid).rssBytes;
+    // Scraping /metrics resets the daemon's event-loop delay histogram: the next scrape covers the run.
+    await scrapeLag(admin);
+
+    // -- accept phase: --concurrency requests in flight, each answered before the worker sends the next
     const cpu0 = process.cpuUsage();
+    const daemonCpu0 = procCpuSeconds(daemon.pid);
     const simCpu0 = procCpuSeconds(sim.child.pid);
     const t0 = Date.now();
-    let sendMs = 0;
+    const p0 = performance.now();
+    let lastAnswer = p0;
+    let next = 0;
     let accepted = 0;
-    for (let first = 0; first < opts.messages; first += opts.batch) {
-      const recipients: string[] = [];
-      const last = Math.min(opts.messages, first + opts.batch);
-      for (let i = first; i < last; i++) recipients.push(`+24162${String(i).padStart(6, '0')}`);
-      const s = performance.now();
-      const res = daemon.messages.send({ accountId: null, sender: 'Relais', recipients, text: TEXT });
-      sendMs += performance.now() - s;
-      accepted += res.accepted;
-      await yieldToLoop();
-      checkInterrupted();
-    }
-    const acceptMs = Date.now() - t0;
-    process.stderr.write(`[${name}] accepted ${accepted} in ${acceptMs} ms; waiting for "${sc.target}"\n`);
+    let httpErrors = 0;
+    let firstHttpError: string | null = null;
+    const httpLatency: number[] = [];
+    const fail = (what: string) => {
+      httpErrors += 1;
+      if (firstHttpError === null) {
+        firstHttpError = what;
+        process.stderr.write(`[${name}] first HTTP error: ${what}\n`);
+      }
+    };
+    const worker = async (): Promise<void> => {
+      while (!interrupted) {
+        const i = next++;
+        if (i >= bodies.length) return;
+        const s = performance.now();
+        try {
+          const res = await pool.request({ method: 'POST', path: '/api/messages/send', headers: sendHeaders, body: bodies[i]! });
+          const text = await res.body.text();
+          const now = performance.now();
+          httpLatency.push(now - s);
+          if (now > lastAnswer) lastAnswer = now;
+          let sent = NaN;
+          if (res.statusCode === 200) {
+            try {
+              sent = Number(JSON.parse(text)?.data?.sent);
+            } catch {
+              // reported below
+            }
+          }
+          if (Number.isFinite(sent)) accepted += sent;
+          if (res.statusCode !== 200 || sent !== sizes[i]) fail(`HTTP ${res.statusCode} (data.sent ${sent}, expected ${sizes[i]}): ${text.slice(0, 500)}`);
+        } catch (err) {
+          lastAnswer = Math.max(lastAnswer, performance.now());
+          fail(`request failed: ${(err as Error).message}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency, bodies.length) }, worker));
+    const acceptMs = lastAnswer - p0;
+    const acceptDaemonCpu = procCpuSeconds(daemon.pid) - daemonCpu0;
+    const acceptCpu = process.cpuUsage(cpu0);
+    const acceptWallMs = performance.now() - p0;
+    checkInterrupted();
+    active.pools.splice(active.pools.indexOf(pool), 1);
+    await pool.close();
+    process.stderr.write(`[${name}] accepted ${accepted} in ${Math.round(acceptMs)} ms (${bodies.length} requests, ${httpErrors} errors); waiting for "${sc.target}"\n`);
 
     // -- wait phase: COUNT every 100 ms until every message is final enough, bounded
     const deadline = Date.now() + opts.timeoutS * 1000;
@@ -266,6 +416,7 @@ async function runScenario(name: ScenarioName, opts: Options, log: Logger): Prom
       const reached = statusCounts[sc.target] ?? 0;
       const other = otherFinalStates.reduce((n, s) => n + (statusCounts[s] ?? 0), 0);
       if (reached + other >= accepted) break;
+      if (daemon.hasExited()) throw new Error(`the daemon exited during the run\n${daemon.outputTail()}`);
       if (Date.now() >= deadline) {
         timedOut = true;
         break;
@@ -279,19 +430,26 @@ async function runScenario(name: ScenarioName, opts: Options, log: Logger): Prom
       statusCounts = counts();
     }
     const cpu = process.cpuUsage(cpu0);
+    const daemonCpu = procCpuSeconds(daemon.pid) - daemonCpu0;
     const simCpu = procCpuSeconds(sim.child.pid) - simCpu0;
     const activeMs = Date.now() - t0;
-    eld.disable();
+    const lag = await scrapeLag(admin);
 
-    // -- figures from the rows, before anything stops
-    const rows = sqlite.prepare('SELECT bind, created_at, sent_at, done_at, status FROM messages WHERE sent_at IS NOT NULL').all() as {
+    // -- figures from the rows and the daemon's counters, before anything stops
+    const rows = reader.prepare('SELECT bind, created_at, sent_at, done_at, status FROM messages WHERE sent_at IS NOT NULL').all() as {
       bind: string | null; created_at: number; sent_at: number; done_at: number | null; status: string;
     }[];
-    const counters = daemon.binds.map((b) => ({ name: b.name, tps: b.cfg.tps, ...b.counters }));
+    reader.close();
+    active.reader = null;
+    const bindList = (await callOk(admin, 'GET', '/api/admin/binds', token)).data as { name: string; tps: number; counters: Record<string, number> }[];
+    const counters = bindList.map((b) => ({ name: b.name, tps: b.tps, ...(b.counters as { throttled: number; submitted: number; timeouts: number; reconnects: number }) }));
+    const daemonPeak = procMemory(daemon.pid).peakBytes;
     const simPeak = sim.peakRss();
 
+    active.pools.splice(active.pools.indexOf(admin), 1);
+    await admin.close();
+    const exit = await stopDaemon(daemon, 20_000);
     active.daemon = null;
-    await stopDaemon(daemon, 15_000);
     const simStats = await sim.stop();
     active.sim = null;
 
@@ -314,6 +472,7 @@ async function runScenario(name: ScenarioName, opts: Options, log: Logger): Prom
     }
     sentLatency.sort((a, b) => a - b);
     doneLatency.sort((a, b) => a - b);
+    httpLatency.sort((a, b) => a - b);
 
     const binds: BindFigures[] = counters.map((c) => {
       const times = (perBind.get(c.name) ?? []).sort((a, b) => a - b);
@@ -329,7 +488,11 @@ async function runScenario(name: ScenarioName, opts: Options, log: Logger): Prom
     return {
       scenario: name,
       target: sc.target,
-      messages: opts.messages,
+      messages,
+      batch,
+      requests: bodies.length,
+      httpErrors,
+      firstHttpError,
       accepted,
       reached,
       otherFinal: otherFinalStates.reduce((n, s) => n + (statusCounts[s] ?? 0), 0),
@@ -337,7 +500,8 @@ async function runScenario(name: ScenarioName, opts: Options, log: Logger): Prom
       statusCounts,
       acceptMs,
       acceptPerSecond: rate(accepted, acceptMs),
-      commitPerSecond: rate(accepted, sendMs),
+      requestsPerSecond: rate(httpLatency.length, acceptMs),
+      httpLatencyMs: { p50: percentile(httpLatency, 50), p99: percentile(httpLatency, 99), max: httpLatency[httpLatency.length - 1] ?? NaN },
       endToEndPerSecond: rate(rows.length, lastSent - t0),
       receiptedPerSecond: sc.receipts ? rate(doneLatency.length, lastDone - t0) : null,
       configuredPerSecond: opts.tps * opts.binds,
@@ -350,32 +514,59 @@ async function runScenario(name: ScenarioName, opts: Options, log: Logger): Prom
       survival: null,
       daemon: {
         startRssBytes: startRss,
-        peakRssBytes: peakRss,
+        peakRssBytes: daemonPeak,
+        acceptCpuPercent: (acceptDaemonCpu * 1000 / acceptWallMs) * 100,
+        cpuPercent: (daemonCpu * 1000 / activeMs) * 100,
+        eventLoopLagP99Ms: lag.p99Ms,
+        eventLoopLagMaxMs: lag.maxMs,
+        exit,
+      },
+      bench: {
+        acceptCpuPercent: ((acceptCpu.user + acceptCpu.system) / 1000 / acceptWallMs) * 100,
         cpuPercent: ((cpu.user + cpu.system) / 1000 / activeMs) * 100,
-        eventLoopLagP99Ms: Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS),
-        eventLoopLagMaxMs: Math.max(0, eld.max / 1e6 - ELD_RESOLUTION_MS),
       },
       simulator: { peakRssBytes: simPeak, cpuPercent: (simCpu * 1000 / activeMs) * 100, stats: simStats },
       wallMs: Date.now() - wallStart,
     };
   } finally {
-    clearInterval(rssTimer);
-    eld.disable();
     await releaseActive();
   }
 }
 
 /** Stop whatever the current scenario still holds (after an error or Ctrl-C). */
 async function releaseActive(): Promise<void> {
-  const { daemon, sim, dir } = active;
+  const { daemon, sim, dir, reader, pools } = active;
   active.daemon = null;
   active.sim = null;
   active.dir = null;
-  if (daemon) {
-    await stopDaemon(daemon, interrupted ? 3000 : 15_000);
+  active.reader = null;
+  active.pools = [];
+  try {
+    reader?.close();
+  } catch {
+    // already closed
   }
+  await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+  if (daemon) await stopDaemon(daemon, interrupted ? 3000 : 20_000);
   if (sim) await sim.stop().catch(() => null);
   if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * SIGTERM: the daemon closes HTTP, drains its windows, unbinds and exits. Bounded (3 s after
+ * Ctrl-C, 20 s otherwise), then SIGKILL. Returns how it ended, for the report.
+ */
+async function stopDaemon(daemon: DaemonProcess, boundMs: number): Promise<string> {
+  const r = await daemon.stop(boundMs);
+  if (r.killed) {
+    process.stderr.write(`daemon still running ${boundMs} ms after SIGTERM: killed\n`);
+    return 'killed';
+  }
+  if (r.code !== 0) {
+    process.stderr.write(`daemon exited with ${r.code ?? r.signal}\n${daemon.outputTail()}\n`);
+    return String(r.code ?? r.signal);
+  }
+  return '0';
 }
 
 function perSecond(sortedTimes: readonly number[], t0: number): number[] {
@@ -388,28 +579,54 @@ function perSecond(sortedTimes: readonly number[], t0: number): number[] {
   return out;
 }
 
-/**
- * An orderly stop drains every claimed message through the binds' pacing: after Ctrl-C, a
- * timeout or with a throttled (paused) bind that can take long, so it is bounded. A daemon left
- * draining loses its links when its simulator is killed right after, and winds down by itself.
- */
-async function stopDaemon(daemon: Daemon, boundMs: number): Promise<void> {
-  const stopped = await Promise.race([
-    daemon.stop().then(() => true, (err: unknown) => { process.stderr.write(`daemon stop failed: ${String(err)}\n`); return true; }),
-    sleep(boundMs).then(() => false),
-  ]);
-  if (!stopped) process.stderr.write(`daemon still draining after ${boundMs} ms: left behind\n`);
+/** GET /readyz until 200 (the database is open and a bind is bound), bounded. */
+async function waitReady(pool: Pool, daemon: DaemonProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  for (;;) {
+    if (daemon.hasExited()) throw new Error(`the daemon exited before it was ready\n${daemon.outputTail()}`);
+    try {
+      const r = await call(pool, 'GET', '/readyz');
+      if (r.status === 200) return;
+      last = `HTTP ${r.status} ${r.text.slice(0, 200)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`GET /readyz not 200 after ${timeoutMs} ms (${last})\n${daemon.outputTail()}`);
+    checkInterrupted();
+    await sleep(50);
+  }
 }
 
-async function waitBound(daemon: Daemon, timeoutMs: number): Promise<void> {
+/** /readyz needs one bound bind; the run needs all of them. */
+async function waitBound(pool: Pool, token: string, daemon: DaemonProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!daemon.binds.every((b) => b.state === 'bound')) {
+  for (;;) {
+    const binds = (await callOk(pool, 'GET', '/api/admin/binds', token)).data as { name: string; state: string; last_error: string | null }[];
+    if (binds.every((b) => b.state === 'bound')) return;
+    if (daemon.hasExited()) throw new Error(`the daemon exited\n${daemon.outputTail()}`);
     if (Date.now() > deadline) {
-      throw new Error(`binds not bound after ${timeoutMs} ms: ${daemon.binds.map((b) => `${b.name}=${b.state}${b.lastError ? ` (${b.lastError})` : ''}`).join(', ')}`);
+      throw new Error(`binds not bound after ${timeoutMs} ms: ${binds.map((b) => `${b.name}=${b.state}${b.last_error ? ` (${b.last_error})` : ''}`).join(', ')}`);
     }
     checkInterrupted();
-    await sleep(10);
+    await sleep(20);
   }
+}
+
+/** Probe period of the daemon's event-loop delay histogram (prom-client's default); its samples include it. */
+const ELD_RESOLUTION_MS = 10;
+
+/**
+ * The daemon's event-loop delay p99 and max since the previous scrape, from its own /metrics
+ * (prom-client resets the histogram on every scrape). NaN when the metric is absent.
+ */
+async function scrapeLag(pool: Pool): Promise<{ p99Ms: number; maxMs: number }> {
+  const r = await call(pool, 'GET', '/metrics').catch(() => null);
+  const read = (metric: string): number => {
+    const m = r && r.status === 200 ? new RegExp(`^relais_process_nodejs_eventloop_lag_${metric}_seconds(?:\\{[^}]*\\})?\\s+(\\S+)`, 'm').exec(r.text) : null;
+    return m ? Math.max(0, Number(m[1]) * 1000 - ELD_RESOLUTION_MS) : NaN;
+  };
+  return { p99Ms: read('p99'), maxMs: read('max') };
 }
 
 // ---- report -----------------------------------------------------------------------------
@@ -425,22 +642,26 @@ function machine() {
   };
 }
 
-function report(opts: Options, results: ScenarioResult[]): string {
+function report(opts: Options, results: ScenarioResult[], loadAtStart: number[]): string {
   const m = machine();
   const out: string[] = [];
   out.push('## Relais benchmark');
   out.push('');
-  out.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, node ${m.node}, ${m.platform}`);
-  out.push(`- run: ${fmtInt(opts.messages)} messages per scenario, ${opts.binds} bind(s) × ${fmtInt(opts.tps)} TPS (window ${opts.window}) on one operator = ${fmtInt(opts.tps * opts.binds)} msg/s configured; accept batches of ${opts.batch}; ${new Date().toISOString()}`);
+  out.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, node ${m.node}, ${m.platform}; load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}`);
+  out.push(`- processes: benchmark (HTTP client + read-only SQLite reader), daemon (\`relais serve\`), SMSC simulator — all three on these ${m.cores} cores`);
+  const single = results.find((r) => r.scenario === 'single');
+  out.push(`- run: ${fmtInt(opts.messages)} messages per scenario${single ? ` (single: ${fmtInt(single.messages)})` : ''}, ${opts.binds} bind(s) × ${fmtInt(opts.tps)} TPS (window ${opts.window}) on one operator = ${fmtInt(opts.tps * opts.binds)} msg/s configured`);
+  out.push(`- accept: POST /api/messages/send with an API key, ${opts.batch} recipients per request (single: 1), ${opts.concurrency} requests in flight (undici Pool, ${opts.concurrency} connections, no pipelining); ${new Date().toISOString()}`);
   out.push('');
 
   out.push(table(
-    ['scenario', 'reached', 'accept msg/s', 'commit-only msg/s', 'end-to-end msg/s', '% of configured', 'receipted msg/s', 'sent−created p50 / p99 ms', 'done−created p50 / p99 ms'],
+    ['scenario', 'reached', 'accept msg/s', 'HTTP req/s', 'HTTP p50 / p99 ms', 'end-to-end msg/s', '% of configured', 'receipted msg/s', 'sent−created p50 / p99 ms', 'done−created p50 / p99 ms'],
     results.map((r) => [
       r.scenario,
-      `${fmtInt(r.reached)}/${fmtInt(r.accepted)} ${r.target}${r.timedOut ? ' (timeout)' : ''}${r.otherFinal ? `, ${fmtInt(r.otherFinal)} other final` : ''}`,
+      `${fmtInt(r.reached)}/${fmtInt(r.accepted)} ${r.target}${r.timedOut ? ' (timeout)' : ''}${r.otherFinal ? `, ${fmtInt(r.otherFinal)} other final` : ''}${r.httpErrors ? `, ${fmtInt(r.httpErrors)} HTTP errors` : ''}`,
       fmtInt(r.acceptPerSecond),
-      fmtInt(r.commitPerSecond),
+      fmtInt(r.requestsPerSecond),
+      `${fmtLatency(r.httpLatencyMs.p50)} / ${fmtLatency(r.httpLatencyMs.p99)}`,
       fmtInt(r.endToEndPerSecond),
       `${fmtNum((r.endToEndPerSecond / r.configuredPerSecond) * 100, 0)} %`,
       r.receiptedPerSecond === null ? '–' : fmtInt(r.receiptedPerSecond),
@@ -461,10 +682,11 @@ function report(opts: Options, results: ScenarioResult[]): string {
   out.push('');
 
   out.push(table(
-    ['scenario', 'daemon CPU %', 'event loop lag p99 / max ms', 'process RSS at start → peak MB', 'simulator CPU %', 'simulator peak RSS MB', 'wall s'],
+    ['scenario', 'daemon CPU % accept / all', 'daemon event loop lag p99 / max ms', 'daemon RSS ready → peak MB', 'benchmark CPU % accept / all', 'simulator CPU %', 'simulator peak RSS MB', 'wall s'],
     results.map((r) => [
-      r.scenario, fmtNum(r.daemon.cpuPercent, 0), `${fmtNum(r.daemon.eventLoopLagP99Ms, 0)} / ${fmtNum(r.daemon.eventLoopLagMaxMs, 0)}`,
-      `${mb(r.daemon.startRssBytes)} → ${mb(r.daemon.peakRssBytes)}`, fmtNum(r.simulator.cpuPercent, 0), mb(r.simulator.peakRssBytes), fmtNum(r.wallMs / 1000, 1),
+      r.scenario, `${fmtNum(r.daemon.acceptCpuPercent, 0)} / ${fmtNum(r.daemon.cpuPercent, 0)}`, `${fmtNum(r.daemon.eventLoopLagP99Ms, 0)} / ${fmtNum(r.daemon.eventLoopLagMaxMs, 0)}`,
+      `${mb(r.daemon.startRssBytes)} → ${mb(r.daemon.peakRssBytes)}`, `${fmtNum(r.bench.acceptCpuPercent, 0)} / ${fmtNum(r.bench.cpuPercent, 0)}`,
+      fmtNum(r.simulator.cpuPercent, 0), mb(r.simulator.peakRssBytes), fmtNum(r.wallMs / 1000, 1),
     ]),
   ));
 
@@ -479,7 +701,17 @@ function report(opts: Options, results: ScenarioResult[]): string {
       ]),
     ));
   }
+  const failed = results.filter((r) => r.firstHttpError !== null);
+  if (failed.length) {
+    out.push('');
+    for (const r of failed) out.push(`- ${r.scenario}: first HTTP error: ${r.firstHttpError}`);
+  }
   return out.join('\n');
+}
+
+/** Milliseconds: one decimal under 10 ms (one-recipient requests answer in a few ms). */
+function fmtLatency(ms: number): string {
+  return Number.isFinite(ms) && ms < 10 ? fmtNum(ms, 1) : fmtInt(ms);
 }
 
 // ---- main -------------------------------------------------------------------------------
@@ -498,12 +730,13 @@ async function main(): Promise<number> {
   }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('exit', killChildren);
 
-  const log = createLogger(opts.logLevel, process.stderr);
+  const loadAtStart = os.loadavg();
   const results: ScenarioResult[] = [];
   for (const name of opts.scenarios) {
     try {
-      results.push(await runScenario(name, opts, log));
+      results.push(await runScenario(name, opts));
     } catch (err) {
       if (err instanceof Interrupted) break;
       process.stderr.write(`[${name}] failed: ${(err as Error).stack ?? String(err)}\n`);
@@ -516,8 +749,8 @@ async function main(): Promise<number> {
   }
 
   if (results.length) {
-    process.stdout.write(`\n${report(opts, results)}\n`);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ machine: machine(), options: opts, scenarios: results })}\n`);
+    process.stdout.write(`\n${report(opts, results, loadAtStart)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ machine: machine(), loadAtStart, options: opts, scenarios: results })}\n`);
   }
   if (interrupted) return 130;
   return results.length === opts.scenarios.length ? 0 : 1;

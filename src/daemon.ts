@@ -19,6 +19,10 @@ import { HistoryService } from './services/history.js';
 import { MessageService } from './services/messages.js';
 import { SenderIdService } from './services/sender-ids.js';
 import { SendingService } from './services/sending.js';
+import { AuditService } from './services/audit.js';
+import { WebhookService } from './services/webhooks.js';
+import { Outbox } from './webhooks/outbox.js';
+import { WebhookWorker } from './webhooks/worker.js';
 import { Bind } from './smpp/bind.js';
 import { SmscSimulator } from './smpp/simulator/simulator.js';
 import { BlacklistRepo } from './store/blacklist.js';
@@ -70,9 +74,23 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
   const senderIds = new SenderIdService(store, config.default_sender_id);
   const sending = new SendingService(store, messages, senderIds, credits, new IdempotencyRepo(store), config.operators.map((o) => o.name));
 
+  const outbox = new Outbox(store);
+  await outbox.load();
+  const webhookWorker = new WebhookWorker(store, {
+    allowPrivate: config.webhooks.allow_private_networks, retryInitialMs: config.webhooks.retry_initial * 1000, retryMaxMs: config.webhooks.retry_max * 1000,
+    concurrency: config.webhooks.concurrency, perDestination: config.webhooks.per_destination, version: VERSION,
+  }, log.child({ part: 'webhooks' }));
+  webhookWorker.start();
+  const webhooks = new WebhookService(store, outbox, config.webhooks.allow_private_networks);
+
   const ledger = new Ledger({
     store, queue, mo: new MoRepo(store), blacklist, credits, optOutKeywords: config.mo.opt_out_keywords,
-    log: log.child({ part: 'ledger' }), onEvents: (events) => countEvents(metrics, events),
+    log: log.child({ part: 'ledger' }),
+    inTransaction: (events) => outbox.fromLedger(events),
+    onEvents: (events) => {
+      countEvents(metrics, events);
+      if (outbox.takeEmitted()) webhookWorker.kick();
+    },
   });
   await ledger.loadPending();
 
@@ -99,6 +117,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     version: VERSION,
     services: {
       config, accounts, credentials, senderIds, sending, messages, history: new HistoryService(store), credits, router,
+      webhooks, audit: new AuditService(store), kickWebhooks: () => webhookWorker.kick(),
       binds: () => binds.map(describeBind),
     },
     ops: {
@@ -125,6 +144,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
       await dispatcher.stop();
       await Promise.all(binds.map((b) => b.stop()));
       ledger.flush();
+      await webhookWorker.stop();
       await Promise.all(simulators.map((s) => s.stop()));
       await store.close();
       log.info('stopped');

@@ -12,6 +12,7 @@ import { Api } from './api.js';
 import { STATUS, plain, sendwave, type Dialect } from './dialect.js';
 import { mountAdmin } from './dialects/admin.js';
 import { mountSendwave } from './dialects/sendwave.js';
+import { mountAuditLogs, mountWebhooks } from './dialects/sendwave-webhooks.js';
 import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
 import type { HttpServices } from './services.js';
@@ -34,6 +35,8 @@ export function createApp(deps: { log: Logger; metrics: Metrics; ops: OpsView; s
   mountAdmin(admin, deps.services);
   const native = new Api('/api', sendwave, apiDeps);
   mountSendwave(native, deps.services);
+  mountWebhooks(native, deps.services);
+  mountAuditLogs(native, deps.services);
   const document = openApiDocument([...native.operations, ...admin.operations], deps.version);
   native.router.get('/openapi.json', (ctx) => {
     ctx.body = document;

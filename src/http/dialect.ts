@@ -22,7 +22,7 @@ export const sendwave: Dialect = {
       case 'validation':
         return { message: err.message, errors: err.fields };
       case 'unauthenticated':
-        return { message: 'Unauthenticated.' };
+        return { message: err.message || 'Unauthenticated.' };
       case 'forbidden':
         return { message: err.message || "Cette action n'est pas autorisée." };
       case 'rate_limited':

@@ -2,11 +2,13 @@
 import type { Config } from '../config/schema.js';
 import type { Router } from '../routing/router.js';
 import type { AccountService } from '../services/accounts.js';
+import type { AuditService } from '../services/audit.js';
 import type { CredentialService } from '../services/credentials.js';
 import type { HistoryService } from '../services/history.js';
 import type { MessageService } from '../services/messages.js';
 import type { SenderIdService } from '../services/sender-ids.js';
 import type { SendingService } from '../services/sending.js';
+import type { WebhookService } from '../services/webhooks.js';
 import type { CreditsRepo } from '../store/credits.js';
 
 export interface HttpServices {
@@ -19,5 +21,9 @@ export interface HttpServices {
   history: HistoryService;
   credits: CreditsRepo;
   router: Router;
+  webhooks: WebhookService;
+  audit: AuditService;
+  /** Deliver queued webhooks now rather than at the next poll. */
+  kickWebhooks: () => void;
   binds: () => unknown[];
 }

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { validationError, type FieldErrors } from '../services/errors.js';
 
 export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const result = schema.safeParse(input ?? {});
+  // reportInput: zod 4 leaves the offending value out of issues unless asked, and "required"
+  // versus "wrong type" depends on it.
+  const result = schema.safeParse(input ?? {}, { reportInput: true });
   if (result.success) return result.data;
   const fields: FieldErrors = {};
   for (const issue of result.error.issues) {
@@ -31,6 +33,8 @@ function wording(issue: z.core.$ZodIssue, field: string): string {
       return `The selected ${field} is invalid.`;
     case 'unrecognized_keys':
       return `Unknown field(s): ${issue.keys.join(', ')}.`;
+    case 'custom':
+      return issue.message.startsWith('The ') ? issue.message : `The ${field} field is invalid.`;
     default:
       return issue.message || `The ${field} field is invalid.`;
   }
@@ -42,7 +46,7 @@ const article = (type: string): string => (type === 'array' ? 'an array' : type 
 export const phoneLike = z.string().trim().regex(/^\+?[\d\s\-().]{3,24}$/, 'The phone format is invalid.');
 
 /** ISO 8601 date or date-time; returns epoch ms. */
-export const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date').transform((s) => Date.parse(s));
+export const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'The date must be a valid ISO 8601 date.').transform((s) => Date.parse(s));
 
 export const pagination = z.object({
   page: z.coerce.number().int().min(1).default(1),

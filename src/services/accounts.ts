@@ -30,7 +30,10 @@ export class AccountService {
     const now = Date.now();
     const row = await this.store.db
       .insertInto('accounts')
-      .values({ name: input.name.trim(), email, password_hash: await hashPassword(input.password), role: input.role ?? 'user', status: 'active', created_at: now, updated_at: now })
+      .values({
+        name: input.name.trim(), email, password_hash: await hashPassword(input.password), role: input.role ?? 'user', status: 'active',
+        webhook_secret: randomSecret(24), created_at: now, updated_at: now,
+      })
       .returning(PUBLIC_COLUMNS)
       .executeTakeFirstOrThrow();
     return row;
@@ -44,6 +47,12 @@ export class AccountService {
     if (row.status !== 'active') throw new ServiceError('forbidden', 'This account is suspended.');
     const { password_hash: _, ...account } = row;
     return account;
+  }
+
+  /** Signs the per-send webhook_url callbacks of this account. */
+  async webhookSecret(id: number): Promise<string | null> {
+    const row = await this.store.db.selectFrom('accounts').select('webhook_secret').where('id', '=', id).executeTakeFirst();
+    return row?.webhook_secret ?? null;
   }
 
   async get(id: number): Promise<Account | undefined> {

@@ -10,6 +10,8 @@ export interface HistoryFilter {
   /** Epoch ms, exclusive. */
   to?: number | undefined;
   recipient?: string | undefined;
+  /** Digits anywhere in the number (for a search box). */
+  recipientLike?: string | undefined;
 }
 
 const COLUMNS = ['id', 'recipient', 'sender', 'body', 'status', 'operator', 'parts', 'encoding', 'cost', 'attempts', 'error', 'error_code', 'smsc_id', 'not_before', 'created_at', 'sent_at', 'done_at'] as const;
@@ -25,6 +27,7 @@ export class HistoryService {
     if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
     if (f.to !== undefined) q = q.where('created_at', '<', f.to);
     if (f.recipient) q = q.where('recipient', '=', f.recipient);
+    if (f.recipientLike) q = q.where('recipient', 'like', `%${f.recipientLike.replace(/[%_]/g, '')}%`);
     return q;
   }
 

@@ -19,6 +19,8 @@ export interface SendInput {
   sender_id?: string | undefined;
   /** Epoch ms. */
   scheduled_at?: number | undefined;
+  /** This send's message events also go to this URL, signed with the account's webhook secret. */
+  webhook_url?: string | undefined;
 }
 
 export interface SendSummary {
@@ -58,7 +60,7 @@ export class SendingService {
       if (stored) return stored;
     }
     const sender = await this.senderIds.resolve(account.id, input.sender_id, account.default_sender_id);
-    const req = { accountId: account.id, sender, recipients: input.recipients, text: input.message, notBefore: input.scheduled_at };
+    const req = { accountId: account.id, sender, recipients: input.recipients, text: input.message, notBefore: input.scheduled_at, webhookUrl: input.webhook_url };
     let plan;
     try {
       plan = this.messages.plan(req);
@@ -75,7 +77,8 @@ export class SendingService {
       const balance = this.credits.debit(account.id, plan.totalCost, `send:${Date.now()}`);
       if (balance === null) throw insufficient(plan.totalCost, this.credits.balanceOf(account.id));
       const result = this.messages.commit(req, plan);
-      const body = render(this.summarize(result, sender, input.scheduled_at ?? null, balance));
+      const scheduled = input.scheduled_at !== undefined && input.scheduled_at > Date.now() ? input.scheduled_at : null;
+      const body = render(this.summarize(result, sender, scheduled, balance));
       if (idempotencyKey) this.idempotency.put(account.id, idempotencyKey, { request_hash: requestHash, status: 200, response: JSON.stringify(body) });
       return { replayed: false, body };
     });
@@ -113,6 +116,6 @@ function insufficient(required: number, balance: number): ServiceError {
 }
 
 function hashRequest(input: SendInput): string {
-  return createHash('sha256').update(JSON.stringify([input.recipients, input.message, input.sender_id ?? null, input.scheduled_at ?? null])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([input.recipients, input.message, input.sender_id ?? null, input.scheduled_at ?? null, input.webhook_url ?? null])).digest('hex');
 }
 

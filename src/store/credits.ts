@@ -36,11 +36,11 @@ export class CreditsRepo {
   }
 
   /** Take `amount`; returns the new balance, or null (nothing taken) when the balance is short. */
-  debit(accountId: number, amount: number, reference: string): number | null {
+  debit(accountId: number, amount: number, reference: string, reason: Reason = 'send'): number | null {
     if (amount <= 0) return this.balanceOf(accountId);
     const row = this.debitStmt.get(amount, accountId, amount) as { balance: number } | undefined;
     if (!row) return null;
-    this.recordStmt.run(accountId, -amount, row.balance, 'send', reference, Date.now());
+    this.recordStmt.run(accountId, -amount, row.balance, reason, reference, Date.now());
     return row.balance;
   }
 

@@ -22,6 +22,7 @@ export class Outbox {
   private readonly byAccount = new Map<number, Subscription[]>();
   private admins = new Set<number>();
   private readonly insertStmt: Statement;
+  private emitted = 0;
 
   constructor(private readonly store: Store) {
     this.insertStmt = store.prepare(
@@ -51,7 +52,16 @@ export class Outbox {
     const body = JSON.stringify({ event, timestamp: new Date(now).toISOString(), data });
     for (const s of subs) this.insertStmt.run(randomUUID(), accountId, s.id, s.url, event, body, 'pending', s.maxAttempts, s.timeoutMs, now, now);
     if (directUrl) this.insertStmt.run(randomUUID(), accountId, null, directUrl, event, body, 'pending', 4, 10_000, now, now);
-    return subs.length + (directUrl ? 1 : 0);
+    const n = subs.length + (directUrl ? 1 : 0);
+    this.emitted += n;
+    return n;
+  }
+
+  /** Whether anything was queued since the last call (the worker is woken only then). */
+  takeEmitted(): boolean {
+    const any = this.emitted > 0;
+    this.emitted = 0;
+    return any;
   }
 
   /** A test delivery to one webhook, whatever its subscriptions. */
@@ -79,7 +89,10 @@ export class Outbox {
         this.emit(m.account_id, delivered ? 'message.delivered' : 'message.failed', data, m.webhook_url);
       } else {
         // MO belongs to no account: the operator's admins receive it.
-        for (const admin of this.admins) this.emit(admin, 'message.received', { id: e.id, from: e.mo.from, to: e.mo.to, text: e.mo.text, operator: e.mo.operator, opt_out: e.optOut });
+        for (const admin of this.admins) {
+          this.emit(admin, 'message.received', { id: e.id, from: e.mo.from, to: e.mo.to, text: e.mo.text, operator: e.mo.operator, opt_out: e.optOut });
+          if (e.optOut) this.emit(admin, 'blacklist.added', { phone_number: e.mo.from, reason: 'opt-out keyword', source: 'mo', scope: 'global' });
+        }
       }
     }
   }

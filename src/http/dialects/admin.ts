@@ -4,11 +4,12 @@
  */
 import { z } from 'zod';
 import type { Account } from '../../services/accounts.js';
-import { ServiceError } from '../../services/errors.js';
+import { ServiceError, validationError } from '../../services/errors.js';
 import { iso, paginated, type Api } from '../api.js';
 import type { HttpServices } from '../services.js';
 import { pagination } from '../validate.js';
 import { idParam } from './sendwave.js';
+import { origin } from './sendwave-webhooks.js';
 
 const accountView = (a: Account) => ({
   id: a.id, name: a.name, email: a.email, role: a.role, status: a.status, balance: a.balance, default_sender_id: a.default_sender_id, created_at: iso(a.created_at),
@@ -25,20 +26,26 @@ export function mountAdmin(api: Api, s: HttpServices): void {
   api.route({
     method: 'post', path: '/accounts/:id/credits', summary: 'Add (or, negative, remove) credits', auth: 'admin',
     body: z.object({ amount: z.number().int().refine((n) => n !== 0, 'The amount must not be zero.'), reference: z.string().max(200).optional() }),
-    handler: async (_ctx, { params, body, principal }) => {
+    handler: async (ctx, { params, body, principal }) => {
       const id = idParam(params.id);
-      const balance = s.credits.credit(id, body.amount, body.amount > 0 ? 'topup' : 'adjustment', body.reference ?? `admin:${principal.account.id}`);
-      if (balance === null) throw new ServiceError('not_found', 'No query results for account.');
-      return { message: 'Crédits ajoutés', data: { account_id: id, amount: body.amount, balance } };
+      await s.accounts.require(id);
+      const reference = body.reference ?? `admin:${principal.account.id}`;
+      // Removing credits never takes a balance below zero.
+      const balance = body.amount > 0 ? s.credits.credit(id, body.amount, 'topup', reference) : s.credits.debit(id, -body.amount, reference, 'adjustment');
+      if (balance === null) throw validationError({ amount: [`The balance is ${s.credits.balanceOf(id)}: it cannot go below zero.`] });
+      await s.audit.record(principal, origin(ctx), { action: 'account.credits_added', model: 'Account', modelId: id, new: { amount: body.amount, balance } });
+      return { message: body.amount > 0 ? 'Crédits ajoutés' : 'Crédits retirés', data: { account_id: id, amount: body.amount, balance } };
     },
   });
   for (const [action, status] of [['suspend', 'suspended'], ['activate', 'active']] as const) {
     api.route({
       method: 'post', path: `/accounts/:id/${action}`, summary: `${action === 'suspend' ? 'Suspend' : 'Reactivate'} an account`, auth: 'admin',
-      handler: async (_ctx, { params, principal }) => {
+      handler: async (ctx, { params, principal }) => {
         const id = idParam(params.id);
         if (id === principal.account.id && status === 'suspended') throw new ServiceError('forbidden', 'An admin cannot suspend their own account.');
-        return { data: accountView(await s.accounts.setStatus(id, status)) };
+        const account = await s.accounts.setStatus(id, status);
+        await s.audit.record(principal, origin(ctx), { action: `account.${action === 'suspend' ? 'suspended' : 'activated'}`, model: 'Account', modelId: id, new: { status } });
+        return { data: accountView(account) };
       },
     });
   }
@@ -53,7 +60,11 @@ export function mountAdmin(api: Api, s: HttpServices): void {
   for (const [action, status] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
     api.route({
       method: 'post', path: `/sender-ids/:id/${action}`, summary: `${action === 'approve' ? 'Approve' : 'Reject'} a sender ID`, auth: 'admin',
-      handler: async (_ctx, { params }) => ({ data: senderView(await s.senderIds.decide(idParam(params.id), status)) }),
+      handler: async (ctx, { params, principal }) => {
+        const row = await s.senderIds.decide(idParam(params.id), status);
+        await s.audit.record(principal, origin(ctx), { action: `sender_id.${status}`, model: 'SenderId', modelId: row.id, new: { name: row.name, account_id: row.account_id, status } });
+        return { data: senderView(row) };
+      },
     });
   }
   api.route({

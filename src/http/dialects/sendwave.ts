@@ -12,6 +12,7 @@ import { MESSAGE_STATES } from '../../store/tables.js';
 import { iso, paginated, type Api } from '../api.js';
 import type { HttpServices } from '../services.js';
 import { isoDate, pagination, phoneLike } from '../validate.js';
+import { origin } from './sendwave-webhooks.js';
 
 export const MAX_RECIPIENTS = 10_000;
 
@@ -79,18 +80,24 @@ function mountApiKeys(api: Api, s: HttpServices): void {
     body: z.object({ name: z.string().trim().min(1).max(100) }),
     handler: async (ctx, { body, principal }) => {
       const { key, view } = await s.credentials.createApiKey(principal.account.id, body.name);
+      await s.audit.record(principal, origin(ctx), { action: 'api_key.created', model: 'ApiKey', modelId: view.id, new: { name: view.name, prefix: view.prefix, key } });
       ctx.status = 201;
       return { message: 'Clé API créée', data: { ...keyView(view), key } };
     },
   });
   api.route({
     method: 'delete', path: '/api-keys/:id', summary: 'Revoke an API key', auth: 'user',
-    handler: async (_ctx, { params, principal }) => ({ message: 'Clé API révoquée', data: keyView(await s.credentials.revokeApiKey(principal.account.id, idParam(params.id))) }),
+    handler: async (ctx, { params, principal }) => {
+      const view = await s.credentials.revokeApiKey(principal.account.id, idParam(params.id));
+      await s.audit.record(principal, origin(ctx), { action: 'api_key.revoked', model: 'ApiKey', modelId: view.id, old: { name: view.name, prefix: view.prefix } });
+      return { message: 'Clé API révoquée', data: keyView(view) };
+    },
   });
   api.route({
     method: 'post', path: '/api-keys/:id/regenerate', summary: 'New secret for an API key; the old one stops working', auth: 'user',
-    handler: async (_ctx, { params, principal }) => {
+    handler: async (ctx, { params, principal }) => {
       const { key, view } = await s.credentials.regenerateApiKey(principal.account.id, idParam(params.id));
+      await s.audit.record(principal, origin(ctx), { action: 'api_key.regenerated', model: 'ApiKey', modelId: view.id, new: { name: view.name, prefix: view.prefix, key } });
       return { message: 'Clé API régénérée', data: { ...keyView(view), key } };
     },
   });
@@ -108,8 +115,10 @@ function mountSenderIds(api: Api, s: HttpServices): void {
     method: 'post', path: '/sender-ids', summary: 'Ask for a sender ID (pending until an admin approves it)', auth: 'user',
     body: z.object({ name: z.string().trim().min(1).max(15) }),
     handler: async (ctx, { body, principal }) => {
+      const row = await s.senderIds.request(principal.account.id, body.name);
+      await s.audit.record(principal, origin(ctx), { action: 'sender_id.requested', model: 'SenderId', modelId: row.id, new: { name: row.name, status: row.status } });
       ctx.status = 201;
-      return { message: 'Sender ID en attente d’approbation', data: view(await s.senderIds.request(principal.account.id, body.name)) };
+      return { message: 'Sender ID en attente d’approbation', data: view(row) };
     },
   });
 }
@@ -134,8 +143,9 @@ const historyQuery = pagination.extend({
 });
 
 /** end_date=2025-11-07 means "through the 7th": a bare date ends at the next midnight. */
-const filterOf = (q: { status?: (typeof MESSAGE_STATES)[number] | undefined; start_date?: number | undefined; end_date?: number | undefined }, rawEnd: unknown) => ({
+const filterOf = (q: { status?: (typeof MESSAGE_STATES)[number] | undefined; start_date?: number | undefined; end_date?: number | undefined; phone?: string | undefined }, rawEnd: unknown) => ({
   status: q.status,
+  recipientLike: q.phone?.replace(/\D/g, '') || undefined,
   from: q.start_date,
   to: q.end_date === undefined ? undefined : typeof rawEnd === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(rawEnd) ? q.end_date + 86_400_000 : q.end_date,
 });
@@ -148,9 +158,11 @@ function mountMessages(api: Api, s: HttpServices): void {
       message: z.string().min(1).max(5000),
       sender_id: z.string().trim().min(1).max(15).optional(),
       scheduled_at: isoDate.optional(),
+      webhook_url: z.string().trim().min(1).max(2000).optional(),
     }),
     handler: async (ctx, { body, principal }) => {
-      const { body: answer } = await s.sending.send(principal, body, ctx.get('idempotency-key') || undefined, sendwaveSendBody);
+      const webhookUrl = body.webhook_url === undefined ? undefined : await s.webhooks.checkUrl(body.webhook_url, 'webhook_url');
+      const { body: answer } = await s.sending.send(principal, { ...body, webhook_url: webhookUrl }, ctx.get('idempotency-key') || undefined, sendwaveSendBody);
       return answer;
     },
   });
