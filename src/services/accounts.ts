@@ -55,6 +55,12 @@ export class AccountService {
     return row?.webhook_secret ?? null;
   }
 
+  async rotateWebhookSecret(id: number): Promise<string> {
+    const secret = randomSecret(24);
+    await this.store.db.updateTable('accounts').set({ webhook_secret: secret, updated_at: Date.now() }).where('id', '=', id).execute();
+    return secret;
+  }
+
   async get(id: number): Promise<Account | undefined> {
     return this.store.db.selectFrom('accounts').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst();
   }

@@ -164,7 +164,8 @@ test('a per-send webhook_url gets that message\'s events, signed with the accoun
     await waitFor(() => hook.hits.length >= 2, 10_000, 'sent and delivered callbacks');
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(hook.hits.map((h) => [h.body.event, h.body.data.recipient]), [['message.sent', '+24162000001'], ['message.delivered', '+24162000001']]);
-    const secret = (await gw.accounts.webhookSecret(id))!;
+    const secret = (await call(gw, 'GET', '/api/webhooks/signing-secret', { token })).json.data.secret as string;
+    assert.equal(secret, await gw.accounts.webhookSecret(id));
     assert.ok(hook.hits.every((h) => verifyWebhook(h.body, String(h.headers['x-webhook-signature']), secret)));
   } finally {
     await gw.cleanup();

@@ -41,6 +41,18 @@ export function mountWebhooks(api: Api, s: HttpServices): void {
     handler: () => ({ data: WEBHOOK_EVENTS }),
   });
   api.route({
+    method: 'get', path: '/webhooks/signing-secret', summary: 'The secret that signs per-send webhook_url callbacks', auth: 'user',
+    handler: async (_ctx, { principal }) => ({ data: { secret: await s.accounts.webhookSecret(principal.account.id) } }),
+  });
+  api.route({
+    method: 'post', path: '/webhooks/signing-secret/rotate', summary: 'A new secret for per-send callbacks (queued ones are signed with it too)', auth: 'user',
+    handler: async (ctx, { principal }) => {
+      const secret = await s.accounts.rotateWebhookSecret(principal.account.id);
+      await s.audit.record(principal, origin(ctx), { action: 'webhook.signing_secret_rotated', model: 'Account', modelId: principal.account.id, new: { secret } });
+      return { message: 'Secret régénéré', data: { secret } };
+    },
+  });
+  api.route({
     method: 'get', path: '/webhooks', summary: "The caller's webhooks", auth: 'user',
     handler: async (_ctx, { principal }) => ({ data: (await s.webhooks.list(principal.account.id)).map((w) => webhookView(w)) }),
   });
