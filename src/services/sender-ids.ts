@@ -38,13 +38,14 @@ export class SenderIdService {
 
   /** Approving an account's first sender ID makes it that account's default. */
   async decide(id: number, status: 'approved' | 'rejected'): Promise<SenderId> {
-    return this.store.db.transaction().execute(async (trx) => {
-      const row = await trx.updateTable('sender_ids').set({ status, decided_at: Date.now() }).where('id', '=', id).returningAll().executeTakeFirst();
+    const { db } = this.store;
+    return this.store.transaction(() => {
+      const [row] = this.store.all(db.updateTable('sender_ids').set({ status, decided_at: Date.now() }).where('id', '=', id).returningAll());
       if (!row) throw notFound('sender id');
       if (status === 'approved') {
-        await trx.updateTable('accounts').set({ default_sender_id: row.name }).where('id', '=', row.account_id).where('default_sender_id', 'is', null).execute();
+        this.store.run(db.updateTable('accounts').set({ default_sender_id: row.name }).where('id', '=', row.account_id).where('default_sender_id', 'is', null));
       } else {
-        await trx.updateTable('accounts').set({ default_sender_id: null }).where('id', '=', row.account_id).where('default_sender_id', '=', row.name).execute();
+        this.store.run(db.updateTable('accounts').set({ default_sender_id: null }).where('id', '=', row.account_id).where('default_sender_id', '=', row.name));
       }
       return row;
     });

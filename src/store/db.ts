@@ -10,11 +10,21 @@ import { Kysely, Migrator, SqliteDialect, type CompiledQuery } from 'kysely';
 import { migrations } from '../../migrations/index.js';
 import type { Database } from './tables.js';
 
+/**
+ * Transactions are synchronous (better-sqlite3) and only synchronous: an async transaction
+ * (Kysely's db.transaction()) would stay open across awaits, and whatever else runs on the one
+ * connection meanwhile — the dispatcher's and ledger's batched writes — would silently join it
+ * and roll back with it. Inside `transaction`, use prepared statements or `all`/`run` with a
+ * Kysely-built query.
+ */
 export interface Store {
   db: Kysely<Database>;
   sqlite: SQLite.Database;
   /** Prepare a Kysely-compiled query once; run it later with fresh positional parameters. */
   prepare(query: { compile(): CompiledQuery }): SQLite.Statement;
+  /** Run a Kysely-built query now, synchronously (for use inside `transaction`). */
+  all<T>(query: { compile(): CompiledQuery<T> }): T[];
+  run(query: { compile(): CompiledQuery }): { changes: number; lastInsertRowid: number };
   transaction<T>(fn: () => T): T;
   close(): Promise<void>;
 }
@@ -32,6 +42,15 @@ export function openStore(path: string, opts: { synchronous?: 'normal' | 'full' 
     db,
     sqlite,
     prepare: (query) => sqlite.prepare(query.compile().sql),
+    all: <T>(query: { compile(): CompiledQuery<T> }) => {
+      const c = query.compile();
+      return sqlite.prepare(c.sql).all(...(c.parameters as unknown[])) as T[];
+    },
+    run: (query) => {
+      const c = query.compile();
+      const r = sqlite.prepare(c.sql).run(...(c.parameters as unknown[]));
+      return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+    },
     transaction: (fn) => sqlite.transaction(fn)(),
     close: async () => {
       if (closed) return;
