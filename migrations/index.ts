@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m001 from './001_core.js';
 import * as m002 from './002_accounts.js';
 import * as m003 from './003_webhooks_audit.js';
+import * as m004 from './004_contacts.js';
 
 /** Every migration, in order. Listed statically so the same list works from sources and from dist/. */
 export const migrations: Record<string, Migration> = {
   '001_core': m001,
   '002_accounts': m002,
   '003_webhooks_audit': m003,
+  '004_contacts': m004,
 };

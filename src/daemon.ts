@@ -20,6 +20,9 @@ import { MessageService } from './services/messages.js';
 import { SenderIdService } from './services/sender-ids.js';
 import { SendingService } from './services/sending.js';
 import { AuditService } from './services/audit.js';
+import { BlacklistService } from './services/blacklist.js';
+import { ContactService } from './services/contacts.js';
+import { TemplateService } from './services/templates.js';
 import { WebhookService } from './services/webhooks.js';
 import { Outbox } from './webhooks/outbox.js';
 import { WebhookWorker } from './webhooks/worker.js';
@@ -64,7 +67,10 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
   const simulators = await startSimulators(config, log);
   const blacklist = new BlacklistRepo(store);
   const router = new Router(config.routes, config.default_route);
-  const messages = new MessageService(config, router, queue, blacklist);
+  const outbox = new Outbox(store);
+  await outbox.load();
+  const contacts = new ContactService(store, config.numbering, outbox);
+  const messages = new MessageService(config, router, queue, blacklist, (accountId, phone) => contacts.lookupSync(accountId, phone));
   const metrics = createMetrics(() => queue.depthByOperator(), config.operators.map((o) => o.name));
 
   const accounts = new AccountService(store);
@@ -74,8 +80,6 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
   const senderIds = new SenderIdService(store, config.default_sender_id);
   const sending = new SendingService(store, messages, senderIds, credits, new IdempotencyRepo(store), config.operators.map((o) => o.name));
 
-  const outbox = new Outbox(store);
-  await outbox.load();
   const webhookWorker = new WebhookWorker(store, {
     allowPrivate: config.webhooks.allow_private_networks, retryInitialMs: config.webhooks.retry_initial * 1000, retryMaxMs: config.webhooks.retry_max * 1000,
     concurrency: config.webhooks.concurrency, perDestination: config.webhooks.per_destination, version: VERSION,
@@ -118,6 +122,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     services: {
       config, accounts, credentials, senderIds, sending, messages, history: new HistoryService(store), credits, router,
       webhooks, audit: new AuditService(store), kickWebhooks: () => webhookWorker.kick(),
+      contacts, templates: new TemplateService(store), blacklist, blacklistService: new BlacklistService(store, blacklist, outbox),
       binds: () => binds.map(describeBind),
     },
     ops: {

@@ -13,6 +13,7 @@ import { STATUS, plain, sendwave, type Dialect } from './dialect.js';
 import { mountAdmin } from './dialects/admin.js';
 import { mountSendwave } from './dialects/sendwave.js';
 import { mountAuditLogs, mountWebhooks } from './dialects/sendwave-webhooks.js';
+import { mountBlacklist, mountContacts, mountTemplates } from './dialects/sendwave-contacts.js';
 import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
 import type { HttpServices } from './services.js';
@@ -33,10 +34,14 @@ export function createApp(deps: { log: Logger; metrics: Metrics; ops: OpsView; s
   const apiDeps = { credentials: deps.services.credentials, limiter: new RateLimiter(), limits: config.rate_limits, bodyLimitKb: config.http.body_limit_kb };
   const admin = new Api('/api/admin', sendwave, apiDeps);
   mountAdmin(admin, deps.services);
+  mountBlacklist(admin, deps.services, 'global');
   const native = new Api('/api', sendwave, apiDeps);
   mountSendwave(native, deps.services);
   mountWebhooks(native, deps.services);
   mountAuditLogs(native, deps.services);
+  mountContacts(native, deps.services);
+  mountTemplates(native, deps.services);
+  mountBlacklist(native, deps.services, 'account');
   const document = openApiDocument([...native.operations, ...admin.operations], deps.version);
   native.router.get('/openapi.json', (ctx) => {
     ctx.body = document;

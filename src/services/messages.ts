@@ -7,13 +7,14 @@ import type { Config } from '../config/schema.js';
 import type { Router } from '../routing/router.js';
 import { normalizeNumber } from '../routing/number.js';
 import { analyze, type MessageShape } from '../smpp/codec.js';
+import { fill, hasVariables, type FillSource } from './personalize.js';
 import type { BlacklistRepo } from '../store/blacklist.js';
 import type { MessageQueue, NewMessage } from '../store/queue.js';
 
 export type RecipientError = 'invalid_number' | 'no_route' | 'blacklisted';
 
 export type RecipientResult =
-  | { input: string; ok: true; id: number; e164: string; operator: string; parts: number; cost: number }
+  | { input: string; ok: true; id: number; e164: string; operator: string; parts: number; cost: number; unfilled: string[] }
   | { input: string; ok: false; e164: string | null; operator: string | null; error: RecipientError; reason: string };
 
 export interface SendRequest {
@@ -36,8 +37,11 @@ export interface SendResult {
 }
 
 export type Planned =
-  | { input: string; ok: true; e164: string; operator: string; failover: string | null; cost: number }
+  | { input: string; ok: true; e164: string; operator: string; failover: string | null; cost: number; body: string; shape: MessageShape; unfilled: string[] }
   | { input: string; ok: false; e164: string | null; operator: string | null; error: RecipientError; reason: string };
+
+/** The contact an account has for a number (personalization). */
+export type ContactLookup = (accountId: number, e164: string) => FillSource | undefined;
 
 export class MessageService {
   private readonly prices: Map<string, number>;
@@ -47,12 +51,13 @@ export class MessageService {
     private readonly router: Router,
     private readonly queue: MessageQueue,
     private readonly blacklist: BlacklistRepo,
+    private readonly contacts: ContactLookup = () => undefined,
   ) {
     this.prices = new Map(cfg.operators.map((o) => [o.name, o.price_per_part]));
   }
 
   /** Route one number without sending: what analyze endpoints and the send path share. */
-  classify(input: string, accountId: number | null, parts = 1): Planned {
+  classify(input: string, accountId: number | null, text = '', shape: MessageShape = analyze(text)): Planned {
     const n = normalizeNumber(input, this.cfg.numbering);
     if (!n.ok) return { input, ok: false, e164: null, operator: null, error: 'invalid_number', reason: n.reason };
     const route = this.router.route(n.e164);
@@ -60,16 +65,23 @@ export class MessageService {
     if (this.blacklist.isBlacklisted(n.e164, accountId)) {
       return { input, ok: false, e164: n.e164, operator: route.operator, error: 'blacklisted', reason: 'the number is blacklisted' };
     }
-    return { input, ok: true, e164: n.e164, operator: route.operator, failover: route.failover, cost: parts * (this.prices.get(route.operator) ?? 0) };
+    // Personalized texts are measured and priced after filling, recipient by recipient.
+    let body = text;
+    let unfilled: string[] = [];
+    if (accountId !== null && hasVariables(text)) {
+      ({ text: body, unfilled } = fill(text, this.contacts(accountId, n.e164)));
+      shape = analyze(body);
+    }
+    return { input, ok: true, e164: n.e164, operator: route.operator, failover: route.failover, cost: shape.parts * (this.prices.get(route.operator) ?? 0), body, shape, unfilled };
   }
 
   /** Plan first (no writes), so callers can check credits against the exact cost before commit. */
   plan(req: SendRequest): { shape: MessageShape; planned: Planned[]; totalCost: number } {
-    const shape = analyze(req.text);
-    if (shape.parts > this.cfg.dispatcher.max_parts) {
-      throw new TooLongError(shape.parts, this.cfg.dispatcher.max_parts);
-    }
-    const planned = req.recipients.map((r) => this.classify(r, req.accountId, shape.parts));
+    const template = analyze(req.text);
+    const planned = req.recipients.map((r) => this.classify(r, req.accountId, req.text, template));
+    let shape = template;
+    for (const p of planned) if (p.ok && p.shape.parts > shape.parts) shape = p.shape;
+    if (shape.parts > this.cfg.dispatcher.max_parts) throw new TooLongError(shape.parts, this.cfg.dispatcher.max_parts);
     const totalCost = planned.reduce((sum, p) => sum + (p.ok ? p.cost : 0), 0);
     return { shape, planned, totalCost };
   }
@@ -82,8 +94,8 @@ export class MessageService {
     for (const p of plan.planned) {
       if (!p.ok) continue;
       rows.push({
-        account_id: req.accountId, sender: req.sender, recipient: p.e164, body: req.text, encoding: plan.shape.encoding,
-        parts: plan.shape.parts, operator: p.operator, failover: p.failover, not_before: notBefore, expires_at: expiresAt,
+        account_id: req.accountId, sender: req.sender, recipient: p.e164, body: p.body, encoding: p.shape.encoding,
+        parts: p.shape.parts, operator: p.operator, failover: p.failover, not_before: notBefore, expires_at: expiresAt,
         cost: p.cost, created_at: now, webhook_url: req.webhookUrl ?? null,
       });
     }
@@ -91,7 +103,7 @@ export class MessageService {
     let next = 0;
     const results: RecipientResult[] = plan.planned.map((p) =>
       p.ok
-        ? { input: p.input, ok: true, id: ids[next++]!, e164: p.e164, operator: p.operator, parts: plan.shape.parts, cost: p.cost }
+        ? { input: p.input, ok: true, id: ids[next++]!, e164: p.e164, operator: p.operator, parts: p.shape.parts, cost: p.cost, unfilled: p.unfilled }
         : { input: p.input, ok: false, e164: p.e164, operator: p.operator, error: p.error, reason: p.reason },
     );
     return { shape: plan.shape, results, accepted: ids.length, failed: results.length - ids.length, totalCost: plan.totalCost };

@@ -33,6 +33,8 @@ export interface SendSummary {
   by_operator: Record<string, number>;
   message_ids: number[];
   failures: { recipient: string; error: RecipientError; reason: string }[];
+  /** Recipients whose text kept variables it could not fill (first 100). */
+  warnings: { recipient: string; unfilled: string[] }[];
   sender_id: string;
   scheduled_at: number | null;
   balance: number;
@@ -97,15 +99,17 @@ export class SendingService {
     const byOperator: Record<string, number> = Object.fromEntries(this.operators.map((o) => [o, 0]));
     byOperator.unknown = 0;
     const failures: SendSummary['failures'] = [];
+    const warnings: SendSummary['warnings'] = [];
     // Every recipient counts once: under its operator when it routes, else under `unknown`.
     for (const r of result.results) {
       const key = r.operator ?? 'unknown';
       byOperator[key] = (byOperator[key] ?? 0) + 1;
       if (!r.ok) failures.push({ recipient: r.input, error: r.error, reason: r.reason });
+      else if (r.unfilled.length && warnings.length < 100) warnings.push({ recipient: r.e164, unfilled: r.unfilled });
     }
     return {
       total: result.results.length, accepted: result.accepted, failed: result.failed, sms_count: result.shape.parts, encoding: result.shape.encoding,
-      total_cost: result.totalCost, by_operator: byOperator, message_ids: result.results.flatMap((r) => (r.ok ? [r.id] : [])), failures,
+      total_cost: result.totalCost, by_operator: byOperator, message_ids: result.results.flatMap((r) => (r.ok ? [r.id] : [])), failures, warnings,
       sender_id: sender, scheduled_at: scheduledAt, balance,
     };
   }

@@ -29,7 +29,30 @@ export class BlacklistRepo {
     return this.addStmt.run(entry.accountId, entry.phone, entry.reason, entry.source, entry.at).changes > 0;
   }
 
-  async list(accountId: number): Promise<{ id: number; phone: string; reason: string | null; source: string; created_at: number }[]> {
-    return this.store.db.selectFrom('blacklist').select(['id', 'phone', 'reason', 'source', 'created_at']).where('account_id', '=', accountId).orderBy('id').execute();
+  async list(accountId: number, page?: { limit: number; offset: number }): Promise<{ id: number; phone: string; reason: string | null; source: string; created_at: number }[]> {
+    let q = this.store.db.selectFrom('blacklist').select(['id', 'phone', 'reason', 'source', 'created_at']).where('account_id', '=', accountId).orderBy('id');
+    if (page) q = q.limit(page.limit).offset(page.offset);
+    return q.execute();
+  }
+
+  async count(accountId: number): Promise<number> {
+    const { n } = await this.store.db.selectFrom('blacklist').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  async get(accountId: number, id: number) {
+    return this.store.db.selectFrom('blacklist').select(['id', 'phone', 'reason', 'source', 'created_at']).where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  }
+
+  async remove(accountId: number, id: number): Promise<boolean> {
+    const res = await this.store.db.deleteFrom('blacklist').where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  /** Where a number is listed for this account: its own list, the global one, or nowhere. */
+  async where(phone: string, accountId: number): Promise<'account' | 'global' | null> {
+    const rows = await this.store.db.selectFrom('blacklist').select('account_id').where('phone', '=', phone).where('account_id', 'in', [accountId, GLOBAL_ACCOUNT]).execute();
+    if (rows.some((r) => r.account_id === accountId && accountId !== GLOBAL_ACCOUNT)) return 'account';
+    return rows.length ? 'global' : null;
   }
 }

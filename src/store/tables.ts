@@ -219,6 +219,56 @@ export interface AuditLogsTable {
   created_at: number;
 }
 
+export type ContactStatus = 'active' | 'inactive' | 'unsubscribed';
+
+export interface ContactsTable {
+  id: Generated<number>;
+  uuid: string;
+  account_id: number;
+  name: string;
+  email: string | null;
+  /** E.164 */
+  phone: string;
+  status: ContactStatus;
+  /** JSON object of string values. */
+  custom_fields: string;
+  /** JSON array of strings. */
+  tags: string;
+  opt_in_at: number | null;
+  opt_out_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContactGroupsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  description: string | null;
+  created_at: number;
+}
+
+export interface ContactGroupMembersTable {
+  group_id: number;
+  contact_id: number;
+  added_at: number;
+}
+
+export const TEMPLATE_CATEGORIES = ['marketing', 'notifications', 'alerts', 'reminders', 'confirmations', 'promotions', 'other'] as const;
+export type TemplateCategory = (typeof TEMPLATE_CATEGORIES)[number];
+
+export interface TemplatesTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  content: string;
+  category: TemplateCategory;
+  is_public: number;
+  usage_count: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   messages: MessagesTable;
   message_parts: MessagePartsTable;
@@ -236,4 +286,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_logs: WebhookLogsTable;
   audit_logs: AuditLogsTable;
+  contacts: ContactsTable;
+  contact_groups: ContactGroupsTable;
+  contact_group_members: ContactGroupMembersTable;
+  templates: TemplatesTable;
 }

@@ -226,7 +226,7 @@ export function sendwaveSendBody(s: SendSummary) {
     message: 'Envoi terminé',
     data: {
       total: s.total, sent: s.accepted, failed: s.failed, sms_count: s.sms_count, total_cost: s.total_cost,
-      by_operator: s.by_operator, message_ids: s.message_ids, failures: s.failures, sender_id: s.sender_id,
+      by_operator: s.by_operator, message_ids: s.message_ids, failures: s.failures, warnings: s.warnings, sender_id: s.sender_id,
       scheduled_at: iso(s.scheduled_at), balance: s.balance,
     },
   };
