@@ -315,7 +315,7 @@ test('the seed\'s examples: send to airtel + moov, analyze three numbers', async
       message: 'Envoi terminé',
       data: {
         total: 2, sent: 2, failed: 0, sms_count: 1, total_cost: 40, by_operator: { airtel: 1, moov: 1, unknown: 0 },
-        message_ids: ids, failures: [], sender_id: 'Relais', scheduled_at: null, balance: 960,
+        message_ids: ids, failures: [], warnings: [], sender_id: 'Relais', scheduled_at: null, balance: 960,
       },
     });
     assert.equal(gw.credits.balanceOf(a.id), 960);
