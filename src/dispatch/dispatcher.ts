@@ -163,12 +163,8 @@ export class Dispatcher {
 
   private async expire(): Promise<void> {
     try {
-      const expired = await this.deps.queue.expireOverdue(Date.now());
-      if (expired.length) {
-        this.deps.ledger.refund(expired);
-        this.deps.metrics.messages.inc({ state: 'expired' }, expired.length);
-        this.deps.log.info({ count: expired.length }, 'queued messages expired (validity period passed)');
-      }
+      const expired = this.deps.ledger.expireOverdue(Date.now());
+      if (expired) this.deps.log.info({ count: expired }, 'queued messages expired (validity period passed)');
       await this.deps.ledger.purgePending(24 * 3600_000);
     } catch (err) {
       this.deps.log.error({ err }, 'housekeeping failed');

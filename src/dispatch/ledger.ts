@@ -161,11 +161,21 @@ export class Ledger {
     events.push({ type: 'mo', id, mo, optOut });
   }
 
-  /** Credits back for messages that ended without the SMSC taking any part (expired in the queue). */
-  refund(messageIds: readonly number[]): void {
+  /**
+   * Queued messages past their validity end `expired`: with their refund and their
+   * message.failed event in the same transaction, like any other final state.
+   */
+  expireOverdue(now: number): number {
+    const events: LedgerEvent[] = [];
     this.deps.store.transaction(() => {
-      for (const id of messageIds) this.deps.credits.refundUnsent(id);
+      for (const m of this.deps.queue.expireOverdue(now)) {
+        this.deps.credits.refundUnsent(m.id);
+        events.push({ type: 'final', message: m, state: 'expired' });
+      }
+      this.deps.inTransaction?.(events);
     });
+    if (events.length) this.deps.onEvents?.(events);
+    return events.length;
   }
 
   /** Forget parked receipts older than `ms` (their submit never got an id, or got another). */

@@ -40,7 +40,7 @@ function wording(issue: z.core.$ZodIssue, field: string): string {
   }
 }
 
-const article = (type: string): string => (type === 'array' ? 'an array' : type === 'integer' ? 'an integer' : type === 'object' ? 'an object' : `a ${type}`);
+const article = (type: string): string => (type === 'array' ? 'an array' : type === 'integer' || type === 'int' ? 'an integer' : type === 'object' ? 'an object' : `a ${type}`);
 
 /** A phone-looking string: digits with an optional +, spaces, dashes, dots, parentheses. */
 export const phoneLike = z.string().trim().regex(/^\+?[\d\s\-().]{3,24}$/, 'The phone format is invalid.');

@@ -52,7 +52,8 @@ export class AccountService {
   /** Signs the per-send webhook_url callbacks of this account. */
   async webhookSecret(id: number): Promise<string | null> {
     const row = await this.store.db.selectFrom('accounts').select('webhook_secret').where('id', '=', id).executeTakeFirst();
-    return row?.webhook_secret ?? null;
+    if (!row) return null;
+    return row.webhook_secret ?? this.rotateWebhookSecret(id); // accounts older than the column get one now
   }
 
   async rotateWebhookSecret(id: number): Promise<string> {

@@ -23,7 +23,7 @@ export class WebhookService {
 
   /** URL rules for webhooks and per-send callbacks alike. */
   async checkUrl(url: string, field = 'url'): Promise<string> {
-    const check = await checkWebhookUrl(url, this.allowPrivate);
+    const check = await checkWebhookUrl(url, this.allowPrivate, field);
     if (!check.ok) throw validationError({ [field]: [check.reason] });
     return check.url.toString();
   }

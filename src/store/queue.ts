@@ -240,14 +240,12 @@ export class MessageQueue {
     return Number(res.numUpdatedRows);
   }
 
-  /** Queued messages past their validity become `expired` without being sent; returns their ids. */
-  async expireOverdue(now: number): Promise<number[]> {
-    const rows = await this.store.db.updateTable('messages')
+  /** Queued messages past their validity become `expired` without being sent. Call inside a transaction. */
+  expireOverdue(now: number): ReceiptHit[] {
+    return this.store.all(this.store.db.updateTable('messages')
       .set({ status: 'expired', done_at: now, error: 'validity period passed before submission' })
       .where('status', '=', 'queued').where('expires_at', '<=', now)
-      .returning('id')
-      .execute();
-    return rows.map((r) => r.id);
+      .returning(RECEIPT_RETURNING));
   }
 
   async depthByOperator(): Promise<Record<string, number>> {

@@ -23,20 +23,20 @@ export function isPrivateAddress(address: string): boolean {
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
 /** Syntax and scheme, and the address when the host is an IP literal or resolves now. */
-export async function checkWebhookUrl(raw: string, allowPrivate: boolean): Promise<UrlCheck> {
+export async function checkWebhookUrl(raw: string, allowPrivate: boolean, field = 'url'): Promise<UrlCheck> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return { ok: false, reason: 'The url must be a valid URL.' };
+    return { ok: false, reason: `The ${field} must be a valid URL.` };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'The url must start with http:// or https://.' };
-  if (url.username || url.password) return { ok: false, reason: 'The url must not contain credentials.' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: `The ${field} must start with http:// or https://.` };
+  if (url.username || url.password) return { ok: false, reason: `The ${field} must not contain credentials.` };
   if (allowPrivate) return { ok: true, url };
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : await resolveAll(host);
   if (!addresses.length) return { ok: false, reason: `The host ${host} does not resolve.` };
-  if (addresses.some(isPrivateAddress)) return { ok: false, reason: 'The url points to a private, loopback or link-local address, which this gateway refuses (webhooks.allow_private_networks).' };
+  if (addresses.some(isPrivateAddress)) return { ok: false, reason: `The ${field} points to a private, loopback or link-local address, which this gateway refuses (webhooks.allow_private_networks).` };
   return { ok: true, url };
 }
 

@@ -302,3 +302,23 @@ async function freePort(): Promise<number> {
   await new Promise((r) => srv.close(r));
   return port;
 }
+
+test('a message that expires in the queue is refunded and reported by message.failed', async () => {
+  // The operator's SMSC is down for the whole validity period.
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: 1 }] }], { ...FAST, dispatcher: { validity: 0.5, poll_interval_ms: 10 } });
+  const hook = await receiver();
+  try {
+    const { id, token } = await account(gw, 'a@example.com', 100);
+    await call(gw, 'POST', '/api/webhooks', { token, body: { name: 'h', url: hook.url, events: ['message.failed'] } });
+    const sent = await call(gw, 'POST', '/api/messages/send', { token, body: { recipients: ['+24162000001'], message: 'late' } });
+    assert.equal(sent.json.data.balance, 80);
+    const [row] = await gw.waitFinal(sent.json.data.message_ids, 15_000);
+    assert.equal(row!.status, 'expired');
+    await waitFor(() => hook.hits.length >= 1, 5000, 'message.failed');
+    assert.deepEqual([hook.hits[0]!.body.event, hook.hits[0]!.body.data.status, hook.hits[0]!.body.data.recipient], ['message.failed', 'expired', '+24162000001']);
+    assert.equal(gw.credits.balanceOf(id), 100);
+  } finally {
+    await gw.cleanup();
+    await hook.close();
+  }
+});

@@ -33,7 +33,7 @@ export function mountAdmin(api: Api, s: HttpServices): void {
       // Removing credits never takes a balance below zero.
       const balance = body.amount > 0 ? s.credits.credit(id, body.amount, 'topup', reference) : s.credits.debit(id, -body.amount, reference, 'adjustment');
       if (balance === null) throw validationError({ amount: [`The balance is ${s.credits.balanceOf(id)}: it cannot go below zero.`] });
-      await s.audit.record(principal, origin(ctx), { action: 'account.credits_added', model: 'Account', modelId: id, new: { amount: body.amount, balance } });
+      await s.audit.record(principal, origin(ctx), { action: body.amount > 0 ? 'account.credits_added' : 'account.credits_removed', model: 'Account', modelId: id, new: { amount: body.amount, balance } });
       return { message: body.amount > 0 ? 'Crédits ajoutés' : 'Crédits retirés', data: { account_id: id, amount: body.amount, balance } };
     },
   });

@@ -33,6 +33,17 @@ const webhookBody = z.object({
   is_active: z.boolean().default(true),
 });
 
+/** PUT changes only what it names: the same fields, none defaulted. */
+const webhookPatch = z.object({
+  name: z.string().trim().min(1).max(100),
+  url: z.string().trim().min(1).max(2000),
+  events: z.array(z.string()).min(1),
+  secret: z.string().min(16).max(200),
+  retry_limit: z.number().int().min(0).max(10),
+  timeout: z.number().int().min(1).max(60),
+  is_active: z.boolean(),
+}).partial();
+
 const auditable = (w: NonNullable<WebhookRow>) => ({ ...webhookView(w), secret: w.secret });
 
 export function mountWebhooks(api: Api, s: HttpServices): void {
@@ -75,7 +86,7 @@ export function mountWebhooks(api: Api, s: HttpServices): void {
     },
   });
   api.route({
-    method: 'put', path: '/webhooks/:id', summary: 'Update a webhook', auth: 'user', body: webhookBody.partial(),
+    method: 'put', path: '/webhooks/:id', summary: 'Update a webhook', auth: 'user', body: webhookPatch,
     handler: async (ctx, { params, body, principal }) => {
       const { before, after } = await s.webhooks.update(principal.account.id, idParam(params.id), body);
       await s.audit.record(principal, origin(ctx), { action: 'webhook.updated', model: 'Webhook', modelId: after.id, old: auditable(before), new: auditable(after) });

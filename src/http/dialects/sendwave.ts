@@ -162,6 +162,7 @@ function mountMessages(api: Api, s: HttpServices): void {
     }),
     handler: async (ctx, { body, principal }) => {
       const webhookUrl = body.webhook_url === undefined ? undefined : await s.webhooks.checkUrl(body.webhook_url, 'webhook_url');
+      if (webhookUrl) await s.accounts.webhookSecret(principal.account.id); // make sure the signing secret exists
       const { body: answer } = await s.sending.send(principal, { ...body, webhook_url: webhookUrl }, ctx.get('idempotency-key') || undefined, sendwaveSendBody);
       return answer;
     },
