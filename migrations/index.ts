@@ -3,6 +3,7 @@ import * as m001 from './001_core.js';
 import * as m002 from './002_accounts.js';
 import * as m003 from './003_webhooks_audit.js';
 import * as m004 from './004_contacts.js';
+import * as m005 from './005_blacklist_phone.js';
 
 /** Every migration, in order. Listed statically so the same list works from sources and from dist/. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '002_accounts': m002,
   '003_webhooks_audit': m003,
   '004_contacts': m004,
+  '005_blacklist_phone': m005,
 };

@@ -17,6 +17,8 @@ export interface Principal {
 }
 
 const API_KEY_PREFIX = 'rk_';
+const RECENT_MS = 5000;
+const RECENT_MAX = 10_000;
 const unauthenticated = () => new ServiceError('unauthenticated', 'Unauthenticated.');
 
 export interface ApiKeyView {
@@ -29,6 +31,8 @@ export interface ApiKeyView {
 }
 
 export class CredentialService {
+  private readonly recent = new Map<string, { accountId: number; credential: Credential; until: number }>();
+
   private constructor(
     private readonly store: Store,
     private readonly accounts: AccountService,
@@ -59,11 +63,25 @@ export class CredentialService {
 
   async revokeToken(jti: string): Promise<void> {
     await this.store.db.updateTable('auth_tokens').set({ revoked_at: Date.now() }).where('jti', '=', jti).execute();
+    this.recent.clear();
   }
 
-  /** Who is calling, from the bearer credential; throws `unauthenticated` for anything else. */
+  /**
+   * Who is calling, from the bearer credential; throws `unauthenticated` for anything else.
+   * A verified credential is remembered for a few seconds (a JWT check and two look-ups per
+   * request were a fifth of a one-SMS request's cost); every revocation goes through this
+   * process and clears the memory, so "revoked" still means "refused at once". The account
+   * itself is read fresh each time (suspension, balance, default sender).
+   */
   async resolve(bearer: string): Promise<Principal> {
-    const credential = bearer.startsWith(API_KEY_PREFIX) ? await this.resolveApiKey(bearer) : await this.resolveToken(bearer);
+    const now = Date.now();
+    let credential = this.recent.get(bearer);
+    if (!credential || credential.until < now) {
+      const fresh = bearer.startsWith(API_KEY_PREFIX) ? await this.resolveApiKey(bearer) : await this.resolveToken(bearer);
+      if (this.recent.size >= RECENT_MAX) this.recent.clear();
+      credential = { ...fresh, until: now + RECENT_MS };
+      this.recent.set(bearer, credential);
+    }
     const account = await this.accounts.get(credential.accountId);
     if (!account) throw unauthenticated();
     if (account.status !== 'active') throw new ServiceError('forbidden', 'This account is suspended.');
@@ -115,6 +133,7 @@ export class CredentialService {
       .where('id', '=', id).where('account_id', '=', accountId).where('revoked_at', 'is', null)
       .returning(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at']).executeTakeFirst();
     if (!row) throw notFound('api key');
+    this.recent.clear();
     return row;
   }
 
@@ -125,6 +144,7 @@ export class CredentialService {
       .where('id', '=', id).where('account_id', '=', accountId).where('revoked_at', 'is', null)
       .returning(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at']).executeTakeFirst();
     if (!view) throw notFound('api key');
+    this.recent.clear();
     return { key, view };
   }
 }
