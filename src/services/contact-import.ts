@@ -3,7 +3,7 @@
  * CRLF) and written in batches of 500 rows per transaction, so 100 000 rows never sit in memory.
  * Valid rows are kept, bad ones reported with their line number, duplicates update in place.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { z } from 'zod';
 import type { Store } from '../store/db.js';
@@ -24,37 +24,67 @@ const email = z.email();
 
 export async function importContacts(store: Store, contacts: ContactService, accountId: number, file: Readable): Promise<ImportResult> {
   const result: ImportResult = { created: 0, updated: 0, failed: 0, errors: [] };
-  const parser = file.pipe(parse({
-    bom: true, columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), delimiter: [',', ';'],
-    relax_column_count: true, skip_empty_lines: true, trim: true, info: true,
+  const { delimiter, stream } = await sniffDelimiter(file);
+  let header: string[] | null = null;
+  const parser = stream.pipe(parse({
+    bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, trim: true, info: true,
+    columns: (names: string[]) => (header = names.map((h) => h.trim().toLowerCase())),
   }));
-  let batch: { line: number; input: ContactInput & { phone: string } }[] = [];
+  let batch: ImportRow[] = [];
   const flush = () => {
     const rows = batch;
     batch = [];
     store.transaction(() => {
-      for (const { input } of rows) result[contacts.upsertSync(accountId, input)] += 1;
+      for (const row of rows) result[contacts.upsertSync(accountId, row)] += 1;
     });
   };
-  let sawPhoneColumn: boolean | null = null;
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    sawPhoneColumn ??= 'phone' in record;
-    if (!sawPhoneColumn) throw validationError({ file: ['The CSV must have a header line with at least a "phone" column (name,email,phone,group,status).'] });
-    const line = info.lines;
+    if (!header!.includes('phone')) throw noPhoneColumn();
     const row = toContact(record, contacts);
     if ('error' in row) {
       result.failed += 1;
-      if (result.errors.length < MAX_REPORTED) result.errors.push({ row: line, field: row.field, message: row.error });
+      if (result.errors.length < MAX_REPORTED) result.errors.push({ row: info.lines, field: row.field, message: row.error });
       continue;
     }
-    batch.push({ line, input: row });
+    batch.push(row);
     if (batch.length >= BATCH) flush();
   }
+  if (header !== null && !(header as string[]).includes('phone')) throw noPhoneColumn();
   if (batch.length) flush();
   return result;
 }
 
-function toContact(record: Record<string, string>, contacts: ContactService): (ContactInput & { phone: string }) | { field: string; error: string } {
+const noPhoneColumn = () => validationError({ file: ['The CSV must have a header line with at least a "phone" column (name,email,phone,group,status).'] });
+
+/**
+ * One separator per file, the one its header line uses: with both allowed, an unquoted
+ * "Durand, Fils" in a ;-separated export (as French spreadsheets write them) would be split.
+ */
+async function sniffDelimiter(file: Readable): Promise<{ delimiter: string; stream: Readable }> {
+  const it = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  while (!head.includes(10) && head.length < 64 * 1024) {
+    const next = await it.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value]);
+  }
+  const firstLine = head.subarray(0, head.includes(10) ? head.indexOf(10) : head.length).toString('utf8').replace(/"[^"]*"/g, '');
+  const delimiter = (firstLine.split(';').length > firstLine.split(',').length) ? ';' : ',';
+  const stream = Readable.from((async function* () {
+    if (head.length) yield head;
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  })());
+  return { delimiter, stream };
+}
+
+/** Only the columns the file has (and fills) change an existing contact: a phone-only list must not wipe names or re-subscribe opted-out people. */
+type ImportRow = Partial<ContactInput> & { phone: string };
+
+function toContact(record: Record<string, string>, contacts: ContactService): ImportRow | { field: string; error: string } {
   const phoneRaw = record.phone ?? '';
   if (!phoneRaw) return { field: 'phone', error: 'The phone field is required.' };
   let phone: string;
@@ -63,10 +93,17 @@ function toContact(record: Record<string, string>, contacts: ContactService): (C
   } catch {
     return { field: 'phone', error: `The phone "${phoneRaw}" is not a valid number.` };
   }
-  const mail = record.email || null;
+  const mail = record.email || undefined;
   if (mail && !email.safeParse(mail).success) return { field: 'email', error: `The email "${mail}" is not a valid email address.` };
-  const status = record.status || 'active';
-  if (!['active', 'inactive', 'unsubscribed'].includes(status)) return { field: 'status', error: `The status "${status}" must be active, inactive or unsubscribed.` };
+  const status = record.status || undefined;
+  if (status !== undefined && !['active', 'inactive', 'unsubscribed'].includes(status)) return { field: 'status', error: `The status "${status}" must be active, inactive or unsubscribed.` };
   const custom = Object.fromEntries(Object.entries(record).filter(([k, v]) => !KNOWN.has(k) && k !== '' && v !== undefined && v !== ''));
-  return { name: record.name || phone, email: mail, phone, group: record.group || null, status: status as ContactInput['status'], custom_fields: custom };
+  return {
+    phone,
+    ...(record.name ? { name: record.name } : {}),
+    ...(mail ? { email: mail } : {}),
+    ...(record.group ? { group: record.group } : {}),
+    ...(status ? { status: status as ContactInput['status'] } : {}),
+    ...(Object.keys(custom).length ? { custom_fields: custom } : {}),
+  };
 }

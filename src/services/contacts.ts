@@ -44,6 +44,12 @@ export class ContactService {
     return n.e164;
   }
 
+  /** Digits to search for: a whole number in any form (national 0…, 00…) becomes its E.164 digits. */
+  private phoneDigits(raw: string): string {
+    const n = normalizeNumber(raw, this.numbering);
+    return n.ok ? n.e164.slice(1) : raw.replace(/\D/g, '');
+  }
+
   // ---- reads ----
 
   async get(accountId: number, id: number): Promise<ContactRow> {
@@ -60,9 +66,9 @@ export class ContactService {
 
   private filtered(accountId: number, f: ContactFilter) {
     let q = this.store.db.selectFrom('contacts as c').where('c.account_id', '=', accountId);
-    if (f.q) q = q.where((eb) => eb.or([eb('c.name', 'like', `%${f.q}%`), eb('c.phone', 'like', `%${f.q!.replace(/\D/g, '') || f.q}%`), eb('c.email', 'like', `%${f.q}%`)]));
+    if (f.q) q = q.where((eb) => eb.or([eb('c.name', 'like', `%${f.q}%`), eb('c.phone', 'like', `%${this.phoneDigits(f.q!) || f.q}%`), eb('c.email', 'like', `%${f.q}%`)]));
     if (f.name) q = q.where('c.name', 'like', `%${f.name}%`);
-    if (f.phone) q = q.where('c.phone', 'like', `%${f.phone.replace(/\D/g, '')}%`);
+    if (f.phone) q = q.where('c.phone', 'like', `%${this.phoneDigits(f.phone)}%`);
     if (f.status) q = q.where('c.status', '=', f.status);
     if (f.tag) q = q.where('c.tags', 'like', `%${JSON.stringify(f.tag)}%`);
     if (f.group) {
@@ -129,11 +135,14 @@ export class ContactService {
     return before;
   }
 
-  /** Insert or update by phone (the CSV import's rule); returns whether it created. Call inside a transaction. */
-  upsertSync(accountId: number, input: ContactInput & { phone: string }): 'created' | 'updated' {
+  /**
+   * Insert or update by phone (the CSV import's rule); returns whether it created. Only the
+   * fields given change an existing contact; custom fields merge. Call inside a transaction.
+   */
+  upsertSync(accountId: number, input: Partial<ContactInput> & { phone: string }): 'created' | 'updated' {
     const existing = this.idByPhone(accountId, input.phone);
     if (existing === undefined) {
-      const id = this.insert(accountId, input);
+      const id = this.insert(accountId, { ...input, name: input.name ?? input.phone });
       if (input.group) this.join(accountId, id, input.group);
       this.outbox.emit(accountId, 'contact.created', this.eventData(accountId, id));
       return 'created';
