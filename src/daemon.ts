@@ -112,7 +112,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     });
     bind.start();
   }
-  const dispatcher = new Dispatcher({ queue, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics });
+  const dispatcher = new Dispatcher({ queue, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics, blacklist });
   dispatcher.start();
 
   const app = createApp({

@@ -11,6 +11,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { Bind, SubmitOutcome } from '../smpp/bind.js';
 import { statusName } from '../smpp/bind.js';
 import { encodeMessage } from '../smpp/codec.js';
+import type { BlacklistRepo } from '../store/blacklist.js';
 import type { AckedPart, ClaimedMessage, MessageQueue, Outcome } from '../store/queue.js';
 import type { Ledger } from './ledger.js';
 import { retryDelay } from './retry.js';
@@ -27,6 +28,7 @@ export interface DispatcherDeps {
   cfg: DispatcherConfig;
   log: Logger;
   metrics: Metrics;
+  blacklist: Pick<BlacklistRepo, 'isBlacklisted'>;
 }
 
 export class Dispatcher {
@@ -87,6 +89,11 @@ export class Dispatcher {
     const base = { ...messageRef(msg), operator, acked: [] as AckedPart[], mask: msg.acked_mask };
     if (msg.expires_at <= now) {
       this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'failed', state: 'expired', errorCode: null, error: 'validity period passed before submission' });
+      return;
+    }
+    // Checked again here: the number may have opted out while the message waited (scheduled, retried).
+    if (this.deps.blacklist.isBlacklisted(msg.recipient, msg.account_id)) {
+      this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'failed', state: 'failed', errorCode: null, error: 'blacklisted: the number opted out or was blacklisted before submission' });
       return;
     }
     const bind = leastLoaded(binds);

@@ -73,3 +73,21 @@ test('a deliver_sm that arrives before bind_resp is refused with ESME_RINVBNDSTS
     server.close();
   }
 });
+
+test('a number that opts out while its scheduled message waits is never sent that message', async () => {
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
+  try {
+    await waitFor(() => gw.binds[0]!.state === 'bound');
+    const res = gw.messages.send({ accountId: null, sender: 'ACME', recipients: ['+24162000007', '+24162000008'], text: 'promo', notBefore: Date.now() + 800 });
+    const ids = res.results.flatMap((r) => (r.ok ? [r.id] : []));
+    await sim.injectMo({ from: '24162000007', to: '1234', text: 'STOP' });
+    const rows = await gw.waitFinal(ids);
+    assert.deepEqual(rows.map((r) => r.status), ['failed', 'delivered']);
+    assert.match(rows[0]!.error ?? '', /blacklisted/);
+    assert.deepEqual(sim.received.map((r) => r.destination), ['24162000008']);
+  } finally {
+    await gw.cleanup();
+    await sim.stop();
+  }
+});
