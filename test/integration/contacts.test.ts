@@ -841,3 +841,13 @@ test('audit log: contact, group, template and blacklist mutations are recorded w
     assert.equal((await call(gw, 'GET', '/api/audit-logs', { token: b.token })).json.total, 0);
   });
 });
+
+test('PUT /templates/{id} changes only what it names', async () => {
+  await withGateway({}, async ({ gw }) => {
+    const { token } = await user(gw, 'tpl@example.com');
+    const created = await call(gw, 'POST', '/api/templates', { token, body: { ...SEED_TEMPLATE, category: 'alerts', is_public: true } });
+    const updated = await call(gw, 'PUT', `/api/templates/${created.json.data.id}`, { token, body: { name: 'Renamed' } });
+    assert.equal(updated.status, 200);
+    assert.deepEqual([updated.json.data.name, updated.json.data.category, updated.json.data.is_public, updated.json.data.content], ['Renamed', 'alerts', true, SEED_TEMPLATE.content]);
+  });
+});

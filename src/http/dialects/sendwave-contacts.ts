@@ -135,7 +135,10 @@ export function mountTemplates(api: Api, s: HttpServices): void {
   const view = (t: { id: number; name: string; content: string; category: string; is_public: number; usage_count: number; created_at: number; updated_at: number }) => ({
     id: t.id, name: t.name, content: t.content, category: t.category, is_public: t.is_public === 1, usage_count: t.usage_count, created_at: iso(t.created_at), updated_at: iso(t.updated_at),
   });
-  const body = z.object({ name: z.string().trim().min(1).max(200), content: z.string().min(1).max(5000), category: z.enum(TEMPLATE_CATEGORIES).default('other'), is_public: z.boolean().default(false) });
+  const fields = { name: z.string().trim().min(1).max(200), content: z.string().min(1).max(5000), category: z.enum(TEMPLATE_CATEGORIES), is_public: z.boolean() };
+  const body = z.object({ ...fields, category: fields.category.default('other'), is_public: fields.is_public.default(false) });
+  // PUT changes only what it names: no defaults there.
+  const patchBody = z.object(fields).partial();
   api.route({
     method: 'get', path: '/templates', summary: 'Templates, filtered by category and is_public', auth: 'user',
     query: z.object({ category: z.enum(TEMPLATE_CATEGORIES).optional(), is_public: z.enum(['true', 'false', '1', '0']).optional() }),
@@ -162,7 +165,7 @@ export function mountTemplates(api: Api, s: HttpServices): void {
     handler: async (_ctx, { params, principal }) => ({ data: view(await s.templates.get(principal.account.id, idParam(params.id))) }),
   });
   api.route({
-    method: 'put', path: '/templates/:id', summary: 'Update a template', auth: 'user', body: body.partial(),
+    method: 'put', path: '/templates/:id', summary: 'Update a template', auth: 'user', body: patchBody,
     handler: async (ctx, { params, body: patch, principal }) => {
       const { before, after } = await s.templates.update(principal.account.id, idParam(params.id), patch);
       await s.audit.record(principal, origin(ctx), { action: 'template.updated', model: 'Template', modelId: after.id, old: view(before), new: view(after) });
