@@ -63,10 +63,6 @@ export class Ledger {
     }
   }
 
-  get pendingReceipts(): number {
-    return this.pending.size;
-  }
-
   pushOutcome(o: Outcome): void {
     this.outcomes.push(o);
     this.schedule();

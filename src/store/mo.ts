@@ -5,7 +5,7 @@ import type { Store } from './db.js';
 export class MoRepo {
   private readonly insertStmt: Statement;
 
-  constructor(private readonly store: Store) {
+  constructor(store: Store) {
     this.insertStmt = store.prepare(
       store.db.insertInto('mo_messages').values({ operator: '', bind: '', sender: '', recipient: '', body: '', opt_out: 0, received_at: 0 }),
     );
@@ -15,7 +15,4 @@ export class MoRepo {
     return Number(this.insertStmt.run(mo.operator, mo.bind, mo.sender, mo.recipient, mo.body, mo.optOut ? 1 : 0, mo.at).lastInsertRowid);
   }
 
-  async recent(limit = 100) {
-    return this.store.db.selectFrom('mo_messages').selectAll().orderBy('id', 'desc').limit(limit).execute();
-  }
 }
