@@ -16,9 +16,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { Pool } from 'undici';
+import { FormData, Pool } from 'undici';
 import type { z } from 'zod';
 import type { configSchema } from '../src/config/schema.js';
 import {
@@ -36,7 +36,8 @@ const USAGE = `usage: npm run bench -- [options]     (or: node --import tsx benc
   --window <n>          window of each bind (default 50)
   --batch <n>           recipients per POST /api/messages/send (default 100; single: 1)
   --concurrency <n>     HTTP requests in flight, one connection each (default 16)
-  --scenarios <list>    comma-separated: plain, single, receipts, throttle5 (default all four)
+  --scenarios <list>    comma-separated: plain, single, receipts, throttle5, import (default all five)
+  --import-rows <n>     rows of the CSV the scenario import posts to /api/contacts/import (default 100000)
   --timeout <s>         longest wait for the messages to arrive, per scenario (default 300)
   --log-level <l>       daemon log level (default warn; info, debug, trace copy its logs to stderr)
   --cpu-prof <dir>      write a CPU profile of each daemon (node --cpu-prof) into <dir>
@@ -53,7 +54,13 @@ const SCENARIOS = {
   /** 5 % of submits answered ESME_RTHROTTLED: how much throughput survives the bind's back-off. */
   throttle5: { receipts: false, target: 'sent', simArgs: ['--no-receipts', '--throttle-share', '0.05'], oneByOne: false },
 } as const;
-type ScenarioName = keyof typeof SCENARIOS;
+type MessageScenario = keyof typeof SCENARIOS;
+/** The message scenarios, then `import`: the contacts CSV import (POST /api/contacts/import), no messages. */
+type ScenarioName = MessageScenario | 'import';
+const SCENARIO_NAMES: readonly ScenarioName[] = [...(Object.keys(SCENARIOS) as MessageScenario[]), 'import'];
+
+/** Groups the import's rows are spread over (row i → group-(i mod 10 + 1)). */
+const IMPORT_GROUPS = 10;
 
 interface Options {
   messages: number;
@@ -64,6 +71,7 @@ interface Options {
   batch: number;
   concurrency: number;
   scenarios: ScenarioName[];
+  importRows: number;
   timeoutS: number;
   logLevel: string;
   /** Directory for the daemon's CPU profiles (node --cpu-prof), or null. */
@@ -84,7 +92,8 @@ function parseOptions(argv: string[]): Options | null {
       window: { type: 'string', default: '50' },
       batch: { type: 'string', default: '100' },
       concurrency: { type: 'string', default: '16' },
-      scenarios: { type: 'string', default: 'plain,single,receipts,throttle5' },
+      scenarios: { type: 'string', default: 'plain,single,receipts,throttle5,import' },
+      'import-rows': { type: 'string', default: '100000' },
       timeout: { type: 'string', default: '300' },
       'log-level': { type: 'string', default: 'warn' },
       'cpu-prof': { type: 'string' },
@@ -99,7 +108,7 @@ function parseOptions(argv: string[]): Options | null {
     return n;
   };
   const scenarios = values.scenarios.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of scenarios) if (!(s in SCENARIOS)) throw new Error(`unknown scenario "${s}" (${Object.keys(SCENARIOS).join(', ')})`);
+  for (const s of scenarios) if (!SCENARIO_NAMES.includes(s as ScenarioName)) throw new Error(`unknown scenario "${s}" (${SCENARIO_NAMES.join(', ')})`);
   if (!scenarios.length) throw new Error('--scenarios names no scenario');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(values['log-level'])) throw new Error(`invalid --log-level: ${values['log-level']} (${levels.join(', ')})`);
@@ -114,6 +123,8 @@ function parseOptions(argv: string[]): Options | null {
     batch: int('batch', values.batch, 1, 10_000),
     concurrency: int('concurrency', values.concurrency, 1, 1024),
     scenarios: scenarios as ScenarioName[],
+    // +2416 followed by 2000000 + i (seven digits); the daemon takes files up to 200 MB.
+    importRows: int('import-rows', values['import-rows'], 1, 1_000_000),
     timeoutS: int('timeout', values.timeout, 1, 24 * 3600),
     logLevel: values['log-level'],
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
@@ -227,7 +238,7 @@ interface BindFigures {
 }
 
 interface ScenarioResult {
-  scenario: ScenarioName;
+  scenario: MessageScenario;
   target: 'sent' | 'delivered';
   messages: number;
   /** Recipients per request. */
@@ -266,63 +277,88 @@ interface ScenarioResult {
   wallMs: number;
 }
 
-async function runScenario(name: ScenarioName, opts: Options): Promise<ScenarioResult> {
+/** What startStack leaves running (each also registered in `active`, for Ctrl-C). */
+interface Stack {
+  sim: SimulatorProcess;
+  daemon: DaemonProcess;
+  dbPath: string;
+  base: string;
+  /** Small pool for the control calls (login, counters, /metrics). */
+  admin: Pool;
+  /** The admin's login token. */
+  token: string;
+  /** An API key of the admin account (what integrators use). */
+  apiKey: string;
+}
+
+/**
+ * Steps 1–3 of every scenario: simulator, daemon (its own process, fresh database in a temp
+ * directory, port picked here), ready, login, credits, API key, every bind bound.
+ */
+async function startStack(name: string, opts: Options, s: { receipts: boolean; simArgs: readonly string[]; credits: number }): Promise<Stack> {
+  const sim = await spawnSimulator(['--host', '127.0.0.1', '--port', '0', '--system-id', 'bench', '--password', 'bench', '--stats-interval', '60000', ...s.simArgs]);
+  active.sim = sim;
+  const dir = mkdtempSync(join(os.tmpdir(), `relais-bench-${name}-`));
+  active.dir = dir;
+  checkInterrupted();
+
+  // -- the daemon, in its own process, on a port picked here (never a fixed one)
+  const port = await freePort('127.0.0.1');
+  const dbPath = join(dir, 'bench.db');
+  const config: z.input<typeof configSchema> = {
+    http: { host: '127.0.0.1', port },
+    database: { path: dbPath, synchronous: 'normal' },
+    numbering: { country_code: '241' },
+    operators: [{
+      name: 'bench',
+      registered_delivery: s.receipts,
+      binds: Array.from({ length: opts.binds }, (_, i) => ({
+        name: `bench-${i + 1}`, host: sim.host, port: sim.port, system_id: 'bench', password: 'bench',
+        mode: 'transceiver' as const, tps: opts.tps, window: opts.window,
+      })),
+    }],
+    routes: [{ prefix: '+24162', operator: 'bench' }],
+    dispatcher: { poll_interval_ms: 20, batch_size: 1000, max_attempts: 50, retry_initial: 1 },
+    log: { level: opts.logLevel as 'warn' },
+    rate_limits: { send_per_minute: 100_000_000, default_per_minute: 100_000_000, auth_per_minute: 1000 },
+  };
+  const configPath = join(dir, 'relais.json');
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  const daemon = spawnDaemon(configPath, {
+    verbose: VERBOSE_LEVELS.includes(opts.logLevel),
+    env: { RELAIS_ADMIN_EMAIL: ADMIN.email, RELAIS_ADMIN_PASSWORD: ADMIN.password },
+    // Written when the daemon exits after SIGTERM (not if it had to be killed).
+    nodeFlags: opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `daemon-${name}-${Date.now()}.cpuprofile`] : [],
+  });
+  active.daemon = daemon;
+  const base = `http://127.0.0.1:${port}`;
+  const admin = new Pool(base, { connections: 2 });
+  active.pools.push(admin);
+
+  await waitReady(admin, daemon, 20_000);
+  const login = await callOk(admin, 'POST', '/api/auth/login', undefined, ADMIN);
+  const token = login?.data?.token as string;
+  if (typeof token !== 'string') throw new Error(`login answered no token: ${JSON.stringify(login).slice(0, 300)}`);
+  const me = await callOk(admin, 'GET', '/api/auth/me', token);
+  await callOk(admin, 'POST', `/api/admin/accounts/${me.data.id}/credits`, token, { amount: s.credits });
+  const created = await callOk(admin, 'POST', '/api/api-keys', token, { name: 'bench' });
+  const apiKey = created?.data?.key as string;
+  if (typeof apiKey !== 'string') throw new Error(`POST /api/api-keys answered no key: ${JSON.stringify(created).slice(0, 300)}`);
+  await waitBound(admin, token, daemon, 15_000);
+  checkInterrupted();
+  return { sim, daemon, dbPath, base, admin, token, apiKey };
+}
+
+async function runScenario(name: MessageScenario, opts: Options): Promise<ScenarioResult> {
   const sc = SCENARIOS[name];
   const messages = sc.oneByOne ? Math.min(opts.messages, opts.singleMessages) : opts.messages;
   const batch = sc.oneByOne ? 1 : opts.batch;
   const wallStart = Date.now();
   process.stderr.write(`[${name}] starting simulator and daemon\n`);
   try {
-    const sim = await spawnSimulator(['--host', '127.0.0.1', '--port', '0', '--system-id', 'bench', '--password', 'bench', '--stats-interval', '60000', ...sc.simArgs]);
-    active.sim = sim;
-    const dir = mkdtempSync(join(os.tmpdir(), `relais-bench-${name}-`));
-    active.dir = dir;
-    checkInterrupted();
-
-    // -- the daemon, in its own process, on a port picked here (never a fixed one)
-    const port = await freePort('127.0.0.1');
-    const dbPath = join(dir, 'bench.db');
-    const config: z.input<typeof configSchema> = {
-      http: { host: '127.0.0.1', port },
-      database: { path: dbPath, synchronous: 'normal' },
-      numbering: { country_code: '241' },
-      operators: [{
-        name: 'bench',
-        registered_delivery: sc.receipts,
-        binds: Array.from({ length: opts.binds }, (_, i) => ({
-          name: `bench-${i + 1}`, host: sim.host, port: sim.port, system_id: 'bench', password: 'bench',
-          mode: 'transceiver' as const, tps: opts.tps, window: opts.window,
-        })),
-      }],
-      routes: [{ prefix: '+24162', operator: 'bench' }],
-      dispatcher: { poll_interval_ms: 20, batch_size: 1000, max_attempts: 50, retry_initial: 1 },
-      log: { level: opts.logLevel as 'warn' },
-      rate_limits: { send_per_minute: 100_000_000, default_per_minute: 100_000_000, auth_per_minute: 1000 },
-    };
-    const configPath = join(dir, 'relais.json');
-    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-    const daemon = spawnDaemon(configPath, {
-      verbose: VERBOSE_LEVELS.includes(opts.logLevel),
-      env: { RELAIS_ADMIN_EMAIL: ADMIN.email, RELAIS_ADMIN_PASSWORD: ADMIN.password },
-      // Written when the daemon exits after SIGTERM (not if it had to be killed).
-      nodeFlags: opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `daemon-${name}-${Date.now()}.cpuprofile`] : [],
+    const { sim, daemon, dbPath, base, admin, token, apiKey } = await startStack(name, opts, {
+      receipts: sc.receipts, simArgs: sc.simArgs, credits: messages * PRICE_PER_PART * 10,
     });
-    active.daemon = daemon;
-    const base = `http://127.0.0.1:${port}`;
-    const admin = new Pool(base, { connections: 2 });
-    active.pools.push(admin);
-
-    await waitReady(admin, daemon, 20_000);
-    const login = await callOk(admin, 'POST', '/api/auth/login', undefined, ADMIN);
-    const token = login?.data?.token as string;
-    if (typeof token !== 'string') throw new Error(`login answered no token: ${JSON.stringify(login).slice(0, 300)}`);
-    const me = await callOk(admin, 'GET', '/api/auth/me', token);
-    await callOk(admin, 'POST', `/api/admin/accounts/${me.data.id}/credits`, token, { amount: messages * PRICE_PER_PART * 10 });
-    const created = await callOk(admin, 'POST', '/api/api-keys', token, { name: 'bench' });
-    const apiKey = created?.data?.key as string;
-    if (typeof apiKey !== 'string') throw new Error(`POST /api/api-keys answered no key: ${JSON.stringify(created).slice(0, 300)}`);
-    await waitBound(admin, token, daemon, 15_000);
-    checkInterrupted();
 
     // WAL: this read-only connection reads while the daemon writes.
     const reader = new Database(dbPath, { readonly: true, fileMustExist: true });
@@ -533,6 +569,161 @@ async function runScenario(name: ScenarioName, opts: Options): Promise<ScenarioR
   }
 }
 
+// ---- the import scenario ----------------------------------------------------------------
+
+/** One POST /api/contacts/import of the whole file. */
+interface ImportPass {
+  /** `new`: every row creates a contact; `again`: the same file re-imported, every row updates. */
+  pass: 'new' | 'again';
+  status: number;
+  /** The answer's data (errors: only their count), or null when it had none. */
+  answer: { created: number; updated: number; failed: number; errors: number } | null;
+  /** data is exactly the expected {created, updated, failed: 0, errors: []}. */
+  ok: boolean;
+  /** What was wrong (status, body excerpt), or null. */
+  problem: string | null;
+  /** From sending the request to having read the whole answer. */
+  ms: number;
+  rowsPerSecond: number;
+  /** CPU time / wall time over the request, 100 % = one core. */
+  daemonCpuPercent: number;
+  benchCpuPercent: number;
+  eventLoopLagP99Ms: number;
+  eventLoopLagMaxMs: number;
+  /** VmRSS right after the answer, and VmHWM (peak over the daemon's life so far). */
+  rssAfterBytes: number;
+  peakRssBytes: number;
+}
+
+interface ImportScenarioResult {
+  scenario: 'import';
+  rows: number;
+  fileBytes: number;
+  passes: ImportPass[];
+  /** Counted on a read-only connection after both passes; null if the reads failed. */
+  db: { contacts: number; groups: number; memberships: number } | null;
+  daemon: { startRssBytes: number; peakRssBytes: number; exit: string };
+  wallMs: number;
+}
+
+/**
+ * The CSV the import posts: header `name,email,phone,group,status,company` (company is not a
+ * contact column: it lands in custom_fields), `rows` distinct numbers +2416 2000000+i, 10 groups.
+ */
+function importCsv(rows: number): Buffer {
+  const lines: string[] = ['name,email,phone,group,status,company'];
+  for (let i = 0; i < rows; i++) {
+    const n = i + 1;
+    lines.push(`Contact ${n},contact${n}@example.com,+2416${2000000 + i},group-${(i % IMPORT_GROUPS) + 1},active,Company ${(i % 97) + 1}`);
+  }
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
+
+/**
+ * The contacts CSV import, with the same daemon set-up as the message scenarios (its own process,
+ * admin login → API key): the file of --import-rows rows posted once (all created), then again
+ * (all updated), one request at a time, each timed from send to whole answer read.
+ */
+async function runImport(opts: Options): Promise<ImportScenarioResult> {
+  const name = 'import';
+  const rows = opts.importRows;
+  const wallStart = Date.now();
+  process.stderr.write(`[${name}] starting simulator and daemon\n`);
+  try {
+    const { daemon, dbPath, base, admin, apiKey } = await startStack(name, opts, { receipts: false, simArgs: ['--no-receipts'], credits: 1000 });
+
+    // The file is built before the clock starts: the client's own work stays out of the figures.
+    const csv = importCsv(rows);
+    const file = new Blob([csv], { type: 'text/csv' });
+    const headers = { authorization: `Bearer ${apiKey}`, accept: 'application/json' };
+    const pool = new Pool(base, { connections: 1, pipelining: 1 });
+    active.pools.push(pool);
+    const startRss = procMemory(daemon.pid).rssBytes;
+
+    const passes: ImportPass[] = [];
+    for (const pass of ['new', 'again'] as const) {
+      const expected = { created: pass === 'new' ? rows : 0, updated: pass === 'new' ? 0 : rows, failed: 0, errors: [] };
+      // One FormData per request (undici streams it, multipart with its own boundary).
+      const form = new FormData();
+      form.append('file', file, 'contacts.csv');
+      await scrapeLag(admin);
+      checkInterrupted();
+      process.stderr.write(`[${name}] POST /api/contacts/import: ${fmtInt(rows)} rows, ${fmtNum(csv.length / 1024 / 1024, 1)} MB (${pass === 'new' ? 'all new' : 'the same file again'})\n`);
+      const cpu0 = process.cpuUsage();
+      const daemonCpu0 = procCpuSeconds(daemon.pid);
+      const p0 = performance.now();
+      let status = 0;
+      let text = '';
+      try {
+        const res = await pool.request({
+          method: 'POST', path: '/api/contacts/import', headers, body: form,
+          headersTimeout: opts.timeoutS * 1000, bodyTimeout: opts.timeoutS * 1000,
+        });
+        status = res.statusCode;
+        text = await res.body.text();
+      } catch (err) {
+        text = `request failed: ${(err as Error).message}`;
+      }
+      const ms = performance.now() - p0;
+      const daemonCpu = procCpuSeconds(daemon.pid) - daemonCpu0;
+      const cpu = process.cpuUsage(cpu0);
+      const mem = procMemory(daemon.pid);
+      const lag = await scrapeLag(admin);
+      checkInterrupted();
+
+      let data: any = null;
+      try {
+        data = JSON.parse(text)?.data ?? null;
+      } catch {
+        // reported below
+      }
+      const ok = status === 200 && isDeepStrictEqual(data, expected);
+      const problem = ok ? null : `HTTP ${status}, expected data ${JSON.stringify(expected)}: ${text.slice(0, 500)}`;
+      if (problem) process.stderr.write(`[${name}] unexpected answer (${pass}): ${problem}\n`);
+      const answer = data && typeof data === 'object'
+        ? { created: Number(data.created), updated: Number(data.updated), failed: Number(data.failed), errors: Array.isArray(data.errors) ? data.errors.length : NaN }
+        : null;
+      passes.push({
+        pass, status, answer, ok, problem, ms,
+        // Only rows the daemon accounted for count.
+        rowsPerSecond: rate(answer ? (answer.created || 0) + (answer.updated || 0) : 0, ms),
+        daemonCpuPercent: (daemonCpu * 1000 / ms) * 100,
+        benchCpuPercent: ((cpu.user + cpu.system) / 1000 / ms) * 100,
+        eventLoopLagP99Ms: lag.p99Ms,
+        eventLoopLagMaxMs: lag.maxMs,
+        rssAfterBytes: mem.rssBytes,
+        peakRssBytes: mem.peakBytes,
+      });
+      process.stderr.write(`[${name}] ${pass}: HTTP ${status} in ${Math.round(ms)} ms${answer ? ` (created ${answer.created}, updated ${answer.updated}, failed ${answer.failed})` : ''}\n`);
+    }
+    active.pools.splice(active.pools.indexOf(pool), 1);
+    await pool.close();
+
+    // What the database holds now (WAL: this read-only connection reads the daemon's commits).
+    let db: ImportScenarioResult['db'] = null;
+    try {
+      const reader = new Database(dbPath, { readonly: true, fileMustExist: true });
+      active.reader = reader;
+      reader.pragma('busy_timeout = 5000');
+      const count = (table: string) => Number((reader.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n);
+      db = { contacts: count('contacts'), groups: count('contact_groups'), memberships: count('contact_group_members') };
+      reader.close();
+      active.reader = null;
+    } catch (err) {
+      process.stderr.write(`[${name}] could not count the contacts: ${(err as Error).message}\n`);
+    }
+
+    const peak = procMemory(daemon.pid).peakBytes;
+    active.pools.splice(active.pools.indexOf(admin), 1);
+    await admin.close();
+    const exit = await stopDaemon(daemon, 20_000);
+    active.daemon = null;
+    return { scenario: name, rows, fileBytes: csv.length, passes, db, daemon: { startRssBytes: startRss, peakRssBytes: peak, exit }, wallMs: Date.now() - wallStart };
+  } finally {
+    await releaseActive();
+  }
+}
+
 /** Stop whatever the current scenario still holds (after an error or Ctrl-C). */
 async function releaseActive(): Promise<void> {
   const { daemon, sim, dir, reader, pools } = active;
@@ -642,64 +833,87 @@ function machine() {
   };
 }
 
-function report(opts: Options, results: ScenarioResult[], loadAtStart: number[]): string {
+function report(opts: Options, results: ScenarioResult[], imports: ImportScenarioResult[], loadAtStart: number[]): string {
   const m = machine();
   const out: string[] = [];
   out.push('## Relais benchmark');
   out.push('');
   out.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, node ${m.node}, ${m.platform}; load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}`);
   out.push(`- processes: benchmark (HTTP client + read-only SQLite reader), daemon (\`relais serve\`), SMSC simulator — all three on these ${m.cores} cores`);
-  const single = results.find((r) => r.scenario === 'single');
-  out.push(`- run: ${fmtInt(opts.messages)} messages per scenario${single ? ` (single: ${fmtInt(single.messages)})` : ''}, ${opts.binds} bind(s) × ${fmtInt(opts.tps)} TPS (window ${opts.window}) on one operator = ${fmtInt(opts.tps * opts.binds)} msg/s configured`);
-  out.push(`- accept: POST /api/messages/send with an API key, ${opts.batch} recipients per request (single: 1), ${opts.concurrency} requests in flight (undici Pool, ${opts.concurrency} connections, no pipelining); ${new Date().toISOString()}`);
-  out.push('');
-
-  out.push(table(
-    ['scenario', 'reached', 'accept msg/s', 'HTTP req/s', 'HTTP p50 / p99 ms', 'end-to-end msg/s', '% of configured', 'receipted msg/s', 'sent−created p50 / p99 ms', 'done−created p50 / p99 ms'],
-    results.map((r) => [
-      r.scenario,
-      `${fmtInt(r.reached)}/${fmtInt(r.accepted)} ${r.target}${r.timedOut ? ' (timeout)' : ''}${r.otherFinal ? `, ${fmtInt(r.otherFinal)} other final` : ''}${r.httpErrors ? `, ${fmtInt(r.httpErrors)} HTTP errors` : ''}`,
-      fmtInt(r.acceptPerSecond),
-      fmtInt(r.requestsPerSecond),
-      `${fmtLatency(r.httpLatencyMs.p50)} / ${fmtLatency(r.httpLatencyMs.p99)}`,
-      fmtInt(r.endToEndPerSecond),
-      `${fmtNum((r.endToEndPerSecond / r.configuredPerSecond) * 100, 0)} %`,
-      r.receiptedPerSecond === null ? '–' : fmtInt(r.receiptedPerSecond),
-      `${fmtInt(r.latencyMs.sentP50)} / ${fmtInt(r.latencyMs.sentP99)}`,
-      r.latencyMs.doneP50 === null ? '–' : `${fmtInt(r.latencyMs.doneP50)} / ${fmtInt(r.latencyMs.doneP99 ?? NaN)}`,
-    ]),
-  ));
-  out.push('');
-
-  out.push(table(
-    ['scenario', 'bind', 'TPS configured', 'max in any 1 s', 'mean msg/s', 'sent', 'throttled answers', 'timeouts', 'reconnects'],
-    results.flatMap((r) => r.binds.map((b) => [
-      r.scenario, b.bind, fmtInt(b.tpsConfigured), fmtInt(b.maxPerSecond), fmtInt(b.meanPerSecond), fmtInt(b.sent),
-      fmtInt(b.throttled), fmtInt(b.timeouts), fmtInt(b.reconnects),
-    ])),
-    2,
-  ));
-  out.push('');
-
-  out.push(table(
-    ['scenario', 'daemon CPU % accept / all', 'daemon event loop lag p99 / max ms', 'daemon RSS ready → peak MB', 'benchmark CPU % accept / all', 'simulator CPU %', 'simulator peak RSS MB', 'wall s'],
-    results.map((r) => [
-      r.scenario, `${fmtNum(r.daemon.acceptCpuPercent, 0)} / ${fmtNum(r.daemon.cpuPercent, 0)}`, `${fmtNum(r.daemon.eventLoopLagP99Ms, 0)} / ${fmtNum(r.daemon.eventLoopLagMaxMs, 0)}`,
-      `${mb(r.daemon.startRssBytes)} → ${mb(r.daemon.peakRssBytes)}`, `${fmtNum(r.bench.acceptCpuPercent, 0)} / ${fmtNum(r.bench.cpuPercent, 0)}`,
-      fmtNum(r.simulator.cpuPercent, 0), mb(r.simulator.peakRssBytes), fmtNum(r.wallMs / 1000, 1),
-    ]),
-  ));
-
-  const throttled = results.filter((r) => r.scenario === 'throttle5');
-  if (throttled.length) {
+  if (results.length) {
+    const single = results.find((r) => r.scenario === 'single');
+    out.push(`- run: ${fmtInt(opts.messages)} messages per scenario${single ? ` (single: ${fmtInt(single.messages)})` : ''}, ${opts.binds} bind(s) × ${fmtInt(opts.tps)} TPS (window ${opts.window}) on one operator = ${fmtInt(opts.tps * opts.binds)} msg/s configured`);
+    out.push(`- accept: POST /api/messages/send with an API key, ${opts.batch} recipients per request (single: 1), ${opts.concurrency} requests in flight (undici Pool, ${opts.concurrency} connections, no pipelining); ${new Date().toISOString()}`);
     out.push('');
+
     out.push(table(
-      ['scenario', 'throttled answers', 'simulator throttled', 'end-to-end msg/s', 'survival vs plain'],
-      throttled.map((r) => [
-        r.scenario, fmtInt(r.throttledAnswers), r.simulator.stats ? fmtInt(r.simulator.stats.throttled ?? NaN) : '–',
-        fmtInt(r.endToEndPerSecond), r.survival === null ? '– (plain not run)' : `${fmtNum(r.survival * 100, 0)} %`,
+      ['scenario', 'reached', 'accept msg/s', 'HTTP req/s', 'HTTP p50 / p99 ms', 'end-to-end msg/s', '% of configured', 'receipted msg/s', 'sent−created p50 / p99 ms', 'done−created p50 / p99 ms'],
+      results.map((r) => [
+        r.scenario,
+        `${fmtInt(r.reached)}/${fmtInt(r.accepted)} ${r.target}${r.timedOut ? ' (timeout)' : ''}${r.otherFinal ? `, ${fmtInt(r.otherFinal)} other final` : ''}${r.httpErrors ? `, ${fmtInt(r.httpErrors)} HTTP errors` : ''}`,
+        fmtInt(r.acceptPerSecond),
+        fmtInt(r.requestsPerSecond),
+        `${fmtLatency(r.httpLatencyMs.p50)} / ${fmtLatency(r.httpLatencyMs.p99)}`,
+        fmtInt(r.endToEndPerSecond),
+        `${fmtNum((r.endToEndPerSecond / r.configuredPerSecond) * 100, 0)} %`,
+        r.receiptedPerSecond === null ? '–' : fmtInt(r.receiptedPerSecond),
+        `${fmtInt(r.latencyMs.sentP50)} / ${fmtInt(r.latencyMs.sentP99)}`,
+        r.latencyMs.doneP50 === null ? '–' : `${fmtInt(r.latencyMs.doneP50)} / ${fmtInt(r.latencyMs.doneP99 ?? NaN)}`,
       ]),
     ));
+    out.push('');
+
+    out.push(table(
+      ['scenario', 'bind', 'TPS configured', 'max in any 1 s at the SMSC', 'max in any 1 s (sent_at)', 'mean msg/s', 'sent', 'throttled answers', 'timeouts', 'reconnects'],
+      results.flatMap((r) => r.binds.map((b) => [
+        r.scenario, b.bind, fmtInt(b.tpsConfigured), smscMax(r), fmtInt(b.maxPerSecond), fmtInt(b.meanPerSecond), fmtInt(b.sent),
+        fmtInt(b.throttled), fmtInt(b.timeouts), fmtInt(b.reconnects),
+      ])),
+      2,
+    ));
+    out.push('');
+
+    out.push(table(
+      ['scenario', 'daemon CPU % accept / all', 'daemon event loop lag p99 / max ms', 'daemon RSS ready → peak MB', 'benchmark CPU % accept / all', 'simulator CPU %', 'simulator peak RSS MB', 'wall s'],
+      results.map((r) => [
+        r.scenario, `${fmtNum(r.daemon.acceptCpuPercent, 0)} / ${fmtNum(r.daemon.cpuPercent, 0)}`, `${fmtNum(r.daemon.eventLoopLagP99Ms, 0)} / ${fmtNum(r.daemon.eventLoopLagMaxMs, 0)}`,
+        `${mb(r.daemon.startRssBytes)} → ${mb(r.daemon.peakRssBytes)}`, `${fmtNum(r.bench.acceptCpuPercent, 0)} / ${fmtNum(r.bench.cpuPercent, 0)}`,
+        fmtNum(r.simulator.cpuPercent, 0), mb(r.simulator.peakRssBytes), fmtNum(r.wallMs / 1000, 1),
+      ]),
+    ));
+
+    const throttled = results.filter((r) => r.scenario === 'throttle5');
+    if (throttled.length) {
+      out.push('');
+      out.push(table(
+        ['scenario', 'throttled answers', 'simulator throttled', 'end-to-end msg/s', 'survival vs plain'],
+        throttled.map((r) => [
+          r.scenario, fmtInt(r.throttledAnswers), r.simulator.stats ? fmtInt(r.simulator.stats.throttled ?? NaN) : '–',
+          fmtInt(r.endToEndPerSecond), r.survival === null ? '– (plain not run)' : `${fmtNum(r.survival * 100, 0)} %`,
+        ]),
+      ));
+    }
+  }
+  for (const r of imports) {
+    out.push('');
+    out.push(`- import: ${fmtInt(r.rows)} rows, ${fmtNum(r.fileBytes / 1024 / 1024, 1)} MB of CSV (\`name,email,phone,group,status,company\`, numbers +2416 2000000…, ${IMPORT_GROUPS} groups, \`company\` an extra column → custom_fields), one POST /api/contacts/import with an API key per pass (multipart field \`file\`, undici FormData + Blob); database after: ${r.db ? `${fmtInt(r.db.contacts)} contacts, ${fmtInt(r.db.groups)} groups, ${fmtInt(r.db.memberships)} memberships` : '–'}; daemon RSS ready ${mb(r.daemon.startRssBytes)} MB, peak (VmHWM) ${mb(r.daemon.peakRssBytes)} MB${results.length ? '' : `; ${new Date().toISOString()}`}`);
+    out.push('');
+    out.push(table(
+      ['scenario', 'pass', 'answer', 'request s', 'rows/s', 'daemon CPU %', 'daemon event loop lag p99 / max ms', 'daemon RSS after → peak MB', 'benchmark CPU %'],
+      r.passes.map((p) => [
+        r.scenario,
+        p.pass === 'new' ? 'new (all created)' : 'again (all updated)',
+        p.answer ? `${fmtInt(p.answer.created)} created, ${fmtInt(p.answer.updated)} updated, ${fmtInt(p.answer.failed)} failed${p.ok ? '' : ` — HTTP ${p.status}, not as expected`}` : `HTTP ${p.status}, no data`,
+        fmtNum(p.ms / 1000, 2),
+        fmtInt(p.rowsPerSecond),
+        fmtNum(p.daemonCpuPercent, 0),
+        `${fmtNum(p.eventLoopLagP99Ms, 0)} / ${fmtNum(p.eventLoopLagMaxMs, 0)}`,
+        `${mb(p.rssAfterBytes)} → ${mb(p.peakRssBytes)}`,
+        fmtNum(p.benchCpuPercent, 0),
+      ]),
+      2,
+    ));
+    for (const p of r.passes) if (p.problem) out.push(`- import ${p.pass}: ${p.problem}`);
   }
   const failed = results.filter((r) => r.firstHttpError !== null);
   if (failed.length) {
@@ -734,9 +948,11 @@ async function main(): Promise<number> {
 
   const loadAtStart = os.loadavg();
   const results: ScenarioResult[] = [];
+  const imports: ImportScenarioResult[] = [];
   for (const name of opts.scenarios) {
     try {
-      results.push(await runScenario(name, opts));
+      if (name === 'import') imports.push(await runImport(opts));
+      else results.push(await runScenario(name, opts));
     } catch (err) {
       if (err instanceof Interrupted) break;
       process.stderr.write(`[${name}] failed: ${(err as Error).stack ?? String(err)}\n`);
@@ -748,12 +964,12 @@ async function main(): Promise<number> {
     if (r.scenario === 'throttle5' && plain && plain.endToEndPerSecond > 0) r.survival = r.endToEndPerSecond / plain.endToEndPerSecond;
   }
 
-  if (results.length) {
-    process.stdout.write(`\n${report(opts, results, loadAtStart)}\n`);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ machine: machine(), loadAtStart, options: opts, scenarios: results })}\n`);
+  if (results.length || imports.length) {
+    process.stdout.write(`\n${report(opts, results, imports, loadAtStart)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ machine: machine(), loadAtStart, options: opts, scenarios: results, imports })}\n`);
   }
   if (interrupted) return 130;
-  return results.length === opts.scenarios.length ? 0 : 1;
+  return results.length + imports.length === opts.scenarios.length ? 0 : 1;
 }
 
 main().then(
@@ -763,3 +979,13 @@ main().then(
     process.exit(1);
   },
 );
+
+/**
+ * The simulator's own count: the busiest SMPP session's submit_sm in any sliding second, by
+ * arrival time (sessions are not told apart by bind, so every row of a scenario shows it).
+ * sent_at, written by the daemon's batched ledger after the answer, bunches and can read higher.
+ */
+function smscMax(r: { simulator: { stats: Record<string, number> | null } }): string {
+  const v = r.simulator.stats?.maxSubmitsInOneSecond;
+  return typeof v === 'number' ? fmtInt(v) : '–';
+}

@@ -30,6 +30,7 @@ export async function importContacts(store: Store, contacts: ContactService, acc
     bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, trim: true, info: true,
     columns: (names: string[]) => (header = names.map((h) => h.trim().toLowerCase())),
   }));
+  stream.on('error', (err) => parser.destroy(err)); // pipe() does not pass errors on
   let batch: ImportRow[] = [];
   const flush = () => {
     const rows = batch;
@@ -38,20 +39,36 @@ export async function importContacts(store: Store, contacts: ContactService, acc
       for (const row of rows) result[contacts.upsertSync(accountId, row)] += 1;
     });
   };
+  try {
+    await readRows(parser, () => header, contacts, result, (row) => {
+      batch.push(row);
+      if (batch.length >= BATCH) flush();
+    });
+  } catch (err) {
+    // Rows before the damage are kept (their batches committed); the answer says where it broke.
+    const e = err as { code?: string; lines?: number; message?: string };
+    if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
+      if (batch.length) flush();
+      throw validationError({ file: [`The CSV is malformed near line ${e.lines ?? '?'}: ${e.message ?? e.code}. Rows before it were imported.`] });
+    }
+    throw err;
+  }
+  if (header === null || !(header as string[]).includes('phone')) throw noPhoneColumn();
+  if (batch.length) flush();
+  return result;
+}
+
+async function readRows(parser: AsyncIterable<unknown>, header: () => string[] | null, contacts: ContactService, result: ImportResult, keep: (row: ImportRow) => void): Promise<void> {
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    if (!header!.includes('phone')) throw noPhoneColumn();
+    if (!header()!.includes('phone')) throw noPhoneColumn();
     const row = toContact(record, contacts);
     if ('error' in row) {
       result.failed += 1;
       if (result.errors.length < MAX_REPORTED) result.errors.push({ row: info.lines, field: row.field, message: row.error });
       continue;
     }
-    batch.push(row);
-    if (batch.length >= BATCH) flush();
+    keep(row);
   }
-  if (header !== null && !(header as string[]).includes('phone')) throw noPhoneColumn();
-  if (batch.length) flush();
-  return result;
 }
 
 const noPhoneColumn = () => validationError({ file: ['The CSV must have a header line with at least a "phone" column (name,email,phone,group,status).'] });

@@ -851,3 +851,15 @@ test('PUT /templates/{id} changes only what it names', async () => {
     assert.deepEqual([updated.json.data.name, updated.json.data.category, updated.json.data.is_public, updated.json.data.content], ['Renamed', 'alerts', true, SEED_TEMPLATE.content]);
   });
 });
+
+test('CSV import: an empty file and a broken one (unclosed quote) are 422, rows before the damage kept', async () => {
+  await withGateway({}, async ({ gw }) => {
+    const { token } = await user(gw, 'broken@example.com');
+    const empty = await importCsv(gw, token, '');
+    assert.equal(empty.status, 422);
+    assert.ok(empty.json.errors.file);
+    const broken = await importCsv(gw, token, 'name,phone\nA,+24162000001\nB,"+24162000002\n');
+    assert.equal(broken.status, 422);
+    assert.match(broken.json.errors.file[0], /malformed/);
+  });
+});

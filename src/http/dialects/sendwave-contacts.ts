@@ -251,6 +251,8 @@ function withUploadedFile<T>(ctx: Koa.Context, consume: (file: Readable) => Prom
     const bb = busboy({ headers: ctx.req.headers, limits: { files: 1, fileSize: 200 * 1024 * 1024 } });
     bb.on('file', (_field, stream) => {
       handled = true;
+      // Past the size limit, refuse rather than import a silently truncated file.
+      stream.on('limit', () => stream.destroy(validationError({ file: ['The file is larger than 200 MB: split it.'] })));
       consume(stream).then(resolve, (err: unknown) => {
         stream.resume();
         reject(err);

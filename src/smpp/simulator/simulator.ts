@@ -97,6 +97,8 @@ export interface SimulatorStats {
   /** TCP sessions accepted since start (cumulative). */
   sessions: number;
   genericNacks: number;
+  /** Most submit_sm any one session sent in a sliding second, by arrival time: the SMSC's view of a bind's TPS. */
+  maxSubmitsInOneSecond: number;
 }
 
 type BindType = 'transmitter' | 'receiver' | 'transceiver';
@@ -116,6 +118,8 @@ interface SessionState {
   pending: Set<(err: Error) => void>;
   /** Receipts written and not yet answered: held again if the session dies before the resp. */
   unackedReceipts: Map<number, PendingReceipt>;
+  /** Arrival times of this session's submits in the last second (a queue: times[head..]). */
+  recent: { times: number[]; head: number };
 }
 
 interface PendingReceipt {
@@ -266,6 +270,7 @@ function emptyStats(): SimulatorStats {
     unbinds: 0,
     sessions: 0,
     genericNacks: 0,
+    maxSubmitsInOneSecond: 0,
   };
 }
 
@@ -574,6 +579,7 @@ export class SmscSimulator {
       tpsRing: null,
       tpsIdx: 0,
       unackedReceipts: new Map(),
+      recent: { times: [], head: 0 },
       pending: new Set(),
     };
     this.states.set(session, state);
@@ -743,6 +749,18 @@ export class SmscSimulator {
     return true;
   }
 
+  private countPerSecond(state: SessionState, now: number): void {
+    const r = state.recent;
+    r.times.push(now);
+    while (now - r.times[r.head]! >= 1000) r.head++;
+    if (r.head > 4096) {
+      r.times = r.times.slice(r.head);
+      r.head = 0;
+    }
+    const inWindow = r.times.length - r.head;
+    if (inWindow > this.stats.maxSubmitsInOneSecond) this.stats.maxSubmitsInOneSecond = inWindow;
+  }
+
   private onSubmit(state: SessionState, pdu: PDU): void {
     if (state.bindType !== 'transmitter' && state.bindType !== 'transceiver') {
       this.safeSend(state, pdu.response({ command_status: Status.ESME_RINVBNDSTS }));
@@ -779,6 +797,7 @@ export class SmscSimulator {
     if (this.opts.recordReceived ?? true) this.received.push(record);
     this.stats.submits++;
     state.submits++;
+    this.countPerSecond(state, now);
 
     const faults = this.faults;
     if (faults.dropAfterSubmits && faults.dropAfterSubmits > 0 && state.submits >= faults.dropAfterSubmits) {
