@@ -7,7 +7,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
+import type { Selectable } from 'kysely';
 import type { Store } from '../store/db.js';
+import type { WebhookDeliveriesTable } from '../store/tables.js';
 import { sign } from './signing.js';
 import { guardedLookup } from './url-policy.js';
 
@@ -20,19 +22,8 @@ export interface WorkerOptions {
   version: string;
 }
 
-interface Due {
-  id: number;
-  delivery_id: string;
-  account_id: number;
-  webhook_id: number | null;
-  url: string;
-  event: string;
-  body: string;
-  attempts: number;
-  max_attempts: number;
-  timeout_ms: number;
-  secret: string | null;
-}
+/** A due delivery as the poll reads it: the outbox row plus the secret to sign it with. */
+type Due = Pick<Selectable<WebhookDeliveriesTable>, 'id' | 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'attempts' | 'max_attempts' | 'timeout_ms'> & { secret: string | null };
 
 const POLL_MS = 100;
 const MAX_ERROR = 500;
