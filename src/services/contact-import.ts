@@ -4,6 +4,7 @@
  * Valid rows are kept, bad ones reported with their line number, duplicates update in place.
  */
 import { Readable } from 'node:stream';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parse } from 'csv-parse';
 import { z } from 'zod';
 import type { Store } from '../store/db.js';
@@ -19,7 +20,7 @@ export interface ImportResult {
 
 const KNOWN = new Set(['name', 'email', 'phone', 'group', 'status']);
 const MAX_REPORTED = 1000;
-const BATCH = 500;
+const BATCH = 200;
 const email = z.email();
 
 export async function importContacts(store: Store, contacts: ContactService, accountId: number, file: Readable): Promise<ImportResult> {
@@ -40,9 +41,12 @@ export async function importContacts(store: Store, contacts: ContactService, acc
     });
   };
   try {
-    await readRows(parser, () => header, contacts, result, (row) => {
+    await readRows(parser, () => header, contacts, result, async (row) => {
       batch.push(row);
-      if (batch.length >= BATCH) flush();
+      if (batch.length < BATCH) return;
+      flush();
+      // Parsed records arrive in large synchronous runs: give the binds' timers a turn between batches.
+      await yieldToLoop();
     });
   } catch (err) {
     // Rows before the damage are kept (their batches committed); the answer says where it broke.
@@ -58,7 +62,7 @@ export async function importContacts(store: Store, contacts: ContactService, acc
   return result;
 }
 
-async function readRows(parser: AsyncIterable<unknown>, header: () => string[] | null, contacts: ContactService, result: ImportResult, keep: (row: ImportRow) => void): Promise<void> {
+async function readRows(parser: AsyncIterable<unknown>, header: () => string[] | null, contacts: ContactService, result: ImportResult, keep: (row: ImportRow) => Promise<void>): Promise<void> {
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
     if (!header()!.includes('phone')) throw noPhoneColumn();
     const row = toContact(record, contacts);
@@ -67,7 +71,7 @@ async function readRows(parser: AsyncIterable<unknown>, header: () => string[] |
       if (result.errors.length < MAX_REPORTED) result.errors.push({ row: info.lines, field: row.field, message: row.error });
       continue;
     }
-    keep(row);
+    await keep(row);
   }
 }
 

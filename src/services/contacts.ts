@@ -103,7 +103,7 @@ export class ContactService {
       if (this.idByPhone(accountId, phone) !== undefined) throw validationError({ phone: ['The phone has already been taken.'] });
       const newId = this.insert(accountId, { ...input, phone });
       if (input.group) this.join(accountId, newId, input.group);
-      this.outbox.emit(accountId, 'contact.created', this.eventData(accountId, newId));
+      this.outbox.emit(accountId, 'contact.created', () => this.eventData(accountId, newId));
       return newId;
     });
     return this.get(accountId, id);
@@ -121,7 +121,7 @@ export class ContactService {
         this.store.run(this.store.db.deleteFrom('contact_group_members').where('contact_id', '=', id));
         if (patch.group) this.join(accountId, id, patch.group);
       }
-      this.outbox.emit(accountId, 'contact.updated', this.eventData(accountId, id));
+      this.outbox.emit(accountId, 'contact.updated', () => this.eventData(accountId, id));
     });
     return { before, after: await this.get(accountId, id) };
   }
@@ -144,14 +144,14 @@ export class ContactService {
     if (existing === undefined) {
       const id = this.insert(accountId, { ...input, name: input.name ?? input.phone });
       if (input.group) this.join(accountId, id, input.group);
-      this.outbox.emit(accountId, 'contact.created', this.eventData(accountId, id));
+      this.outbox.emit(accountId, 'contact.created', () => this.eventData(accountId, id));
       return 'created';
     }
     const current = this.store.all(this.store.db.selectFrom('contacts').select(['status', 'custom_fields']).where('id', '=', existing))[0]!;
     const merged = { ...(JSON.parse(current.custom_fields) as Record<string, string>), ...(input.custom_fields ?? {}) };
     this.store.run(this.store.db.updateTable('contacts').set(this.columns({ ...input, custom_fields: merged }, current.status)).where('id', '=', existing));
     if (input.group) this.join(accountId, existing, input.group);
-    this.outbox.emit(accountId, 'contact.updated', this.eventData(accountId, existing));
+    this.outbox.emit(accountId, 'contact.updated', () => this.eventData(accountId, existing));
     return 'updated';
   }
 

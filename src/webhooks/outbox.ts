@@ -44,12 +44,15 @@ export class Outbox {
     this.admins = new Set(admins.map((a) => a.id));
   }
 
-  /** Queue `event` for every active webhook of the account subscribed to it, and for `directUrl`. */
-  emit(accountId: number, event: WebhookEvent, data: Record<string, unknown>, directUrl?: string | null): number {
+  /**
+   * Queue `event` for every active webhook of the account subscribed to it, and for `directUrl`.
+   * `data` may be a function: it is only built when someone listens.
+   */
+  emit(accountId: number, event: WebhookEvent, data: Record<string, unknown> | (() => Record<string, unknown>), directUrl?: string | null): number {
     const subs = (this.byAccount.get(accountId) ?? []).filter((s) => s.events.has(event) || event === 'webhook.test');
     if (!subs.length && !directUrl) return 0;
     const now = Date.now();
-    const body = JSON.stringify({ event, timestamp: new Date(now).toISOString(), data });
+    const body = JSON.stringify({ event, timestamp: new Date(now).toISOString(), data: typeof data === 'function' ? data() : data });
     for (const s of subs) this.insertStmt.run(randomUUID(), accountId, s.id, s.url, event, body, 'pending', s.maxAttempts, s.timeoutMs, now, now);
     if (directUrl) this.insertStmt.run(randomUUID(), accountId, null, directUrl, event, body, 'pending', 4, 10_000, now, now);
     const n = subs.length + (directUrl ? 1 : 0);
