@@ -2,6 +2,7 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Statement } from 'better-sqlite3';
 import type { Store } from '../store/db.js';
 import type { AccountStatus, Role } from '../store/tables.js';
 import { ServiceError, notFound, validationError } from './errors.js';
@@ -21,7 +22,11 @@ export interface Account {
 const PUBLIC_COLUMNS = ['id', 'name', 'email', 'role', 'status', 'balance', 'default_sender_id', 'created_at'] as const;
 
 export class AccountService {
-  constructor(private readonly store: Store) {}
+  private readonly getStmt: Statement;
+
+  constructor(private readonly store: Store) {
+    this.getStmt = store.prepare(store.db.selectFrom('accounts').select(PUBLIC_COLUMNS).where('id', '=', 0));
+  }
 
   async create(input: { name: string; email: string; password: string; role?: Role }): Promise<Account> {
     const email = input.email.trim().toLowerCase();
@@ -62,8 +67,9 @@ export class AccountService {
     return secret;
   }
 
+  /** Read on every authenticated request: a prepared statement, not a query built each time. */
   async get(id: number): Promise<Account | undefined> {
-    return this.store.db.selectFrom('accounts').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst();
+    return this.getStmt.get(id) as Account | undefined;
   }
 
   async require(id: number): Promise<Account> {

@@ -51,7 +51,9 @@ export function openStore(path: string, opts: { synchronous?: 'normal' | 'full' 
       const r = sqlite.prepare(c.sql).run(...(c.parameters as unknown[]));
       return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
     },
-    transaction: (fn) => sqlite.transaction(fn)(),
+    // Nested calls join the open transaction instead of paying for a SAVEPOINT: nothing here
+    // catches an error inside a transaction and carries on, so all-or-nothing is what we want.
+    transaction: (fn) => (sqlite.inTransaction ? fn() : sqlite.transaction(fn)()),
     close: async () => {
       if (closed) return;
       closed = true;
