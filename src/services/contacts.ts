@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Config } from '../config/schema.js';
 import { normalizeNumber } from '../routing/number.js';
 import type { Store } from '../store/db.js';
+import type { Statement } from 'better-sqlite3';
 import type { Selectable } from 'kysely';
 import type { ContactsTable, ContactStatus } from '../store/tables.js';
 import type { Outbox } from '../webhooks/outbox.js';
@@ -35,7 +36,12 @@ export interface ContactFilter {
 }
 
 export class ContactService {
-  constructor(private readonly store: Store, private readonly numbering: Config['numbering'], private readonly outbox: Outbox) {}
+  /** Per recipient on the send path (opt-out check, personalization): prepared once. */
+  private readonly lookupStmt: Statement;
+
+  constructor(private readonly store: Store, private readonly numbering: Config['numbering'], private readonly outbox: Outbox) {
+    this.lookupStmt = store.prepare(store.db.selectFrom('contacts').select(['name', 'email', 'phone', 'custom_fields', 'status']).where('account_id', '=', 0).where('phone', '=', ''));
+  }
 
   /** E.164 or a 422 naming `field`. */
   normalizePhone(raw: string, field = 'phone'): string {
@@ -259,7 +265,7 @@ export class ContactService {
   }
 
   /** For personalization: the contact with this number, if the account has one. */
-  lookupSync(accountId: number, phone: string): { name: string; email: string | null; phone: string; custom_fields: string } | undefined {
-    return this.store.all(this.store.db.selectFrom('contacts').select(['name', 'email', 'phone', 'custom_fields']).where('account_id', '=', accountId).where('phone', '=', phone))[0];
+  lookupSync(accountId: number, phone: string): { name: string; email: string | null; phone: string; custom_fields: string; status: ContactStatus } | undefined {
+    return this.lookupStmt.get(accountId, phone) as { name: string; email: string | null; phone: string; custom_fields: string; status: ContactStatus } | undefined;
   }
 }

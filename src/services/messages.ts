@@ -11,7 +11,7 @@ import { fill, hasVariables, type FillSource } from './personalize.js';
 import type { BlacklistRepo } from '../store/blacklist.js';
 import type { MessageQueue, NewMessage } from '../store/queue.js';
 
-export type RecipientError = 'invalid_number' | 'no_route' | 'blacklisted';
+export type RecipientError = 'invalid_number' | 'no_route' | 'blacklisted' | 'opted_out';
 
 export type RecipientResult =
   | { input: string; ok: true; id: number; e164: string; operator: string; parts: number; cost: number; unfilled: string[] }
@@ -41,7 +41,7 @@ export type Planned =
   | { input: string; ok: false; e164: string | null; operator: string | null; error: RecipientError; reason: string };
 
 /** The contact an account has for a number (personalization). */
-export type ContactLookup = (accountId: number, e164: string) => FillSource | undefined;
+export type ContactLookup = (accountId: number, e164: string) => (FillSource & { status: string }) | undefined;
 
 export class MessageService {
   private readonly prices: Map<string, number>;
@@ -65,11 +65,16 @@ export class MessageService {
     if (this.blacklist.isBlacklisted(n.e164, accountId)) {
       return { input, ok: false, e164: n.e164, operator: route.operator, error: 'blacklisted', reason: 'the number is blacklisted' };
     }
+    const contact = accountId === null ? undefined : this.contacts(accountId, n.e164);
+    // A contact the account marked unsubscribed has opted out: never send to it.
+    if (contact?.status === 'unsubscribed') {
+      return { input, ok: false, e164: n.e164, operator: route.operator, error: 'opted_out', reason: 'the contact is unsubscribed' };
+    }
     // Personalized texts are measured and priced after filling, recipient by recipient.
     let body = text;
     let unfilled: string[] = [];
-    if (accountId !== null && hasVariables(text)) {
-      ({ text: body, unfilled } = fill(text, this.contacts(accountId, n.e164)));
+    if (hasVariables(text) && accountId !== null) {
+      ({ text: body, unfilled } = fill(text, contact));
       shape = analyze(body);
     }
     return { input, ok: true, e164: n.e164, operator: route.operator, failover: route.failover, cost: shape.parts * (this.prices.get(route.operator) ?? 0), body, shape, unfilled };

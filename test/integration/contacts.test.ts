@@ -863,3 +863,17 @@ test('CSV import: an empty file and a broken one (unclosed quote) are 422, rows 
     assert.match(broken.json.errors.file[0], /malformed/);
   });
 });
+
+test('a contact marked unsubscribed is refused at send (opted_out), counted in failed, never charged or sent', async () => {
+  await withGateway({}, async ({ gw, airtel }) => {
+    const { token } = await user(gw, 'optout@example.com', 1000);
+    await createContact(gw, token, { name: 'Gone', phone: '+24162000031', status: 'unsubscribed' });
+    await createContact(gw, token, { name: 'Here', phone: '+24162000032' });
+    const sent = await call(gw, 'POST', '/api/messages/send', { token, body: { recipients: ['+24162000031', '+24162000032'], message: 'promo' } });
+    assert.equal(sent.status, 200);
+    assert.deepEqual([sent.json.data.sent, sent.json.data.failed, sent.json.data.total_cost], [1, 1, 20]);
+    assert.deepEqual(sent.json.data.failures.map((f: any) => [f.recipient, f.error]), [['+24162000031', 'opted_out']]);
+    await gw.waitFinal(sent.json.data.message_ids);
+    assert.deepEqual(airtel.received.map((r) => r.destination), ['24162000032']);
+  });
+});
