@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/db.js';
 import type { CreditsRepo } from '../store/credits.js';
+import { GroupCommit } from './group-commit.js';
 import type { IdempotencyRepo } from '../store/idempotency.js';
 import type { Principal } from './credentials.js';
 import { ServiceError, validationError } from './errors.js';
@@ -41,14 +42,18 @@ export interface SendSummary {
 }
 
 export class SendingService {
+  private readonly commits: GroupCommit;
+
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly messages: MessageService,
     private readonly senderIds: SenderIdService,
     private readonly credits: CreditsRepo,
     private readonly idempotency: IdempotencyRepo,
     private readonly operators: readonly string[],
-  ) {}
+  ) {
+    this.commits = new GroupCommit(store);
+  }
 
   /**
    * Returns the summary, or a stored answer for a repeated Idempotency-Key. `render` turns the
@@ -70,8 +75,9 @@ export class SendingService {
       if (err instanceof TooLongError) throw validationError({ message: [`The message is too long: ${err.message}.`] });
       throw err;
     }
-    return this.store.transaction(() => {
+    return this.commits.run(() => {
       // Re-checked inside the transaction: two concurrent retries cannot both send.
+      // Both checks below throw before anything is written (GroupCommit's rule).
       if (idempotencyKey) {
         const stored = this.replay(account.id, idempotencyKey, requestHash);
         if (stored) return stored;

@@ -1,0 +1,56 @@
+/**
+ * Group commit: work submitted in the same event-loop turn (concurrent HTTP sends) runs in ONE
+ * transaction, so the commit cost is paid once per turn instead of once per request.
+ * Each unit must throw a ServiceError only before it writes anything (the credit check, the
+ * idempotency check): such a unit fails alone. Any other error aborts the whole group, and every
+ * unit in it is rejected — nothing of it was committed.
+ */
+import { ServiceError } from './errors.js';
+import type { Store } from '../store/db.js';
+
+interface Unit {
+  fn: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export class GroupCommit {
+  private pending: Unit[] = [];
+  private scheduled = false;
+
+  constructor(private readonly store: Store) {}
+
+  run<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const units = this.pending;
+    this.pending = [];
+    this.scheduled = false;
+    const outcomes: { unit: Unit; ok: boolean; value: unknown }[] = [];
+    try {
+      this.store.transaction(() => {
+        for (const unit of units) {
+          try {
+            outcomes.push({ unit, ok: true, value: unit.fn() });
+          } catch (err) {
+            if (!(err instanceof ServiceError)) throw err;
+            outcomes.push({ unit, ok: false, value: err });
+          }
+        }
+      });
+    } catch (err) {
+      for (const unit of units) unit.reject(err);
+      return;
+    }
+    // Answers only after the commit: a unit's success is durable when its caller hears of it.
+    for (const { unit, ok, value } of outcomes) (ok ? unit.resolve : unit.reject)(value);
+  }
+}
