@@ -37,6 +37,18 @@ export function openStore(path: string, opts: { synchronous?: 'normal' | 'full' 
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // all/run see the same few SQL texts over and over (a CSV import runs them per row):
+  // prepare each once. Bounded, since IN lists of varying length make distinct texts.
+  const statements = new Map<string, SQLite.Statement>();
+  const statement = (sql: string): SQLite.Statement => {
+    let st = statements.get(sql);
+    if (!st) {
+      if (statements.size >= 500) statements.clear();
+      st = sqlite.prepare(sql);
+      statements.set(sql, st);
+    }
+    return st;
+  };
   let closed = false;
   return {
     db,
@@ -44,11 +56,11 @@ export function openStore(path: string, opts: { synchronous?: 'normal' | 'full' 
     prepare: (query) => sqlite.prepare(query.compile().sql),
     all: <T>(query: { compile(): CompiledQuery<T> }) => {
       const c = query.compile();
-      return sqlite.prepare(c.sql).all(...(c.parameters as unknown[])) as T[];
+      return statement(c.sql).all(...(c.parameters as unknown[])) as T[];
     },
     run: (query) => {
       const c = query.compile();
-      const r = sqlite.prepare(c.sql).run(...(c.parameters as unknown[]));
+      const r = statement(c.sql).run(...(c.parameters as unknown[]));
       return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
     },
     // Nested calls join the open transaction instead of paying for a SAVEPOINT: nothing here
