@@ -48,6 +48,10 @@ export const phoneLike = z.string().trim().regex(/^\+?[\d\s\-().]{3,24}$/, 'The 
 /** ISO 8601 date or date-time; returns epoch ms. */
 export const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'The date must be a valid ISO 8601 date.').transform((s) => Date.parse(s));
 
+/** An exclusive end: end_date=2025-11-07 means "through the 7th", so a bare date ends at the next midnight. */
+export const isoEndDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'The date must be a valid ISO 8601 date.')
+  .transform((s) => Date.parse(s) + (/^\d{4}-\d{2}-\d{2}$/.test(s) ? 86_400_000 : 0));
+
 export const pagination = z.object({
   page: z.coerce.number().int().min(1).default(1),
   per_page: z.coerce.number().int().min(1).max(500).default(50),

@@ -14,6 +14,6 @@ export class BlacklistService {
       return ok;
     });
     if (!added) return null;
-    return (await this.repo.list(owner)).find((r) => r.phone === phone) ?? null;
+    return (await this.repo.byPhone(owner, phone)) ?? null;
   }
 }

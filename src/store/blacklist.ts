@@ -54,6 +54,10 @@ export class BlacklistRepo {
     return Number(n);
   }
 
+  async byPhone(accountId: number, phone: string) {
+    return this.store.db.selectFrom('blacklist').select(['id', 'phone', 'reason', 'source', 'created_at']).where('account_id', '=', accountId).where('phone', '=', phone).executeTakeFirst();
+  }
+
   async get(accountId: number, id: number) {
     return this.store.db.selectFrom('blacklist').select(['id', 'phone', 'reason', 'source', 'created_at']).where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
   }

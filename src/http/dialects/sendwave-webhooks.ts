@@ -6,7 +6,7 @@ import type { WebhookRow } from '../../services/webhooks.js';
 import { WEBHOOK_EVENTS } from '../../webhooks/events.js';
 import { iso, paginated, type Api } from '../api.js';
 import type { HttpServices } from '../services.js';
-import { isoDate, pagination } from '../validate.js';
+import { isoDate, isoEndDate, pagination } from '../validate.js';
 import { idParam } from './sendwave.js';
 
 export const origin = (ctx: Koa.Context): AuditOrigin => ({ ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null });
@@ -144,11 +144,9 @@ export function mountAuditLogs(api: Api, s: HttpServices): void {
   });
   api.route({
     method: 'get', path: '/audit-logs', summary: "The caller's audit log, newest first", auth: 'user',
-    query: pagination.extend({ action: z.string().optional(), start_date: isoDate.optional(), end_date: isoDate.optional(), model_type: z.string().optional(), model_id: z.coerce.number().int().optional() }),
-    handler: async (ctx, { query, principal }) => {
-      const rawEnd = ctx.query.end_date;
-      const to = query.end_date === undefined ? undefined : typeof rawEnd === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(rawEnd) ? query.end_date + 86_400_000 : query.end_date;
-      const { rows, total } = await s.audit.page(principal.account.id, { action: query.action, from: query.start_date, to, model_type: query.model_type, model_id: query.model_id }, query.page, query.per_page);
+    query: pagination.extend({ action: z.string().optional(), start_date: isoDate.optional(), end_date: isoEndDate.optional(), model_type: z.string().optional(), model_id: z.coerce.number().int().optional() }),
+    handler: async (_ctx, { query, principal }) => {
+      const { rows, total } = await s.audit.page(principal.account.id, { action: query.action, from: query.start_date, to: query.end_date, model_type: query.model_type, model_id: query.model_id }, query.page, query.per_page);
       return paginated(rows.map(view), total, query.page, query.per_page);
     },
   });

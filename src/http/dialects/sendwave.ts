@@ -11,7 +11,7 @@ import type { SendSummary } from '../../services/sending.js';
 import { MESSAGE_STATES } from '../../store/tables.js';
 import { iso, paginated, type Api } from '../api.js';
 import type { HttpServices } from '../services.js';
-import { isoDate, pagination, phoneLike } from '../validate.js';
+import { isoDate, isoEndDate, pagination, phoneLike } from '../validate.js';
 import { origin } from './sendwave-webhooks.js';
 
 export const MAX_RECIPIENTS = 10_000;
@@ -138,16 +138,15 @@ export function messageView(m: {
 const historyQuery = pagination.extend({
   status: z.enum(MESSAGE_STATES).optional(),
   start_date: isoDate.optional(),
-  end_date: isoDate.optional(),
+  end_date: isoEndDate.optional(),
   phone: z.string().optional(),
 });
 
-/** end_date=2025-11-07 means "through the 7th": a bare date ends at the next midnight. */
-const filterOf = (q: { status?: (typeof MESSAGE_STATES)[number] | undefined; start_date?: number | undefined; end_date?: number | undefined; phone?: string | undefined }, rawEnd: unknown) => ({
+const filterOf = (q: { status?: (typeof MESSAGE_STATES)[number] | undefined; start_date?: number | undefined; end_date?: number | undefined; phone?: string | undefined }) => ({
   status: q.status,
   recipientLike: q.phone?.replace(/\D/g, '') || undefined,
   from: q.start_date,
-  to: q.end_date === undefined ? undefined : typeof rawEnd === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(rawEnd) ? q.end_date + 86_400_000 : q.end_date,
+  to: q.end_date,
 });
 
 function mountMessages(api: Api, s: HttpServices): void {
@@ -188,7 +187,7 @@ function mountMessages(api: Api, s: HttpServices): void {
     method: 'get', path: '/messages/history', summary: 'Messages of the caller, newest first, filtered and paginated', auth: 'user',
     query: historyQuery,
     handler: async (ctx, { query, principal }) => {
-      const { rows, total } = await s.history.page(principal.account.id, filterOf(query, ctx.query.end_date), query.page, query.per_page);
+      const { rows, total } = await s.history.page(principal.account.id, filterOf(query), query.page, query.per_page);
       return paginated(rows.map(messageView), total, query.page, query.per_page);
     },
   });
@@ -197,7 +196,7 @@ function mountMessages(api: Api, s: HttpServices): void {
     query: historyQuery.extend({ format: z.enum(['csv']).default('csv') }),
     handler: (ctx, { query, principal }) => {
       const rows = Readable.from((async function* () {
-        for await (const m of s.history.all(principal.account.id, filterOf(query, ctx.query.end_date))) yield messageView(m);
+        for await (const m of s.history.all(principal.account.id, filterOf(query))) yield messageView(m);
       })());
       ctx.type = 'text/csv; charset=utf-8';
       ctx.attachment(`messages-${new Date().toISOString().slice(0, 10)}.csv`);
