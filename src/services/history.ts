@@ -9,7 +9,6 @@ export interface HistoryFilter {
   from?: number | undefined;
   /** Epoch ms, exclusive. */
   to?: number | undefined;
-  recipient?: string | undefined;
   /** Digits anywhere in the number (for a search box). */
   recipientLike?: string | undefined;
 }
@@ -26,7 +25,6 @@ export class HistoryService {
     if (f.status) q = q.where('status', '=', f.status);
     if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
     if (f.to !== undefined) q = q.where('created_at', '<', f.to);
-    if (f.recipient) q = q.where('recipient', '=', f.recipient);
     if (f.recipientLike) q = q.where('recipient', 'like', `%${f.recipientLike.replace(/[%_]/g, '')}%`);
     return q;
   }

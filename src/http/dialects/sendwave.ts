@@ -186,7 +186,7 @@ function mountMessages(api: Api, s: HttpServices): void {
   api.route({
     method: 'get', path: '/messages/history', summary: 'Messages of the caller, newest first, filtered and paginated', auth: 'user',
     query: historyQuery,
-    handler: async (ctx, { query, principal }) => {
+    handler: async (_ctx, { query, principal }) => {
       const { rows, total } = await s.history.page(principal.account.id, filterOf(query), query.page, query.per_page);
       return paginated(rows.map(messageView), total, query.page, query.per_page);
     },
