@@ -1,65 +1,15 @@
 /**
- * Helpers of the benchmark: statistics over message rows, the printed table, and the two child
- * processes (SMSC simulator, daemon) with their /proc figures. bench/run.ts drives the scenarios.
+ * The benchmark's two child processes (SMSC simulator, daemon): spawning them from source or from
+ * dist/, stopping them, and their /proc figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-// ---- statistics -------------------------------------------------------------------------
-
-/** Largest number of (sorted) timestamps inside any window of `windowMs` (t - windowMs, t]. */
-export function maxInWindow(sortedTimes: readonly number[], windowMs = 1000): number {
-  let max = 0;
-  let i = 0;
-  for (let j = 0; j < sortedTimes.length; j++) {
-    const t = sortedTimes[j] as number;
-    while ((sortedTimes[i] as number) <= t - windowMs) i++;
-    if (j - i + 1 > max) max = j - i + 1;
-  }
-  return max;
-}
-
-/** Nearest-rank percentile of an ascending array (p in 0..100); NaN when empty. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] as number;
-}
-
-export function rate(count: number, ms: number): number {
-  return ms > 0 ? (count * 1000) / ms : NaN;
-}
-
-// ---- formatting -------------------------------------------------------------------------
-
-export function fmtInt(n: number): string {
-  if (!Number.isFinite(n)) return '–';
-  return Math.round(n).toLocaleString('en-US');
-}
-
-export function fmtNum(n: number, digits = 1): string {
-  if (!Number.isFinite(n)) return '–';
-  return n.toFixed(digits);
-}
-
-export function mb(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes <= 0) return '–';
-  return `${(bytes / 1024 / 1024).toFixed(0)}`;
-}
-
-/** A markdown table with right-aligned numeric columns (every column but the first `left`). */
-export function table(header: readonly string[], rows: readonly (readonly string[])[], left = 1): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const cell = (s: string, i: number) => (i < left ? s.padEnd(widths[i] as number) : s.padStart(widths[i] as number));
-  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (i < left ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
-
-// ---- the simulator process ----------------------------------------------------------------
+// ---- the simulator process ------------------------------------------------------------------
 
 export interface SimulatorProcess {
   child: ChildProcess;
@@ -80,43 +30,24 @@ export interface SimulatorProcess {
 export async function spawnSimulator(args: readonly string[], startTimeoutMs = 20_000): Promise<SimulatorProcess> {
   const { root, nodeArgs } = nodeCommand('src/smpp/simulator/cli', args);
   const child = spawn(process.execPath, nodeArgs, { cwd: root, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-
-  const stderr: string[] = [];
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    stderr.push(chunk);
-    if (stderr.length > 50) stderr.splice(0, stderr.length - 50);
-  });
+  const stderr = keepChunks(child.stderr!, 50);
 
   let exited = false;
   child.once('exit', () => { exited = true; });
   // 'close' comes after stdout was read to its end: the `stopped` line is parsed by then.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  let stoppedStats: Record<string, number> | null = null;
-  let lastStats: Record<string, number> | null = null;
+  let onListening: (address: { host: string; port: number }) => void = () => undefined;
+  const lines = readSimulatorLines(child, (address) => onListening(address));
 
   const listening = await new Promise<{ host: string; port: number }>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`simulator did not report listening within ${startTimeoutMs} ms\n${stderr.join('')}`));
     }, startTimeoutMs);
-    const rl = createInterface({ input: child.stdout! });
-    rl.on('line', (line) => {
-      let msg: { event?: string; host?: string; port?: number; stats?: Record<string, number> };
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (msg.event === 'listening' && typeof msg.port === 'number') {
-        clearTimeout(timer);
-        resolve({ host: msg.host ?? '127.0.0.1', port: msg.port });
-      } else if (msg.event === 'stats' && msg.stats) {
-        lastStats = msg.stats;
-      } else if (msg.event === 'stopped' && msg.stats) {
-        stoppedStats = msg.stats;
-      }
-    });
+    onListening = (address) => {
+      clearTimeout(timer);
+      resolve(address);
+    };
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`simulator exited before listening (code ${code}, signal ${signal})\n${stderr.join('')}`));
@@ -132,10 +63,40 @@ export async function spawnSimulator(args: readonly string[], startTimeoutMs = 2
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       await closed;
       clearTimeout(timer);
-      return stoppedStats ?? lastStats;
+      return lines.finalStats();
     },
     stderrTail: () => stderr.join('').split('\n').slice(-20).join('\n'),
   };
+}
+
+/** The simulator's stdout JSON lines: its address once it listens, and its latest counters. */
+function readSimulatorLines(child: ChildProcess, listening: (address: { host: string; port: number }) => void): { finalStats(): Record<string, number> | null } {
+  let stoppedStats: Record<string, number> | null = null;
+  let lastStats: Record<string, number> | null = null;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let msg: { event?: string; host?: string; port?: number; stats?: Record<string, number> };
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (msg.event === 'listening' && typeof msg.port === 'number') listening({ host: msg.host ?? '127.0.0.1', port: msg.port });
+    else if (msg.event === 'stats' && msg.stats) lastStats = msg.stats;
+    else if (msg.event === 'stopped' && msg.stats) stoppedStats = msg.stats;
+  });
+  // The `stopped` line when it came, else the last periodic one.
+  return { finalStats: () => stoppedStats ?? lastStats };
+}
+
+/** The last `max` chunks a stream wrote (it is read as text). */
+function keepChunks(stream: Readable, max: number): string[] {
+  const chunks: string[] = [];
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    chunks.push(chunk);
+    if (chunks.length > max) chunks.splice(0, chunks.length - max);
+  });
+  return chunks;
 }
 
 // ---- the daemon process ---------------------------------------------------------------------

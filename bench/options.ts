@@ -1,0 +1,102 @@
+/** The benchmark's command line: flags, their defaults and limits, and the usage text. */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const USAGE = `usage: npm run bench -- [options]     (or: node --import tsx bench/run.ts [options])
+  --messages <n>        messages per scenario (default 20000)
+  --single-messages <n> messages of the scenario single, at most --messages (default 5000)
+  --tps <n>             configured TPS of each bind (default 2000)
+  --binds <n>           SMPP sessions to the simulator, all on one operator (default 2)
+  --window <n>          window of each bind (default 50)
+  --batch <n>           recipients per POST /api/messages/send (default 100; single: 1)
+  --concurrency <n>     HTTP requests in flight, one connection each (default 16)
+  --scenarios <list>    comma-separated: plain, single, receipts, throttle5, import (default all five)
+  --import-rows <n>     rows of the CSV the scenario import posts to /api/contacts/import (default 100000)
+  --timeout <s>         longest wait for the messages to arrive, per scenario (default 300)
+  --log-level <l>       daemon log level (default warn; info, debug, trace copy its logs to stderr)
+  --cpu-prof <dir>      write a CPU profile of each daemon (node --cpu-prof) into <dir>
+  --json                also print one JSON object with every figure at the end
+  --help`;
+
+/** The message scenarios (send-scenarios.ts), then `import`: the contacts CSV import, no messages. */
+export const SCENARIO_NAMES = ['plain', 'single', 'receipts', 'throttle5', 'import'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+export type MessageScenario = Exclude<ScenarioName, 'import'>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface Options {
+  messages: number;
+  singleMessages: number;
+  tps: number;
+  binds: number;
+  window: number;
+  batch: number;
+  concurrency: number;
+  scenarios: ScenarioName[];
+  importRows: number;
+  timeoutS: number;
+  logLevel: string;
+  /** Directory for the daemon's CPU profiles (node --cpu-prof), or null. */
+  cpuProfDir: string | null;
+  json: boolean;
+}
+
+/** The options, or null for --help; throws on a bad flag or value. */
+export function parseOptions(argv: string[]): Options | null {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      messages: { type: 'string', default: '20000' },
+      'single-messages': { type: 'string', default: '5000' },
+      tps: { type: 'string', default: '2000' },
+      binds: { type: 'string', default: '2' },
+      window: { type: 'string', default: '50' },
+      batch: { type: 'string', default: '100' },
+      concurrency: { type: 'string', default: '16' },
+      scenarios: { type: 'string', default: 'plain,single,receipts,throttle5,import' },
+      'import-rows': { type: 'string', default: '100000' },
+      timeout: { type: 'string', default: '300' },
+      'log-level': { type: 'string', default: 'warn' },
+      'cpu-prof': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return null;
+  const scenarios = parseScenarios(values.scenarios);
+  if (!LOG_LEVELS.includes(values['log-level'])) throw new Error(`invalid --log-level: ${values['log-level']} (${LOG_LEVELS.join(', ')})`);
+  return {
+    // +24162 followed by six digits: at most a million distinct recipients.
+    messages: int('messages', values.messages, 1, 1_000_000),
+    singleMessages: int('single-messages', values['single-messages'], 1, 1_000_000),
+    tps: int('tps', values.tps, 1, 100_000),
+    binds: int('binds', values.binds, 1, 64),
+    window: int('window', values.window, 1, 1000),
+    // The API takes at most 10 000 recipients per request.
+    batch: int('batch', values.batch, 1, 10_000),
+    concurrency: int('concurrency', values.concurrency, 1, 1024),
+    scenarios,
+    // +2416 followed by 2000000 + i (seven digits); the daemon takes files up to 200 MB.
+    importRows: int('import-rows', values['import-rows'], 1, 1_000_000),
+    timeoutS: int('timeout', values.timeout, 1, 24 * 3600),
+    logLevel: values['log-level'],
+    cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
+    json: values.json,
+  };
+}
+
+function int(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`invalid --${name}: ${v} (an integer ${min}..${max})`);
+  return n;
+}
+
+function parseScenarios(list: string): ScenarioName[] {
+  const scenarios = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of scenarios) if (!(SCENARIO_NAMES as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}" (${SCENARIO_NAMES.join(', ')})`);
+  if (!scenarios.length) throw new Error('--scenarios names no scenario');
+  return scenarios as ScenarioName[];
+}
