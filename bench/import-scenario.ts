@@ -164,8 +164,7 @@ function answerData(text: string): any {
 function countContacts(dbPath: string): ImportScenarioResult['db'] {
   try {
     const reader = openReader(dbPath);
-    const count = (table: string) => Number((reader.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n);
-    const db = { contacts: count('contacts'), groups: count('contact_groups'), memberships: count('contact_group_members') };
+    const db = reader.contactCounts();
     closeReader(reader);
     return db;
   } catch (err) {

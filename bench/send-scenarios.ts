@@ -4,8 +4,8 @@
  * and take the figures from the message rows themselves (created_at, sent_at, done_at, bind).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type Database from 'better-sqlite3';
 import type { Pool } from 'undici';
+import type { SentRow } from '../src/store/inspect.js';
 import { callOk, scrapeLag } from './http.js';
 import type { MessageScenario, Options } from './options.js';
 import { procCpuSeconds, procMemory, type DaemonProcess } from './processes.js';
@@ -138,9 +138,6 @@ interface SendRequests {
   sizes: number[];
 }
 
-interface SentRow {
-  bind: string | null; created_at: number; sent_at: number; done_at: number | null; status: string;
-}
 
 type BindCounters = { name: string; tps: number; throttled: number; submitted: number; timeouts: number; reconnects: number };
 
@@ -149,9 +146,7 @@ async function measure(name: MessageScenario, opts: Options, stack: Stack, messa
   const { sim, daemon, admin } = stack;
   // WAL: this read-only connection reads while the daemon writes.
   const reader = openReader(stack.dbPath);
-  const countStmt = reader.prepare('SELECT status, COUNT(*) AS n FROM messages GROUP BY status');
-  const counts = (): Record<string, number> =>
-    Object.fromEntries((countStmt.all() as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+  const counts = () => reader.statusCounts();
 
   // Request bodies are built before the clock starts: the client's own work stays out of the figures.
   const requests = sendRequests(messages, batch);
@@ -174,7 +169,7 @@ async function measure(name: MessageScenario, opts: Options, stack: Stack, messa
   const lag = await scrapeLag(admin);
 
   // -- figures from the rows and the daemon's counters, before anything stops
-  const rows = reader.prepare('SELECT bind, created_at, sent_at, done_at, status FROM messages WHERE sent_at IS NOT NULL').all() as SentRow[];
+  const rows = reader.sentRows();
   closeReader(reader);
   const counters = await bindCounters(admin, stack.token);
   const daemonPeak = procMemory(daemon.pid).peakBytes;

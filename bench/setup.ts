@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
+import { DatabaseInspector } from '../src/store/inspect.js';
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import type { configSchema } from '../src/config/schema.js';
@@ -25,7 +25,7 @@ const VERBOSE_LEVELS = ['info', 'debug', 'trace'];
 
 /** What a scenario holds right now, so Ctrl-C can release it. */
 const active: {
-  daemon: DaemonProcess | null; sim: SimulatorProcess | null; dir: string | null; reader: Database.Database | null; pools: Pool[];
+  daemon: DaemonProcess | null; sim: SimulatorProcess | null; dir: string | null; reader: DatabaseInspector | null; pools: Pool[];
 } = { daemon: null, sim: null, dir: null, reader: null, pools: [] };
 let interrupted = false;
 
@@ -92,14 +92,13 @@ export async function closePool(pool: Pool): Promise<void> {
 }
 
 /** A read-only connection to the daemon's database (WAL: it reads while the daemon writes). */
-export function openReader(dbPath: string): Database.Database {
-  const reader = new Database(dbPath, { readonly: true, fileMustExist: true });
+export function openReader(dbPath: string): DatabaseInspector {
+  const reader = new DatabaseInspector(dbPath);
   active.reader = reader;
-  reader.pragma('busy_timeout = 5000');
   return reader;
 }
 
-export function closeReader(reader: Database.Database): void {
+export function closeReader(reader: DatabaseInspector): void {
   reader.close();
   active.reader = null;
 }

@@ -5,18 +5,14 @@
  * does not restart-loop on it when RestartPreventExitStatus=78).
  */
 import { parseArgs } from 'node:util';
-import { creditsCommand, senderIdsCommand, userCommand } from './cli/admin.js';
+import { creditsCommand, senderIdsCommand, userCommand, withServices } from './cli/admin.js';
 import { ConfigError, loadConfig, resolveConfigPath } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { startDaemon } from './daemon.js';
 import { createLogger } from './log.js';
-import { Router } from './routing/router.js';
-import { ServiceError } from './services/errors.js';
-import { MessageService, TooLongError } from './services/messages.js';
+import { describeIssue, ServiceError } from './services/errors.js';
 import { runSimulatorCli } from './smpp/simulator/cli.js';
-import { BlacklistRepo } from './store/blacklist.js';
-import { migrate, openStore } from './store/db.js';
-import { MessageQueue } from './store/queue.js';
+import { migrate, openStore, type Store } from './store/db.js';
 import { FINAL_STATES } from './store/tables.js';
 
 const USAGE = `usage: relais <command> [options]
@@ -96,32 +92,22 @@ async function send(args: string[]): Promise<number> {
     console.error('send needs --to and --text');
     return 2;
   }
-  const store = openStore(config.database.path);
-  await migrate(store);
-  const queue = new MessageQueue(store);
-  const service = new MessageService(config, new Router(config.routes, config.default_route), queue, new BlacklistRepo(store));
-  try {
-    const result = service.send({ accountId: null, sender: (values.from as string) ?? config.default_sender_id, recipients: values.to.split(','), text: values.text });
+  const to = values.to.split(',');
+  const text = values.text;
+  return withServices(config, async ({ store, services }) => {
+    const result = await services.sending.sendAsOperator({ sender: (values.from as string) ?? config.default_sender_id, recipients: to, text });
     for (const r of result.results) console.log(JSON.stringify(r.ok ? { to: r.e164, id: r.id, operator: r.operator, parts: r.parts, status: 'queued' } : { to: r.input, error: r.error, reason: r.reason }));
     const ids = result.results.flatMap((r) => (r.ok ? [r.id] : []));
     const wait = Number(values.wait ?? 0);
-    if (wait > 0 && ids.length) return await waitFinal(store, ids, wait * 1000);
+    if (wait > 0 && ids.length) return waitFinal(store, ids, wait * 1000);
     return result.failed ? 1 : 0;
-  } catch (err) {
-    if (err instanceof TooLongError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
-async function waitFinal(store: ReturnType<typeof openStore>, ids: number[], ms: number): Promise<number> {
+async function waitFinal(store: Store, ids: number[], ms: number): Promise<number> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const rows = await store.db.selectFrom('messages').select(['id', 'recipient', 'status', 'error', 'smsc_id']).where('id', 'in', ids).execute();
+    const rows = await store.repos.queue.states(ids);
     const done = rows.every((r) => FINAL_STATES.includes(r.status));
     if (done || Date.now() > deadline) {
       for (const r of rows) console.log(JSON.stringify(r));
@@ -150,8 +136,9 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ServiceError) {
-      console.error(err.message, Object.keys(err.fields).length ? JSON.stringify(err.fields) : '');
-      process.exit(1);
+      const fields = Object.entries(err.fields).flatMap(([field, issues]) => issues.map((i) => describeIssue(field, i)));
+      console.error([err.message, ...fields].join('\n'));
+      process.exit(err.kind === 'validation' ? 2 : 1);
     }
     if (err instanceof ConfigError) {
       console.error(err.message);

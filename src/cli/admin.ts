@@ -1,21 +1,36 @@
 /**
  * Admin commands that work on the database directly (the daemon shares it): the CLI
- * equivalents of /api/admin/*, for provisioning scripts and for a locked-out operator.
+ * equivalents of /api/admin/*, for provisioning scripts and for a locked-out operator. They go
+ * through the same services as the API, as the operator (audited with actor type `cli`).
  */
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.js';
-import { AccountService } from '../services/accounts.js';
-import { ServiceError } from '../services/errors.js';
+import { Router } from '../routing/router.js';
+import type { Services } from '../services/index.js';
+import { cliActor } from '../services/policy.js';
 import { randomSecret } from '../services/secrets.js';
-import { SenderIdService } from '../services/sender-ids.js';
-import { CreditsRepo } from '../store/credits.js';
+import { createServices } from '../services/wiring.js';
+import type { MessageService } from '../services/messages.js';
 import { migrate, openStore, type Store } from '../store/db.js';
+import { Outbox } from '../webhooks/outbox.js';
 
-async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+export interface CliContext {
+  store: Store;
+  services: Services;
+  messages: MessageService;
+}
+
+/** Opens the database (migrated), builds the services over it, runs `fn`, closes. */
+export async function withServices<T>(config: Config, fn: (c: CliContext) => Promise<T>): Promise<T> {
   const store = openStore(config.database.path);
   try {
     await migrate(store);
-    return await fn(store);
+    await store.repos.blacklist.load();
+    const outbox = new Outbox();
+    await outbox.load(store.repos);
+    // The daemon's webhook worker delivers what the CLI queues, at its next poll.
+    const { services, messages } = await createServices({ config, store, outbox, router: new Router(config.routes, config.default_route), wake: () => undefined, binds: () => [] });
+    return await fn({ store, services, messages });
   } finally {
     await store.close();
   }
@@ -27,19 +42,17 @@ const print = (o: unknown) => console.log(JSON.stringify(o));
 export async function userCommand(config: Config, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, admin: { type: 'boolean' } } });
-  return withStore(config, async (store) => {
-    const accounts = new AccountService(store);
+  if (sub !== 'list' && (sub !== 'create' || !values.email)) {
+    console.error('usage: relais user create --email E [--name N] [--password P] [--admin] | relais user list');
+    return 2;
+  }
+  return withServices(config, async ({ services }) => {
     if (sub === 'list') {
-      const { rows } = await accounts.list({ limit: 10_000, offset: 0 });
-      rows.forEach(print);
+      (await services.accounts.list(cliActor(), { page: 1, size: 1_000_000 })).rows.forEach(print);
       return 0;
     }
-    if (sub !== 'create' || !values.email) {
-      console.error('usage: relais user create --email E [--name N] [--password P] [--admin] | relais user list');
-      return 2;
-    }
     const password = values.password ?? randomSecret(15);
-    const account = await accounts.create({ name: values.name ?? values.email, email: values.email, password, role: values.admin ? 'admin' : 'user' });
+    const account = await services.accounts.create({ name: values.name ?? values.email!, email: values.email!, password, role: values.admin ? 'admin' : 'user' });
     print({ ...account, ...(values.password ? {} : { password }) });
     return 0;
   });
@@ -53,11 +66,10 @@ export async function creditsCommand(config: Config, args: string[]): Promise<nu
     console.error('usage: relais credits --email E --amount N (a non-zero integer, smallest currency unit)');
     return 2;
   }
-  return withStore(config, async (store) => {
-    const row = await store.db.selectFrom('accounts').select('id').where('email', '=', values.email!.toLowerCase()).executeTakeFirst();
-    if (!row) throw new ServiceError('not_found', `no account with email ${values.email}`);
-    const balance = new CreditsRepo(store).credit(row.id, amount, amount > 0 ? 'topup' : 'adjustment', 'cli');
-    print({ account_id: row.id, amount, balance });
+  return withServices(config, async ({ services }) => {
+    const account = await services.accounts.byEmail(values.email!);
+    const balance = await services.credits.adjust(cliActor(), account.id, amount, 'cli');
+    print({ account_id: account.id, amount, balance });
     return 0;
   });
 }
@@ -66,18 +78,14 @@ export async function creditsCommand(config: Config, args: string[]): Promise<nu
 export async function senderIdsCommand(config: Config, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { id: { type: 'string' }, status: { type: 'string' } } });
-  return withStore(config, async (store) => {
-    const service = new SenderIdService(store, config.default_sender_id);
-    if (sub === 'list') {
-      const status = values.status as 'pending' | 'approved' | 'rejected' | undefined;
-      (await service.listByStatus(status)).forEach(print);
-      return 0;
-    }
-    if ((sub === 'approve' || sub === 'reject') && values.id) {
-      print(await service.decide(Number(values.id), sub === 'approve' ? 'approved' : 'rejected'));
-      return 0;
-    }
+  const decision = sub === 'approve' ? 'approved' : sub === 'reject' ? 'rejected' : null;
+  if (sub !== 'list' && !(decision && values.id)) {
     console.error('usage: relais sender-ids list [--status pending|approved|rejected] | approve --id N | reject --id N');
     return 2;
+  }
+  return withServices(config, async ({ services }) => {
+    if (decision) print(await services.senderIds.decide(cliActor(), Number(values.id), decision));
+    else (await services.senderIds.listByStatus(cliActor(), values.status as 'pending' | 'approved' | 'rejected' | undefined)).forEach(print);
+    return 0;
   });
 }

@@ -8,12 +8,13 @@
 import type { Logger } from 'pino';
 import type { DispatcherConfig, OperatorConfig } from '../config/schema.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { Bind, SubmitOutcome } from '../smpp/bind.js';
 import { statusName } from '../smpp/bind.js';
 import { encodeMessage } from '../smpp/codec.js';
 import type { BlacklistRepo } from '../store/blacklist.js';
-import type { AckedPart, ClaimedMessage, MessageQueue, Outcome } from '../store/queue.js';
+import type { Store } from '../store/db.js';
+import type { AckedPart, ClaimedMessage, Outcome } from '../store/queue.js';
 import type { Ledger } from './ledger.js';
+import type { SmppLink, SubmitOutcome } from './link.js';
 import { retryDelay } from './retry.js';
 
 /** Throttled or queue-full answers: retry soon; the bind itself is already pausing. */
@@ -21,9 +22,9 @@ const THROTTLE_RETRY_MS = 250;
 const HOUSEKEEPING_MS = 5000;
 
 export interface DispatcherDeps {
-  queue: MessageQueue;
+  store: Store;
   ledger: Ledger;
-  binds: readonly Bind[];
+  binds: readonly SmppLink[];
   operators: readonly OperatorConfig[];
   cfg: DispatcherConfig;
   log: Logger;
@@ -32,16 +33,17 @@ export interface DispatcherDeps {
 }
 
 export class Dispatcher {
-  private readonly bindsOf = new Map<string, Bind[]>();
+  private readonly bindsOf = new Map<string, SmppLink[]>();
   private readonly registeredDelivery = new Map<string, boolean>();
   private timer: NodeJS.Timeout | null = null;
   private housekeeping: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
+  private claiming = false;
 
   constructor(private readonly deps: DispatcherDeps) {
     for (const op of deps.operators) {
-      this.bindsOf.set(op.name, deps.binds.filter((b) => b.operator === op.name && b.cfg.mode !== 'receiver'));
+      this.bindsOf.set(op.name, deps.binds.filter((b) => b.operator === op.name && b.sends));
       this.registeredDelivery.set(op.name, op.registered_delivery);
     }
   }
@@ -60,7 +62,7 @@ export class Dispatcher {
     if (this.housekeeping) clearInterval(this.housekeeping);
     this.timer = this.housekeeping = null;
     while (this.inFlight.size) await Promise.all([...this.inFlight]);
-    this.deps.ledger.flush();
+    await this.deps.ledger.flush();
   }
 
   /** Operators that currently have no bind able to submit: candidates for failover. */
@@ -69,13 +71,21 @@ export class Dispatcher {
   }
 
   tick(): void {
-    if (!this.running) return;
+    if (!this.running || this.claiming) return;
+    this.claiming = true;
+    this.track(this.claimAll().catch((err: unknown) => this.deps.log.error({ err }, 'claim failed')).finally(() => {
+      this.claiming = false;
+    }));
+  }
+
+  private async claimAll(): Promise<void> {
     const now = Date.now();
     const down = this.downOperators();
     for (const [operator, binds] of this.bindsOf) {
       const room = binds.reduce((n, b) => n + b.available, 0);
-      if (room <= 0) continue;
-      const claimed = this.deps.queue.claim(operator, down.filter((d) => d !== operator), now, Math.min(room, this.deps.cfg.batch_size));
+      if (room <= 0 || !this.running) continue;
+      const failoverFrom = down.filter((d) => d !== operator);
+      const claimed = await this.deps.store.transaction((tx) => tx.queue.claim(operator, failoverFrom, now, Math.min(room, this.deps.cfg.batch_size)));
       for (const msg of claimed) this.track(this.dispatch(msg, operator, binds, now));
     }
   }
@@ -85,7 +95,7 @@ export class Dispatcher {
     void p.finally(() => this.inFlight.delete(p));
   }
 
-  private async dispatch(msg: ClaimedMessage, operator: string, binds: Bind[], now: number): Promise<void> {
+  private async dispatch(msg: ClaimedMessage, operator: string, binds: SmppLink[], now: number): Promise<void> {
     const base = { ...messageRef(msg), operator, acked: [] as AckedPart[], mask: msg.acked_mask };
     if (msg.expires_at <= now) {
       this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'failed', state: 'expired', errorCode: null, error: 'validity period passed before submission' });
@@ -117,7 +127,7 @@ export class Dispatcher {
   }
 
   /** One message's outcome from its parts' answers. */
-  private decide(msg: ClaimedMessage, operator: string, bind: Bind, results: { partNo: number; outcome: SubmitOutcome }[]): Outcome {
+  private decide(msg: ClaimedMessage, operator: string, bind: SmppLink, results: { partNo: number; outcome: SubmitOutcome }[]): Outcome {
     const { metrics, cfg } = this.deps;
     const acked: AckedPart[] = [];
     let mask = msg.acked_mask;
@@ -170,7 +180,7 @@ export class Dispatcher {
 
   private async expire(): Promise<void> {
     try {
-      const expired = this.deps.ledger.expireOverdue(Date.now());
+      const expired = await this.deps.ledger.expireOverdue(Date.now());
       if (expired) this.deps.log.info({ count: expired }, 'queued messages expired (validity period passed)');
       await this.deps.ledger.purgePending(24 * 3600_000);
     } catch (err) {
@@ -181,9 +191,9 @@ export class Dispatcher {
 
 const messageRef = (msg: ClaimedMessage) => ({ id: msg.id, accountId: msg.account_id, recipient: msg.recipient, webhookUrl: msg.webhook_url });
 
-function leastLoaded(binds: readonly Bind[]): Bind | undefined {
-  let best: Bind | undefined;
-  for (const b of binds) if (b.canSubmit && (!best || b.load / b.cfg.tps < best.load / best.cfg.tps)) best = b;
+function leastLoaded(binds: readonly SmppLink[]): SmppLink | undefined {
+  let best: SmppLink | undefined;
+  for (const b of binds) if (b.canSubmit && (!best || b.load / b.tps < best.load / best.tps)) best = b;
   return best;
 }
 

@@ -8,12 +8,10 @@
 import type { Logger } from 'pino';
 import type { Ack, InboundMo, InboundReceipt } from '../smpp/bind.js';
 import type { ReceiptStat } from '../smpp/receipt.js';
-import type { BlacklistRepo } from '../store/blacklist.js';
-import type { CreditsRepo } from '../store/credits.js';
 import { GLOBAL_ACCOUNT } from '../store/blacklist.js';
 import type { Store } from '../store/db.js';
-import type { MoRepo } from '../store/mo.js';
-import type { MessageQueue, Outcome, ReceiptHit, ReceiptUpdate } from '../store/queue.js';
+import type { Outcome, ReceiptHit, ReceiptUpdate } from '../store/queue.js';
+import type { Repos } from '../store/repos.js';
 import type { MessageState } from '../store/tables.js';
 
 const FLUSH_MS = 10;
@@ -32,14 +30,10 @@ export type LedgerEvent =
 
 export interface LedgerDeps {
   store: Store;
-  queue: MessageQueue;
-  mo: MoRepo;
-  blacklist: BlacklistRepo;
-  credits: CreditsRepo;
   optOutKeywords: readonly string[];
   log: Logger;
-  /** Runs inside the flush transaction: what it writes (the webhook outbox) commits with the change. */
-  inTransaction?: (events: LedgerEvent[]) => void;
+  /** Runs on the flush transaction: what it writes (the webhook outbox) commits with the change. */
+  inTransaction?: (tx: Repos, events: LedgerEvent[]) => Promise<void>;
   /** Runs after commit (metrics, waking the webhook worker). */
   onEvents?: (events: LedgerEvent[]) => void;
 }
@@ -50,6 +44,8 @@ export class Ledger {
   private mos: { mo: InboundMo; ack: Ack }[] = [];
   private readonly pending = new Map<string, ReceiptUpdate>();
   private timer: NodeJS.Timeout | null = null;
+  /** The flush under way: flushes never overlap, and stop() can wait for the last one. */
+  private flushing: Promise<void> | null = null;
   private readonly optOut: Set<string>;
 
   constructor(private readonly deps: LedgerDeps) {
@@ -57,7 +53,7 @@ export class Ledger {
   }
 
   async loadPending(): Promise<void> {
-    for (const row of await this.deps.queue.loadPendingReceipts()) {
+    for (const row of await this.deps.store.repos.queue.loadPendingReceipts()) {
       const state = STATE_OF[row.stat as ReceiptStat];
       if (state) this.pending.set(`${row.operator}|${row.smsc_id}`, { operator: row.operator, smscId: row.smsc_id, stat: row.stat, state, err: row.err, at: row.received_at });
     }
@@ -80,16 +76,27 @@ export class Ledger {
 
   private schedule(): void {
     if (this.outcomes.length + this.receipts.length + this.mos.length >= FLUSH_AT) {
-      this.flush();
+      void this.flush();
       return;
     }
-    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
-  /** Synchronous: one transaction for everything buffered, then acks and events. */
-  flush(): void {
+  /** Writes everything buffered in one transaction, then acks and events; resolves when done. */
+  async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    const run = this.write();
+    this.flushing = run;
+    try {
+      await run;
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async write(): Promise<void> {
     const outcomes = this.outcomes;
     const receipts = this.receipts;
     const mos = this.mos;
@@ -100,11 +107,11 @@ export class Ledger {
     const events: LedgerEvent[] = [];
     const now = Date.now();
     try {
-      this.deps.store.transaction(() => {
-        this.writeOutcomes(outcomes, now, events);
-        for (const { r } of receipts) this.writeReceipt(r, now, events);
-        for (const { mo } of mos) this.writeMo(mo, now, events);
-        this.deps.inTransaction?.(events);
+      await this.deps.store.transaction(async (tx) => {
+        await this.writeOutcomes(tx, outcomes, now, events);
+        for (const { r } of receipts) await this.writeReceipt(tx, r, now, events);
+        for (const { mo } of mos) await this.writeMo(tx, mo, now, events);
+        await this.deps.inTransaction?.(tx, events);
       });
     } catch (err) {
       // Nothing was committed: unacknowledged receipts and MO will be sent again by the SMSC.
@@ -117,43 +124,43 @@ export class Ledger {
     this.deps.onEvents?.(events);
   }
 
-  private writeOutcomes(outcomes: Outcome[], now: number, events: LedgerEvent[]): void {
-    this.deps.queue.applyOutcomes(outcomes, now);
+  private async writeOutcomes(tx: Repos, outcomes: Outcome[], now: number, events: LedgerEvent[]): Promise<void> {
+    await tx.queue.applyOutcomes(outcomes, now);
     for (const o of outcomes) {
       events.push({ type: 'outcome', outcome: o });
-      if (o.kind === 'failed') this.deps.credits.refundUnsent(o.id);
+      if (o.kind === 'failed') await tx.credits.refundUnsent(o.id);
       // A receipt that arrived before this submit_sm_resp was parked: apply it now.
       for (const part of o.acked) {
         const key = `${o.operator}|${part.smscId}`;
         const early = this.pending.get(key);
         if (!early) continue;
         this.pending.delete(key);
-        this.deps.queue.dropPendingReceipt(o.operator, part.smscId);
-        this.applyReceipt(early, events);
+        await tx.queue.dropPendingReceipt(o.operator, part.smscId);
+        await this.applyReceipt(tx, early, events);
       }
     }
   }
 
-  private writeReceipt(r: InboundReceipt, now: number, events: LedgerEvent[]): void {
+  private async writeReceipt(tx: Repos, r: InboundReceipt, now: number, events: LedgerEvent[]): Promise<void> {
     const state = STATE_OF[r.stat];
     if (!state) return; // ENROUTE / ACCEPTD: intermediate, nothing changes
     const update: ReceiptUpdate = { operator: r.operator, smscId: r.smscId, stat: r.stat, state, err: r.err, at: now };
-    if (this.applyReceipt(update, events)) return;
+    if (await this.applyReceipt(tx, update, events)) return;
     this.pending.set(`${r.operator}|${r.smscId}`, update);
-    this.deps.queue.keepPendingReceipt(update);
+    await tx.queue.keepPendingReceipt(update);
   }
 
-  private applyReceipt(update: ReceiptUpdate, events: LedgerEvent[]): boolean {
-    const hit = this.deps.queue.applyReceipt(update);
+  private async applyReceipt(tx: Repos, update: ReceiptUpdate, events: LedgerEvent[]): Promise<boolean> {
+    const hit = await tx.queue.applyReceipt(update);
     if (!hit) return false;
     if (hit.status !== 'sent') events.push({ type: 'final', message: hit, state: hit.status });
     return true;
   }
 
-  private writeMo(mo: InboundMo, now: number, events: LedgerEvent[]): void {
+  private async writeMo(tx: Repos, mo: InboundMo, now: number, events: LedgerEvent[]): Promise<void> {
     const optOut = this.optOut.has(keywordKey(mo.text.trim().split(/\s+/)[0] ?? ''));
-    const id = this.deps.mo.insert({ operator: mo.operator, bind: mo.bind, sender: mo.from, recipient: mo.to, body: mo.text, optOut, at: now });
-    if (optOut) this.deps.blacklist.add({ accountId: GLOBAL_ACCOUNT, phone: mo.from, reason: `opt-out keyword "${mo.text.trim().slice(0, 20)}"`, source: 'mo', at: now });
+    const id = await tx.mo.insert({ operator: mo.operator, bind: mo.bind, sender: mo.from, recipient: mo.to, body: mo.text, optOut, at: now });
+    if (optOut) await tx.blacklist.add({ accountId: GLOBAL_ACCOUNT, phone: mo.from, reason: `opt-out keyword "${mo.text.trim().slice(0, 20)}"`, source: 'mo', at: now });
     events.push({ type: 'mo', id, mo, optOut });
   }
 
@@ -161,14 +168,14 @@ export class Ledger {
    * Queued messages past their validity end `expired`: with their refund and their
    * message.failed event in the same transaction, like any other final state.
    */
-  expireOverdue(now: number): number {
+  async expireOverdue(now: number): Promise<number> {
     const events: LedgerEvent[] = [];
-    this.deps.store.transaction(() => {
-      for (const m of this.deps.queue.expireOverdue(now)) {
-        this.deps.credits.refundUnsent(m.id);
+    await this.deps.store.transaction(async (tx) => {
+      for (const m of await tx.queue.expireOverdue(now)) {
+        await tx.credits.refundUnsent(m.id);
         events.push({ type: 'final', message: m, state: 'expired' });
       }
-      this.deps.inTransaction?.(events);
+      await this.deps.inTransaction?.(tx, events);
     });
     if (events.length) this.deps.onEvents?.(events);
     return events.length;
@@ -178,7 +185,7 @@ export class Ledger {
   async purgePending(ms: number): Promise<void> {
     const cutoff = Date.now() - ms;
     for (const [k, v] of this.pending) if (v.at < cutoff) this.pending.delete(k);
-    await this.deps.queue.purgePendingReceipts(cutoff);
+    await this.deps.store.repos.queue.purgePendingReceipts(cutoff);
   }
 }
 

@@ -1,75 +1,63 @@
-/** Accounts: registration, authentication, the admin's view, and the first admin at first start. */
+/** Accounts: registration, authentication, the operator's view, and the first admin at first start. */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Statement } from 'better-sqlite3';
+import type { Account } from '../store/accounts.js';
 import type { Store } from '../store/db.js';
+import type { Page, PageRequest } from '../store/repo.js';
 import type { AccountStatus, Role } from '../store/tables.js';
-import { ServiceError, notFound, validationError } from './errors.js';
+import type { Changes } from './changes.js';
+import { ServiceError, fieldError, notFound } from './errors.js';
+import { authorize, type Actor } from './policy.js';
 import { DUMMY_HASH, hashPassword, randomSecret, verifyPassword } from './secrets.js';
 
-export interface Account {
-  id: number;
+export type { Account };
+
+export interface NewAccount {
   name: string;
   email: string;
-  role: Role;
-  status: AccountStatus;
-  balance: number;
-  default_sender_id: string | null;
-  created_at: number;
+  password: string;
+  role?: Role;
 }
 
-const PUBLIC_COLUMNS = ['id', 'name', 'email', 'role', 'status', 'balance', 'default_sender_id', 'created_at'] as const;
-
 export class AccountService {
-  private readonly getStmt: Statement;
+  constructor(private readonly store: Store, private readonly changes: Changes, private readonly registration: 'open' | 'closed') {}
 
-  constructor(private readonly store: Store) {
-    this.getStmt = store.prepare(store.db.selectFrom('accounts').select(PUBLIC_COLUMNS).where('id', '=', 0));
+  /** Self-service sign-up, where the operator left registration open. */
+  async register(input: NewAccount): Promise<Account> {
+    if (this.registration === 'closed') throw new ServiceError('forbidden', 'registration_closed');
+    return this.create({ ...input, role: 'user' });
   }
 
-  async create(input: { name: string; email: string; password: string; role?: Role }): Promise<Account> {
+  /** An account with 0 credits and no sender ID (registration, the admin API, the CLI). */
+  async create(input: NewAccount): Promise<Account> {
     const email = input.email.trim().toLowerCase();
-    const taken = await this.store.db.selectFrom('accounts').select('id').where('email', '=', email).executeTakeFirst();
-    if (taken) throw validationError({ email: ['The email has already been taken.'] });
+    if (await this.store.repos.accounts.emailTaken(email)) throw fieldError('email', 'taken');
+    const passwordHash = await hashPassword(input.password); // slow: before the transaction
     const now = Date.now();
-    const row = await this.store.db
-      .insertInto('accounts')
-      .values({
-        name: input.name.trim(), email, password_hash: await hashPassword(input.password), role: input.role ?? 'user', status: 'active',
-        webhook_secret: randomSecret(24), created_at: now, updated_at: now,
-      })
-      .returning(PUBLIC_COLUMNS)
-      .executeTakeFirstOrThrow();
-    return row;
+    const account = await this.store.transaction(async (tx) => {
+      if (await tx.accounts.emailTaken(email)) throw fieldError('email', 'taken');
+      return tx.accounts.insert({
+        name: input.name.trim(), email, password_hash: passwordHash, role: input.role ?? 'user', status: 'active',
+        default_sender_id: null, webhook_secret: randomSecret(24), created_at: now, updated_at: now,
+      });
+    });
+    if (account.role === 'admin') await this.changes.reloadSubscribers();
+    return account;
   }
 
   /** Same work and same answer whether the email exists or not. */
   async authenticate(email: string, password: string): Promise<Account> {
-    const row = await this.store.db.selectFrom('accounts').select([...PUBLIC_COLUMNS, 'password_hash']).where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+    const row = await this.store.repos.accounts.withPasswordByEmail(email.trim().toLowerCase());
     const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
-    if (!row || !ok) throw new ServiceError('unauthenticated', 'The provided credentials are incorrect.');
-    if (row.status !== 'active') throw new ServiceError('forbidden', 'This account is suspended.');
+    if (!row || !ok) throw new ServiceError('unauthenticated', 'invalid_credentials');
+    if (row.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
     const { password_hash: _, ...account } = row;
     return account;
   }
 
-  /** Signs the per-send webhook_url callbacks of this account. */
-  async webhookSecret(id: number): Promise<string | null> {
-    const row = await this.store.db.selectFrom('accounts').select('webhook_secret').where('id', '=', id).executeTakeFirst();
-    if (!row) return null;
-    return row.webhook_secret ?? this.rotateWebhookSecret(id); // accounts older than the column get one now
-  }
-
-  async rotateWebhookSecret(id: number): Promise<string> {
-    const secret = randomSecret(24);
-    await this.store.db.updateTable('accounts').set({ webhook_secret: secret, updated_at: Date.now() }).where('id', '=', id).execute();
-    return secret;
-  }
-
-  /** Read on every authenticated request: a prepared statement, not a query built each time. */
-  async get(id: number): Promise<Account | undefined> {
-    return this.getStmt.get(id) as Account | undefined;
+  get(id: number): Promise<Account | undefined> {
+    return this.store.repos.accounts.get(id);
   }
 
   async require(id: number): Promise<Account> {
@@ -78,20 +66,53 @@ export class AccountService {
     return account;
   }
 
-  async list(page: { limit: number; offset: number }): Promise<{ rows: Account[]; total: number }> {
-    const rows = await this.store.db.selectFrom('accounts').select(PUBLIC_COLUMNS).orderBy('id').limit(page.limit).offset(page.offset).execute();
-    const { n } = await this.store.db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { rows, total: Number(n) };
+  async byEmail(email: string): Promise<Account> {
+    const account = await this.store.repos.accounts.byEmail(email.trim().toLowerCase());
+    if (!account) throw notFound('account');
+    return account;
   }
 
-  async setStatus(id: number, status: AccountStatus): Promise<Account> {
-    const row = await this.store.db.updateTable('accounts').set({ status, updated_at: Date.now() }).where('id', '=', id).returning(PUBLIC_COLUMNS).executeTakeFirst();
+  /** Signs the per-send webhook_url callbacks of this account. */
+  async webhookSecret(actor: Actor): Promise<string> {
+    authorize(actor, 'manage_webhooks');
+    return this.ensureWebhookSecret(actor.account.id);
+  }
+
+  /** Accounts older than the column get a secret on first use. */
+  async ensureWebhookSecret(accountId: number): Promise<string> {
+    const row = await this.store.repos.accounts.webhookSecret(accountId);
     if (!row) throw notFound('account');
-    return row;
+    if (row.secret) return row.secret;
+    const secret = randomSecret(24);
+    await this.store.transaction((tx) => tx.accounts.setWebhookSecret(accountId, secret, Date.now()));
+    return secret;
   }
 
-  async hasAdmin(): Promise<boolean> {
-    return (await this.store.db.selectFrom('accounts').select('id').where('role', '=', 'admin').executeTakeFirst()) !== undefined;
+  async rotateWebhookSecret(actor: Actor): Promise<string> {
+    authorize(actor, 'manage_webhooks');
+    const secret = randomSecret(24);
+    await this.changes.run(actor, async (c) => {
+      await c.tx.accounts.setWebhookSecret(actor.account.id, secret, Date.now());
+      await c.audit({ action: 'webhook.signing_secret_rotated', model: 'Account', modelId: actor.account.id, new: { secret } });
+    });
+    return secret;
+  }
+
+  list(actor: Actor, req: PageRequest): Promise<Page<Account>> {
+    authorize(actor, 'operator.accounts');
+    return this.store.repos.accounts.page(req);
+  }
+
+  /** Suspend or reactivate an account; the operator may not lock themselves out. */
+  async setStatus(actor: Actor, id: number, status: AccountStatus): Promise<Account> {
+    authorize(actor, 'operator.accounts');
+    if (id === actor.account.id && status === 'suspended') throw new ServiceError('forbidden', 'self_suspension');
+    return this.changes.run(actor, async (c) => {
+      const account = await c.tx.accounts.setStatus(id, status, Date.now());
+      if (!account) throw notFound('account');
+      await c.audit({ action: `account.${status === 'suspended' ? 'suspended' : 'activated'}`, model: 'Account', modelId: id, new: { status } });
+      return account;
+    });
   }
 
   /**
@@ -100,7 +121,7 @@ export class AccountService {
    * file only the service user can read, next to the database.
    */
   async ensureAdmin(env: NodeJS.ProcessEnv, dbPath: string, log: Logger): Promise<void> {
-    if (await this.hasAdmin()) return;
+    if ((await this.store.repos.accounts.adminIds()).length) return;
     const email = env.RELAIS_ADMIN_EMAIL ?? 'admin@relais.local';
     const provided = env.RELAIS_ADMIN_PASSWORD;
     const password = provided ?? randomSecret(18);

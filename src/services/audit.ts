@@ -1,22 +1,25 @@
 /**
- * The audit log: every change made through the API, with who (account, and the API key when one
- * was used), what (action, model, id, old and new values with secrets masked), and from where.
+ * The audit log: every change made through a service, with who (account, sub-account, API key,
+ * CLI or the daemon), what (action, model, id, old and new values with secrets masked) and from
+ * where. Rows are written by `Change.audit`, inside the change's own transaction.
  */
+import type { AuditFilter, AuditRow } from '../store/audit.js';
+export type { AuditFilter, AuditRow };
 import type { Store } from '../store/db.js';
-import type { Principal } from './credentials.js';
+import type { Repos } from '../store/repos.js';
+import type { Page, PageRequest } from '../store/repo.js';
+import type { AuditActorType } from '../store/tables.js';
 import { notFound } from './errors.js';
+import { authorize, type Actor } from './policy.js';
+
+export type AuditModel = 'Account' | 'ApiKey' | 'SenderId' | 'Webhook' | 'Contact' | 'ContactGroup' | 'Template' | 'Campaign' | 'Blacklist' | 'SubAccount';
 
 export interface AuditEntry {
   action: string;
-  model: 'Account' | 'ApiKey' | 'SenderId' | 'Webhook' | 'Contact' | 'ContactGroup' | 'Template' | 'Campaign' | 'Blacklist' | 'SubAccount';
+  model: AuditModel;
   modelId: number | null;
   old?: Record<string, unknown> | null;
   new?: Record<string, unknown> | null;
-}
-
-export interface AuditOrigin {
-  ip: string | null;
-  userAgent: string | null;
 }
 
 const SECRET_KEYS = /(secret|password|token|^key$|api_key|key_hash)/i;
@@ -26,57 +29,45 @@ export function maskSecrets(values: Record<string, unknown> | null | undefined):
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, SECRET_KEYS.test(k) && v !== null && v !== undefined ? '********' : v]));
 }
 
-const modelType = (m: string) => `App\\Models\\${m}`;
+/** Models are stored with Laravel's class names, which SendWave clients filter on; both forms are accepted. */
+export const modelType = (m: string): string => (m.includes('\\') ? m : `App\\Models\\${m}`);
 
-export interface AuditFilter {
-  action?: string | undefined;
-  from?: number | undefined;
-  to?: number | undefined;
-  model_type?: string | undefined;
-  model_id?: number | undefined;
+function actorColumns(actor: Actor): { actor_type: AuditActorType; actor_id: number | null } {
+  const c = actor.credential;
+  if (c.kind === 'api_key') return { actor_type: 'api_key', actor_id: c.id };
+  if (c.kind === 'cli') return { actor_type: 'cli', actor_id: null };
+  if (c.kind === 'system') return { actor_type: 'system', actor_id: null };
+  return actor.subAccountId === null ? { actor_type: 'account', actor_id: actor.account.id } : { actor_type: 'sub_account', actor_id: actor.subAccountId };
+}
+
+/** Writes one audit row on `tx`: it commits or rolls back with the change it records. */
+export async function writeAudit(tx: Repos, actor: Actor, e: AuditEntry, accountId = actor.account.id): Promise<void> {
+  await tx.audit.insert({
+    account_id: accountId, ...actorColumns(actor), sub_account_id: actor.subAccountId,
+    action: e.action, model_type: modelType(e.model), model_id: e.modelId,
+    old_values: e.old ? JSON.stringify(maskSecrets(e.old)) : null,
+    new_values: e.new ? JSON.stringify(maskSecrets(e.new)) : null,
+    ip_address: actor.origin.ip, user_agent: actor.origin.userAgent?.slice(0, 500) ?? null, created_at: Date.now(),
+  });
 }
 
 export class AuditService {
   constructor(private readonly store: Store) {}
 
-  async record(principal: Principal, origin: AuditOrigin, e: AuditEntry): Promise<void> {
-    const apiKey = principal.credential.kind === 'api_key';
-    await this.store.db.insertInto('audit_logs').values({
-      account_id: principal.account.id,
-      actor_type: apiKey ? 'api_key' : 'account',
-      actor_id: principal.credential.kind === 'api_key' ? principal.credential.id : principal.account.id,
-      action: e.action, model_type: modelType(e.model), model_id: e.modelId,
-      old_values: e.old ? JSON.stringify(maskSecrets(e.old)) : null,
-      new_values: e.new ? JSON.stringify(maskSecrets(e.new)) : null,
-      ip_address: origin.ip, user_agent: origin.userAgent?.slice(0, 500) ?? null, created_at: Date.now(),
-    }).execute();
+  page(actor: Actor, f: AuditFilter, req: PageRequest): Promise<Page<AuditRow>> {
+    authorize(actor, 'view_audit');
+    return this.store.repos.audit.page(actor.account.id, { ...f, model_type: f.model_type && modelType(f.model_type) }, req);
   }
 
-  private filtered(accountId: number, f: AuditFilter) {
-    let q = this.store.db.selectFrom('audit_logs').where('account_id', '=', accountId);
-    if (f.action) q = q.where('action', '=', f.action);
-    if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
-    if (f.to !== undefined) q = q.where('created_at', '<', f.to);
-    // Accept "Contact" as well as Laravel's "App\Models\Contact".
-    if (f.model_type) q = q.where('model_type', '=', f.model_type.includes('\\') ? f.model_type : modelType(f.model_type));
-    if (f.model_id !== undefined) q = q.where('model_id', '=', f.model_id);
-    return q;
-  }
-
-  async page(accountId: number, f: AuditFilter, page: number, perPage: number) {
-    const rows = await this.filtered(accountId, f).selectAll().orderBy('id', 'desc').limit(perPage).offset((page - 1) * perPage).execute();
-    const { n } = await this.filtered(accountId, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { rows, total: Number(n) };
-  }
-
-  async get(accountId: number, id: number) {
-    const row = await this.store.db.selectFrom('audit_logs').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  async get(actor: Actor, id: number): Promise<AuditRow> {
+    authorize(actor, 'view_audit');
+    const row = await this.store.repos.audit.get(actor.account.id, id);
     if (!row) throw notFound('audit log');
     return row;
   }
 
-  async actions(accountId: number): Promise<string[]> {
-    const rows = await this.store.db.selectFrom('audit_logs').select('action').distinct().where('account_id', '=', accountId).orderBy('action').execute();
-    return rows.map((r) => r.action);
+  actions(actor: Actor): Promise<string[]> {
+    authorize(actor, 'view_audit');
+    return this.store.repos.audit.actions(actor.account.id);
   }
 }

@@ -1,18 +1,21 @@
 /**
  * Contacts and groups of an account. One phone number per contact per account (E.164, with the
- * routing rules). Every change and its webhook event commit in one transaction.
+ * routing rules). Every change, its audit row and its webhook event commit in one transaction.
  */
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import type { Config } from '../config/schema.js';
-import { normalizeNumber } from '../routing/number.js';
+import type { ContactCard, ContactRecord, GroupRecord, GroupWithSize } from '../store/contacts.js';
 import type { Store } from '../store/db.js';
-import type { Statement } from 'better-sqlite3';
-import type { Selectable } from 'kysely';
-import type { ContactsTable, ContactStatus } from '../store/tables.js';
-import type { Outbox } from '../webhooks/outbox.js';
-import { importContacts, type ImportResult } from './contact-import.js';
-import { notFound, validationError } from './errors.js';
+import type { Page, PageRequest } from '../store/repo.js';
+import type { Repos } from '../store/repos.js';
+import type { ContactStatus } from '../store/tables.js';
+import type { Change, Changes } from './changes.js';
+import { fieldError, notFound } from './errors.js';
+import type { Phones } from './phones.js';
+import { authorize, type Actor } from './policy.js';
+
+export type { ContactCard, GroupRecord, GroupWithSize };
+
+export const CONTACT_STATUSES = ['active', 'inactive', 'unsubscribed'] as const;
 
 export interface ContactInput {
   name: string;
@@ -24,7 +27,7 @@ export interface ContactInput {
   tags?: string[] | undefined;
 }
 
-export type ContactRow = Selectable<ContactsTable> & { groups: string[] };
+export type ContactRow = ContactRecord & { groups: string[] };
 
 export interface ContactFilter {
   q?: string | undefined;
@@ -35,237 +38,200 @@ export interface ContactFilter {
   status?: ContactStatus | undefined;
 }
 
+/** What events and the audit log carry of a contact. */
+const eventData = (c: ContactRecord) => ({ id: c.id, uuid: c.uuid, name: c.name, email: c.email, phone: c.phone, status: c.status });
+const snapshot = (c: ContactRow) => ({ ...eventData(c), groups: c.groups, custom_fields: JSON.parse(c.custom_fields) as unknown, tags: JSON.parse(c.tags) as unknown });
+
 export class ContactService {
-  /** Per recipient on the send path (opt-out check, personalization): prepared once. */
-  private readonly lookupStmt: Statement;
-
-  constructor(private readonly store: Store, private readonly numbering: Config['numbering'], private readonly outbox: Outbox) {
-    this.lookupStmt = store.prepare(store.db.selectFrom('contacts').select(['name', 'email', 'phone', 'custom_fields', 'status']).where('account_id', '=', 0).where('phone', '=', ''));
-  }
-
-  /** E.164 or a 422 naming `field`. */
-  normalizePhone(raw: string, field = 'phone'): string {
-    const n = normalizeNumber(raw, this.numbering);
-    if (!n.ok) throw validationError({ [field]: [`The ${field} format is invalid (${n.reason}).`] });
-    return n.e164;
-  }
-
-  /** Digits to search for: a whole number in any form (national 0…, 00…) becomes its E.164 digits. */
-  private phoneDigits(raw: string): string {
-    const n = normalizeNumber(raw, this.numbering);
-    return n.ok ? n.e164.slice(1) : raw.replace(/\D/g, '');
-  }
+  constructor(private readonly store: Store, private readonly changes: Changes, readonly phones: Phones) {}
 
   // ---- reads ----
 
-  async get(accountId: number, id: number): Promise<ContactRow> {
-    const row = await this.store.db.selectFrom('contacts').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  async get(actor: Actor, id: number): Promise<ContactRow> {
+    authorize(actor, 'manage_contacts');
+    return this.load(this.store.repos, actor.account.id, id);
+  }
+
+  private async load(repos: Repos, accountId: number, id: number): Promise<ContactRow> {
+    const row = await repos.contacts.get(accountId, id);
     if (!row) throw notFound('contact');
-    return { ...row, groups: await this.groupNames(row.id) };
+    return { ...row, groups: (await repos.contacts.groupNames([id])).get(id) ?? [] };
   }
 
-  private async groupNames(contactId: number): Promise<string[]> {
-    const rows = await this.store.db.selectFrom('contact_group_members as m').innerJoin('contact_groups as g', 'g.id', 'm.group_id')
-      .select('g.name').where('m.contact_id', '=', contactId).orderBy('g.name').execute();
-    return rows.map((r) => r.name);
+  async page(actor: Actor, f: ContactFilter, req: PageRequest): Promise<Page<ContactRow>> {
+    authorize(actor, 'manage_contacts');
+    return this.withGroups(await this.store.repos.contacts.page(actor.account.id, {
+      q: f.q ? { text: f.q, digits: this.phones.searchDigits(f.q) } : undefined,
+      name: f.name, phoneDigits: f.phone ? this.phones.searchDigits(f.phone) : undefined, tag: f.tag, group: f.group, status: f.status,
+    }, req));
   }
 
-  private filtered(accountId: number, f: ContactFilter) {
-    let q = this.store.db.selectFrom('contacts as c').where('c.account_id', '=', accountId);
-    if (f.q) q = q.where((eb) => eb.or([eb('c.name', 'like', `%${f.q}%`), eb('c.phone', 'like', `%${this.phoneDigits(f.q!) || f.q}%`), eb('c.email', 'like', `%${f.q}%`)]));
-    if (f.name) q = q.where('c.name', 'like', `%${f.name}%`);
-    if (f.phone) q = q.where('c.phone', 'like', `%${this.phoneDigits(f.phone)}%`);
-    if (f.status) q = q.where('c.status', '=', f.status);
-    if (f.tag) q = q.where('c.tags', 'like', `%${JSON.stringify(f.tag)}%`);
-    if (f.group) {
-      const group = f.group;
-      q = q.where((eb) => eb.exists(eb.selectFrom('contact_group_members as m').innerJoin('contact_groups as g', 'g.id', 'm.group_id')
-        .select('m.contact_id').whereRef('m.contact_id', '=', 'c.id').where('g.name', '=', group)));
-    }
-    return q;
+  private async withGroups(p: Page<ContactRecord>): Promise<Page<ContactRow>> {
+    const groups = await this.store.repos.contacts.groupNames(p.rows.map((r) => r.id));
+    return { ...p, rows: p.rows.map((r) => ({ ...r, groups: groups.get(r.id) ?? [] })) };
   }
 
-  async page(accountId: number, f: ContactFilter, page: number, perPage: number): Promise<{ rows: ContactRow[]; total: number }> {
-    const rows = await this.filtered(accountId, f).selectAll('c').orderBy('c.id').limit(perPage).offset((page - 1) * perPage).execute();
-    const { n } = await this.filtered(accountId, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const groups = await this.groupsOf(rows.map((r) => r.id));
-    return { rows: rows.map((r) => ({ ...r, groups: groups.get(r.id) ?? [] })), total: Number(n) };
+  /** What the send path needs of a recipient's contact (opt-out, personalization). */
+  card(accountId: number, phone: string): Promise<ContactCard | undefined> {
+    return this.store.repos.contacts.card(accountId, phone);
   }
 
-  private async groupsOf(ids: number[]): Promise<Map<number, string[]>> {
-    const out = new Map<number, string[]>();
-    if (!ids.length) return out;
-    const rows = await this.store.db.selectFrom('contact_group_members as m').innerJoin('contact_groups as g', 'g.id', 'm.group_id')
-      .select(['m.contact_id', 'g.name']).where('m.contact_id', 'in', ids).orderBy('g.name').execute();
-    for (const r of rows) out.set(r.contact_id, [...(out.get(r.contact_id) ?? []), r.name]);
-    return out;
-  }
+  // ---- writes ----
 
-  // ---- writes (synchronous transactions) ----
-
-  async create(accountId: number, input: ContactInput): Promise<ContactRow> {
-    const phone = this.normalizePhone(input.phone);
-    const id = this.store.transaction(() => {
-      if (this.idByPhone(accountId, phone) !== undefined) throw validationError({ phone: ['The phone has already been taken.'] });
-      const newId = this.insert(accountId, { ...input, phone });
-      if (input.group) this.join(accountId, newId, input.group);
-      this.outbox.emit(accountId, 'contact.created', () => this.eventData(accountId, newId));
-      return newId;
+  async create(actor: Actor, input: ContactInput): Promise<ContactRow> {
+    authorize(actor, 'manage_contacts');
+    const phone = this.phones.normalize(input.phone);
+    return this.changes.run(actor, async (c) => {
+      if ((await c.tx.contacts.idByPhone(actor.account.id, phone)) !== undefined) throw fieldError('phone', 'taken');
+      const id = await this.insert(c, { ...input, phone });
+      const row = await this.load(c.tx, actor.account.id, id);
+      await c.audit({ action: 'contact.created', model: 'Contact', modelId: id, new: snapshot(row) });
+      return row;
     });
-    return this.get(accountId, id);
   }
 
-  async update(accountId: number, id: number, patch: Partial<ContactInput>): Promise<{ before: ContactRow; after: ContactRow }> {
-    const before = await this.get(accountId, id);
-    const phone = patch.phone !== undefined ? this.normalizePhone(patch.phone) : undefined;
-    this.store.transaction(() => {
-      if (phone !== undefined && phone !== before.phone && this.idByPhone(accountId, phone) !== undefined) {
-        throw validationError({ phone: ['The phone has already been taken.'] });
-      }
-      this.store.run(this.store.db.updateTable('contacts').set(this.columns({ ...patch, ...(phone ? { phone } : {}) }, before.status)).where('id', '=', id).where('account_id', '=', accountId));
+  async update(actor: Actor, id: number, patch: Partial<ContactInput>): Promise<ContactRow> {
+    authorize(actor, 'manage_contacts');
+    const phone = patch.phone !== undefined ? this.phones.normalize(patch.phone) : undefined;
+    const accountId = actor.account.id;
+    return this.changes.run(actor, async (c) => {
+      const before = await this.load(c.tx, accountId, id);
+      if (phone !== undefined && phone !== before.phone && (await c.tx.contacts.idByPhone(accountId, phone)) !== undefined) throw fieldError('phone', 'taken');
+      await c.tx.contacts.update(accountId, id, columns({ ...patch, ...(phone ? { phone } : {}) }, before.status));
       if (patch.group !== undefined) {
-        this.store.run(this.store.db.deleteFrom('contact_group_members').where('contact_id', '=', id));
-        if (patch.group) this.join(accountId, id, patch.group);
+        await c.tx.contacts.leaveAll(id);
+        if (patch.group) await this.join(c, id, patch.group);
       }
-      this.outbox.emit(accountId, 'contact.updated', () => this.eventData(accountId, id));
+      const after = await this.load(c.tx, accountId, id);
+      await c.emit('contact.updated', eventData(after));
+      await c.audit({ action: 'contact.updated', model: 'Contact', modelId: id, old: snapshot(before), new: snapshot(after) });
+      return after;
     });
-    return { before, after: await this.get(accountId, id) };
   }
 
-  async remove(accountId: number, id: number): Promise<ContactRow> {
-    const before = await this.get(accountId, id);
-    this.store.transaction(() => {
-      this.store.run(this.store.db.deleteFrom('contacts').where('id', '=', id).where('account_id', '=', accountId));
-      this.outbox.emit(accountId, 'contact.deleted', { id: before.id, uuid: before.uuid, name: before.name, phone: before.phone });
+  async remove(actor: Actor, id: number): Promise<ContactRow> {
+    authorize(actor, 'manage_contacts');
+    return this.changes.run(actor, async (c) => {
+      const before = await this.load(c.tx, actor.account.id, id);
+      await c.tx.contacts.remove(actor.account.id, id);
+      await c.emit('contact.deleted', { id: before.id, uuid: before.uuid, name: before.name, phone: before.phone });
+      await c.audit({ action: 'contact.deleted', model: 'Contact', modelId: id, old: snapshot(before) });
+      return before;
     });
-    return before;
   }
 
   /**
-   * Insert or update by phone (the CSV import's rule); returns whether it created. Only the
-   * fields given change an existing contact; custom fields merge. Call inside a transaction.
+   * Insert or update by phone (the CSV import's rule), on the import's transaction; returns
+   * whether it created. Only the fields given change an existing contact; custom fields merge.
    */
-  upsertSync(accountId: number, input: Partial<ContactInput> & { phone: string }): 'created' | 'updated' {
-    const existing = this.idByPhone(accountId, input.phone);
+  async upsert(c: Change, input: Partial<ContactInput> & { phone: string }): Promise<'created' | 'updated'> {
+    const accountId = c.actor.account.id;
+    const existing = await c.tx.contacts.idByPhone(accountId, input.phone);
     if (existing === undefined) {
-      const id = this.insert(accountId, { ...input, name: input.name ?? input.phone });
-      if (input.group) this.join(accountId, id, input.group);
-      this.outbox.emit(accountId, 'contact.created', () => this.eventData(accountId, id));
+      await this.insert(c, { ...input, name: input.name ?? input.phone });
       return 'created';
     }
-    const current = this.store.all(this.store.db.selectFrom('contacts').select(['status', 'custom_fields']).where('id', '=', existing))[0]!;
+    const current = (await c.tx.contacts.get(accountId, existing))!;
     const merged = { ...(JSON.parse(current.custom_fields) as Record<string, string>), ...(input.custom_fields ?? {}) };
-    this.store.run(this.store.db.updateTable('contacts').set(this.columns({ ...input, custom_fields: merged }, current.status)).where('id', '=', existing));
-    if (input.group) this.join(accountId, existing, input.group);
-    this.outbox.emit(accountId, 'contact.updated', () => this.eventData(accountId, existing));
+    await c.tx.contacts.update(accountId, existing, columns({ ...input, custom_fields: merged }, current.status));
+    if (input.group) await this.join(c, existing, input.group);
+    await c.emit('contact.updated', async () => eventData((await c.tx.contacts.get(accountId, existing))!));
     return 'updated';
   }
 
-  private idByPhone(accountId: number, phone: string): number | undefined {
-    return this.store.all(this.store.db.selectFrom('contacts').select('id').where('account_id', '=', accountId).where('phone', '=', phone))[0]?.id;
-  }
-
-  private insert(accountId: number, input: ContactInput & { phone: string }): number {
+  private async insert(c: Change, input: ContactInput & { phone: string }): Promise<number> {
     const now = Date.now();
     const status = input.status ?? 'active';
-    return this.store.run(this.store.db.insertInto('contacts').values({
+    const accountId = c.actor.account.id;
+    const id = await c.tx.contacts.insert({
       uuid: randomUUID(), account_id: accountId, name: input.name.trim(), email: input.email || null, phone: input.phone, status,
       custom_fields: JSON.stringify(input.custom_fields ?? {}), tags: JSON.stringify(input.tags ?? []),
       opt_in_at: status === 'active' ? now : null, opt_out_at: status === 'unsubscribed' ? now : null, created_at: now, updated_at: now,
-    })).lastInsertRowid;
-  }
-
-  /** The columns a patch changes; opt-in/out times follow status changes. */
-  private columns(patch: Partial<ContactInput>, previous: ContactStatus) {
-    const now = Date.now();
-    return {
-      ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
-      ...(patch.email !== undefined ? { email: patch.email || null } : {}),
-      ...(patch.phone !== undefined ? { phone: patch.phone } : {}),
-      ...(patch.status !== undefined ? { status: patch.status } : {}),
-      ...(patch.status === 'unsubscribed' && previous !== 'unsubscribed' ? { opt_out_at: now } : {}),
-      ...(patch.status === 'active' && previous !== 'active' ? { opt_in_at: now, opt_out_at: null } : {}),
-      ...(patch.custom_fields !== undefined ? { custom_fields: JSON.stringify(patch.custom_fields) } : {}),
-      ...(patch.tags !== undefined ? { tags: JSON.stringify(patch.tags) } : {}),
-      updated_at: now,
-    };
-  }
-
-  private eventData(accountId: number, id: number): Record<string, unknown> {
-    const row = this.store.all(this.store.db.selectFrom('contacts').select(['id', 'uuid', 'name', 'email', 'phone', 'status']).where('id', '=', id).where('account_id', '=', accountId))[0];
-    return { ...row };
-  }
-
-  /** Streamed CSV import (see contact-import.ts). */
-  importCsv(accountId: number, file: Readable): Promise<ImportResult> {
-    return importContacts(this.store, this, accountId, file);
+    });
+    if (input.group) await this.join(c, id, input.group);
+    await c.emit('contact.created', async () => eventData((await c.tx.contacts.get(accountId, id))!));
+    return id;
   }
 
   // ---- groups ----
 
-  /** The group named `name`, created if needed. Call inside a transaction. */
-  private groupId(accountId: number, name: string): number {
+  /** The group named `name`, created if needed. */
+  private async groupNamed(c: Change, name: string): Promise<number> {
     const trimmed = name.trim();
-    const found = this.store.all(this.store.db.selectFrom('contact_groups').select('id').where('account_id', '=', accountId).where('name', '=', trimmed))[0];
-    if (found) return found.id;
-    return this.store.run(this.store.db.insertInto('contact_groups').values({ account_id: accountId, name: trimmed, description: null, created_at: Date.now() })).lastInsertRowid;
+    const found = await c.tx.contacts.groupByName(c.actor.account.id, trimmed);
+    return found?.id ?? (await c.tx.contacts.insertGroup({ account_id: c.actor.account.id, name: trimmed, description: null, created_at: Date.now() })).id;
   }
 
-  private join(accountId: number, contactId: number, groupName: string): void {
-    const gid = this.groupId(accountId, groupName);
-    this.store.run(this.store.db.insertInto('contact_group_members').values({ group_id: gid, contact_id: contactId, added_at: Date.now() }).onConflict((oc) => oc.doNothing()));
+  private async join(c: Change, contactId: number, groupName: string): Promise<void> {
+    await c.tx.contacts.join(await this.groupNamed(c, groupName), contactId, Date.now());
   }
 
-  async groups(accountId: number) {
-    return this.store.db.selectFrom('contact_groups as g').leftJoin('contact_group_members as m', 'm.group_id', 'g.id')
-      .select(['g.id', 'g.name', 'g.description', 'g.created_at', (eb) => eb.fn.count<number>('m.contact_id').as('contacts_count')])
-      .where('g.account_id', '=', accountId).groupBy('g.id').orderBy('g.id').execute();
+  groups(actor: Actor): Promise<GroupWithSize[]> {
+    authorize(actor, 'manage_groups');
+    return this.store.repos.contacts.groups(actor.account.id);
   }
 
-  async group(accountId: number, id: number) {
-    const row = await this.store.db.selectFrom('contact_groups').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  private async group(repos: Repos, accountId: number, id: number): Promise<GroupRecord> {
+    const row = await repos.contacts.group(accountId, id);
     if (!row) throw notFound('contact group');
     return row;
   }
 
-  async createGroup(accountId: number, input: { name: string; description?: string | undefined }) {
-    const exists = await this.store.db.selectFrom('contact_groups').select('id').where('account_id', '=', accountId).where('name', '=', input.name.trim()).executeTakeFirst();
-    if (exists) throw validationError({ name: ['The name has already been taken.'] });
-    return this.store.db.insertInto('contact_groups').values({ account_id: accountId, name: input.name.trim(), description: input.description ?? null, created_at: Date.now() })
-      .returningAll().executeTakeFirstOrThrow();
+  createGroup(actor: Actor, input: { name: string; description?: string | undefined }): Promise<GroupRecord> {
+    authorize(actor, 'manage_groups');
+    const name = input.name.trim();
+    return this.changes.run(actor, async (c) => {
+      if (await c.tx.contacts.groupByName(actor.account.id, name)) throw fieldError('name', 'taken');
+      const g = await c.tx.contacts.insertGroup({ account_id: actor.account.id, name, description: input.description ?? null, created_at: Date.now() });
+      await c.audit({ action: 'contact_group.created', model: 'ContactGroup', modelId: g.id, new: { name: g.name, description: g.description } });
+      return g;
+    });
   }
 
-  async deleteGroup(accountId: number, id: number) {
-    const before = await this.group(accountId, id);
-    await this.store.db.deleteFrom('contact_groups').where('id', '=', id).where('account_id', '=', accountId).execute();
-    return before;
+  deleteGroup(actor: Actor, id: number): Promise<GroupRecord> {
+    authorize(actor, 'manage_groups');
+    return this.changes.run(actor, async (c) => {
+      const before = await this.group(c.tx, actor.account.id, id);
+      await c.tx.contacts.removeGroup(actor.account.id, id);
+      await c.audit({ action: 'contact_group.deleted', model: 'ContactGroup', modelId: id, old: { name: before.name } });
+      return before;
+    });
   }
 
-  /** Every id must be one of the caller's contacts: a foreign id is a 404, as everywhere. */
-  async changeMembers(accountId: number, groupId: number, contactIds: number[], action: 'add' | 'remove'): Promise<number> {
-    await this.group(accountId, groupId);
+  /** Every id must be one of the caller's contacts: a foreign id is a 404, as everywhere. Returns how many changed. */
+  changeMembers(actor: Actor, groupId: number, contactIds: number[], action: 'add' | 'remove'): Promise<number> {
+    authorize(actor, 'manage_groups');
     const unique = [...new Set(contactIds)];
-    const owned = await this.store.db.selectFrom('contacts').select('id').where('account_id', '=', accountId).where('id', 'in', unique).execute();
-    if (owned.length !== unique.length) throw notFound('contact');
-    return this.store.transaction(() => {
+    return this.changes.run(actor, async (c) => {
+      await this.group(c.tx, actor.account.id, groupId);
+      if ((await c.tx.contacts.owned(actor.account.id, unique)).length !== unique.length) throw notFound('contact');
       let changed = 0;
-      for (const id of unique) {
-        const q = action === 'add'
-          ? this.store.db.insertInto('contact_group_members').values({ group_id: groupId, contact_id: id, added_at: Date.now() }).onConflict((oc) => oc.doNothing())
-          : this.store.db.deleteFrom('contact_group_members').where('group_id', '=', groupId).where('contact_id', '=', id);
-        changed += this.store.run(q).changes;
-      }
+      const at = Date.now();
+      for (const id of unique) if (action === 'add' ? await c.tx.contacts.join(groupId, id, at) : await c.tx.contacts.leave(groupId, id)) changed += 1;
+      await c.audit({ action: `contact_group.contacts_${action === 'add' ? 'added' : 'removed'}`, model: 'ContactGroup', modelId: groupId, new: { contact_ids: contactIds } });
       return changed;
     });
   }
 
-  async groupMembers(accountId: number, groupId: number, page: number, perPage: number) {
-    const group = await this.group(accountId, groupId);
-    return this.page(accountId, { group: group.name }, page, perPage);
+  async groupMembers(actor: Actor, groupId: number, req: PageRequest): Promise<Page<ContactRow>> {
+    authorize(actor, 'manage_groups');
+    const group = await this.group(this.store.repos, actor.account.id, groupId);
+    return this.withGroups(await this.store.repos.contacts.page(actor.account.id, { group: group.name }, req));
   }
+}
 
-  /** For personalization: the contact with this number, if the account has one. */
-  lookupSync(accountId: number, phone: string): { name: string; email: string | null; phone: string; custom_fields: string; status: ContactStatus } | undefined {
-    return this.lookupStmt.get(accountId, phone) as { name: string; email: string | null; phone: string; custom_fields: string; status: ContactStatus } | undefined;
-  }
+/** The columns a patch changes; opt-in/out times follow status changes. */
+function columns(patch: Partial<ContactInput>, previous: ContactStatus) {
+  const now = Date.now();
+  return {
+    ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+    ...(patch.email !== undefined ? { email: patch.email || null } : {}),
+    ...(patch.phone !== undefined ? { phone: patch.phone } : {}),
+    ...(patch.status !== undefined ? { status: patch.status } : {}),
+    ...(patch.status === 'unsubscribed' && previous !== 'unsubscribed' ? { opt_out_at: now } : {}),
+    ...(patch.status === 'active' && previous !== 'active' ? { opt_in_at: now, opt_out_at: null } : {}),
+    ...(patch.custom_fields !== undefined ? { custom_fields: JSON.stringify(patch.custom_fields) } : {}),
+    ...(patch.tags !== undefined ? { tags: JSON.stringify(patch.tags) } : {}),
+    updated_at: now,
+  };
 }

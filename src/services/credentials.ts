@@ -1,150 +1,191 @@
 /**
- * Credentials: access tokens (JWT, HS256, revocable: each carries a jti recorded in the database)
- * and API keys (shown once, stored as a SHA-256 hash). Either works as `Authorization: Bearer`.
+ * Credentials: access tokens (JWT, HS256, verified by koa-jwt at the HTTP edge; each carries a
+ * jti recorded here, so logout revokes it at once) and API keys (shown once, stored as a SHA-256
+ * hash). Either works as `Authorization: Bearer`. This service turns a verified credential into
+ * the Actor every other service takes.
  */
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import type { Account } from '../store/accounts.js';
+import type { ApiKeyRow } from '../store/credentials.js';
 import type { Store } from '../store/db.js';
-import type { Account, AccountService } from './accounts.js';
+import type { TokenKind } from '../store/tables.js';
+import type { Changes } from './changes.js';
 import { ServiceError, notFound } from './errors.js';
+import { accountActor, authorize, type Actor, type Credential, type Origin } from './policy.js';
 import { randomSecret, sha256 } from './secrets.js';
 
-export type Credential = { kind: 'token'; jti: string } | { kind: 'api_key'; id: number };
+export type { ApiKeyRow };
 
-export interface Principal {
-  account: Account;
-  credential: Credential;
-}
-
-const API_KEY_PREFIX = 'rk_';
+export const API_KEY_PREFIX = 'rk_';
 const RECENT_MS = 5000;
 const RECENT_MAX = 10_000;
-const unauthenticated = () => new ServiceError('unauthenticated', 'Unauthenticated.');
 
-export interface ApiKeyView {
-  id: number;
-  name: string;
-  prefix: string;
-  created_at: number;
-  last_used_at: number | null;
-  revoked_at: number | null;
+/** The claims Relais puts in a token; `typ` is absent from access tokens issued before refresh tokens existed. */
+export interface TokenClaims {
+  sub: string;
+  jti: string;
+  typ?: TokenKind;
 }
 
+/** Refresh tokens live longer than access tokens: 30 days. */
+const REFRESH_TTL_S = 30 * 24 * 3600;
+
+const unauthenticated = () => new ServiceError('unauthenticated', 'unauthenticated');
+
 export class CredentialService {
+  /** Credentials verified in the last few seconds: every revocation clears it. */
   private readonly recent = new Map<string, { accountId: number; credential: Credential; until: number }>();
 
   private constructor(
     private readonly store: Store,
-    private readonly accounts: AccountService,
-    private readonly secret: string,
+    private readonly changes: Changes,
+    /** The HS256 key access tokens are signed and verified with. */
+    readonly jwtSecret: string,
     private readonly ttlSeconds: number,
   ) {}
 
   /** The signing secret comes from config, or is generated once and kept in the database. */
-  static async create(store: Store, accounts: AccountService, opts: { secret?: string; ttlSeconds: number }): Promise<CredentialService> {
-    let secret = opts.secret;
-    if (!secret) {
-      const row = await store.db.selectFrom('settings').select('value').where('key', '=', 'jwt_secret').executeTakeFirst();
-      secret = row?.value;
-      if (!secret) {
-        secret = randomSecret(48);
-        await store.db.insertInto('settings').values({ key: 'jwt_secret', value: secret }).onConflict((oc) => oc.doNothing()).execute();
-      }
-    }
-    return new CredentialService(store, accounts, secret, opts.ttlSeconds);
+  static async create(store: Store, changes: Changes, opts: { secret?: string | undefined; ttlSeconds: number }): Promise<CredentialService> {
+    const secret = opts.secret ?? (await store.repos.credentials.setting('jwt_secret')) ?? (await store.repos.credentials.settingOnce('jwt_secret', randomSecret(48)));
+    return new CredentialService(store, changes, secret, opts.ttlSeconds);
   }
 
-  async issueToken(account: Account): Promise<string> {
+  /** An access token for the account (each recorded by its jti, so it can be revoked). */
+  issueToken(account: Account): Promise<string> {
+    return this.sign(account.id, 'access', this.ttlSeconds);
+  }
+
+  /** An access token and a refresh token (the FLOW and Mifumo logins). */
+  async issuePair(account: Account): Promise<{ access: string; refresh: string }> {
+    return { access: await this.issueToken(account), refresh: await this.sign(account.id, 'refresh', REFRESH_TTL_S) };
+  }
+
+  /** A new access token for a valid, unrevoked refresh token; `invalid_token` otherwise. */
+  async refresh(refreshToken: string): Promise<string> {
+    let claims: Partial<TokenClaims>;
+    try {
+      claims = jwt.verify(refreshToken, this.jwtSecret, { algorithms: ['HS256'] }) as Partial<TokenClaims>;
+    } catch {
+      throw new ServiceError('unauthenticated', 'invalid_token');
+    }
+    if (claims.typ !== 'refresh' || (await this.refused(claims, 'refresh'))) throw new ServiceError('unauthenticated', 'invalid_token');
+    const account = await this.store.repos.accounts.get(Number(claims.sub));
+    if (!account) throw new ServiceError('unauthenticated', 'invalid_token');
+    if (account.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
+    return this.issueToken(account);
+  }
+
+  private async sign(accountId: number, kind: TokenKind, ttlSeconds: number): Promise<string> {
     const jti = randomUUID();
     const now = Date.now();
-    await this.store.db.insertInto('auth_tokens').values({ jti, account_id: account.id, created_at: now, expires_at: now + this.ttlSeconds * 1000 }).execute();
-    return jwt.sign({ sub: String(account.id), jti }, this.secret, { algorithm: 'HS256', expiresIn: this.ttlSeconds });
+    await this.store.repos.credentials.addToken({ jti, account_id: accountId, kind, created_at: now, expires_at: now + ttlSeconds * 1000 });
+    return jwt.sign({ sub: String(accountId), jti, ...(kind === 'refresh' ? { typ: kind } : {}) }, this.jwtSecret, { algorithm: 'HS256', expiresIn: ttlSeconds });
   }
 
-  async revokeToken(jti: string): Promise<void> {
-    await this.store.db.updateTable('auth_tokens').set({ revoked_at: Date.now() }).where('jti', '=', jti).execute();
+  /** Logout: the token the actor used stops working at once. */
+  async revokeOwnToken(actor: Actor): Promise<void> {
+    if (actor.credential.kind !== 'token') return;
+    await this.store.repos.credentials.revokeToken(actor.credential.jti, Date.now());
     this.recent.clear();
   }
 
   /**
-   * Who is calling, from the bearer credential; throws `unauthenticated` for anything else.
-   * A verified credential is remembered for a few seconds (a JWT check and two look-ups per
-   * request were a fifth of a one-SMS request's cost); every revocation goes through this
-   * process and clears the memory, so "revoked" still means "refused at once". The account
-   * itself is read fresh each time (suspension, balance, default sender).
+   * koa-jwt's isRevoked: a signature-valid access token is still refused when it is a refresh
+   * token, or its jti is unknown, revoked or expired here, or names another account.
    */
-  async resolve(bearer: string): Promise<Principal> {
-    const now = Date.now();
-    let credential = this.recent.get(bearer);
-    if (!credential || credential.until < now) {
-      const fresh = bearer.startsWith(API_KEY_PREFIX) ? await this.resolveApiKey(bearer) : await this.resolveToken(bearer);
-      if (this.recent.size >= RECENT_MAX) this.recent.clear();
-      credential = { ...fresh, until: now + RECENT_MS };
-      this.recent.set(bearer, credential);
+  isRevoked(claims: Partial<TokenClaims>): Promise<boolean> {
+    return claims.typ === 'refresh' ? Promise.resolve(true) : this.refused(claims, 'access');
+  }
+
+  /** Answers are remembered a few seconds; every revocation clears them. */
+  private async refused(claims: Partial<TokenClaims>, kind: TokenKind): Promise<boolean> {
+    if (typeof claims.jti !== 'string' || typeof claims.sub !== 'string') return true;
+    const hit = this.recent.get(claims.jti);
+    if (hit && hit.until >= Date.now()) return String(hit.accountId) !== claims.sub;
+    const row = await this.store.repos.credentials.token(claims.jti);
+    if (!row || row.kind !== kind || row.revoked_at !== null || row.expires_at < Date.now() || String(row.account_id) !== claims.sub) return true;
+    this.remember(claims.jti, row.account_id, { kind: 'token', jti: claims.jti });
+    return false;
+  }
+
+  /** The actor behind a verified, unrevoked access token. */
+  actorForToken(claims: TokenClaims, origin: Origin): Promise<Actor> {
+    return this.actorOf(Number(claims.sub), { kind: 'token', jti: claims.jti }, origin);
+  }
+
+  /** The actor behind an API key; `unauthenticated` for an unknown or revoked key. */
+  async actorForApiKey(key: string, origin: Origin): Promise<Actor> {
+    let hit = this.recent.get(key);
+    if (!hit || hit.until < Date.now()) {
+      const row = await this.store.repos.credentials.keyByHash(sha256(key));
+      if (!row || row.revoked_at !== null) throw unauthenticated();
+      // Minute precision is enough for "last used": no write on every request of a busy integrator.
+      const now = Date.now();
+      if (row.last_used_at === null || now - row.last_used_at > 60_000) await this.store.repos.credentials.touchKey(row.id, now);
+      hit = this.remember(key, row.account_id, { kind: 'api_key', id: row.id });
     }
-    const account = await this.accounts.get(credential.accountId);
+    return this.actorOf(hit.accountId, hit.credential, origin);
+  }
+
+  private remember(key: string, accountId: number, credential: Credential) {
+    if (this.recent.size >= RECENT_MAX) this.recent.clear();
+    const entry = { accountId, credential, until: Date.now() + RECENT_MS };
+    this.recent.set(key, entry);
+    return entry;
+  }
+
+  /** The account is read fresh on every request: suspension, balance and default sender apply at once. */
+  private async actorOf(accountId: number, credential: Credential, origin: Origin): Promise<Actor> {
+    const account = await this.store.repos.accounts.get(accountId);
     if (!account) throw unauthenticated();
-    if (account.status !== 'active') throw new ServiceError('forbidden', 'This account is suspended.');
-    return { account, credential: credential.credential };
-  }
-
-  private async resolveToken(token: string): Promise<{ accountId: number; credential: Credential }> {
-    let claims: jwt.JwtPayload;
-    try {
-      claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
-    } catch {
-      throw unauthenticated();
-    }
-    if (typeof claims.jti !== 'string') throw unauthenticated();
-    const row = await this.store.db.selectFrom('auth_tokens').select(['account_id', 'revoked_at', 'expires_at']).where('jti', '=', claims.jti).executeTakeFirst();
-    if (!row || row.revoked_at !== null || row.expires_at < Date.now() || String(row.account_id) !== claims.sub) throw unauthenticated();
-    return { accountId: row.account_id, credential: { kind: 'token', jti: claims.jti } };
-  }
-
-  private async resolveApiKey(key: string): Promise<{ accountId: number; credential: Credential }> {
-    const row = await this.store.db.selectFrom('api_keys').select(['id', 'account_id', 'revoked_at', 'last_used_at']).where('key_hash', '=', sha256(key)).executeTakeFirst();
-    if (!row || row.revoked_at !== null) throw unauthenticated();
-    // Minute precision is enough for "last used": no write on every request of a busy integrator.
-    const now = Date.now();
-    if (row.last_used_at === null || now - row.last_used_at > 60_000) {
-      await this.store.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
-    }
-    return { accountId: row.account_id, credential: { kind: 'api_key', id: row.id } };
+    if (account.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
+    return accountActor(account, credential, origin);
   }
 
   // ---- API keys ----
 
-  async createApiKey(accountId: number, name: string): Promise<{ key: string; view: ApiKeyView }> {
-    const key = `${API_KEY_PREFIX}${randomSecret(32)}`;
-    const view = await this.store.db
-      .insertInto('api_keys')
-      .values({ account_id: accountId, name, prefix: key.slice(0, 10), key_hash: sha256(key), created_at: Date.now() })
-      .returning(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at'])
-      .executeTakeFirstOrThrow();
-    return { key, view };
+  listApiKeys(actor: Actor): Promise<ApiKeyRow[]> {
+    authorize(actor, 'manage_api_keys');
+    return this.store.repos.credentials.keys(actor.account.id);
   }
 
-  async listApiKeys(accountId: number): Promise<ApiKeyView[]> {
-    return this.store.db.selectFrom('api_keys').select(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at']).where('account_id', '=', accountId).orderBy('id').execute();
+  async createApiKey(actor: Actor, name: string): Promise<{ key: string; row: ApiKeyRow }> {
+    authorize(actor, 'manage_api_keys');
+    const key = newKey();
+    const row = await this.changes.run(actor, async (c) => {
+      const row = await c.tx.credentials.addKey({ account_id: actor.account.id, name, prefix: key.slice(0, 10), key_hash: sha256(key), created_at: Date.now() });
+      await c.audit({ action: 'api_key.created', model: 'ApiKey', modelId: row.id, new: { name: row.name, prefix: row.prefix, key } });
+      return row;
+    });
+    return { key, row };
   }
 
-  async revokeApiKey(accountId: number, id: number): Promise<ApiKeyView> {
-    const row = await this.store.db.updateTable('api_keys').set({ revoked_at: Date.now() })
-      .where('id', '=', id).where('account_id', '=', accountId).where('revoked_at', 'is', null)
-      .returning(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at']).executeTakeFirst();
-    if (!row) throw notFound('api key');
+  async revokeApiKey(actor: Actor, id: number): Promise<ApiKeyRow> {
+    authorize(actor, 'manage_api_keys');
+    const row = await this.changes.run(actor, async (c) => {
+      const row = await c.tx.credentials.revokeKey(actor.account.id, id, Date.now());
+      if (!row) throw notFound('api key');
+      await c.audit({ action: 'api_key.revoked', model: 'ApiKey', modelId: row.id, old: { name: row.name, prefix: row.prefix } });
+      return row;
+    });
     this.recent.clear();
     return row;
   }
 
   /** A new secret for the same key entry: the old one stops working at once. */
-  async regenerateApiKey(accountId: number, id: number): Promise<{ key: string; view: ApiKeyView }> {
-    const key = `${API_KEY_PREFIX}${randomSecret(32)}`;
-    const view = await this.store.db.updateTable('api_keys').set({ key_hash: sha256(key), prefix: key.slice(0, 10), last_used_at: null })
-      .where('id', '=', id).where('account_id', '=', accountId).where('revoked_at', 'is', null)
-      .returning(['id', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at']).executeTakeFirst();
-    if (!view) throw notFound('api key');
+  async regenerateApiKey(actor: Actor, id: number): Promise<{ key: string; row: ApiKeyRow }> {
+    authorize(actor, 'manage_api_keys');
+    const key = newKey();
+    const row = await this.changes.run(actor, async (c) => {
+      const row = await c.tx.credentials.rekey(actor.account.id, id, sha256(key), key.slice(0, 10));
+      if (!row) throw notFound('api key');
+      await c.audit({ action: 'api_key.regenerated', model: 'ApiKey', modelId: row.id, new: { name: row.name, prefix: row.prefix, key } });
+      return row;
+    });
     this.recent.clear();
-    return { key, view };
+    return { key, row };
   }
 }
+
+const newKey = (): string => `${API_KEY_PREFIX}${randomSecret(32)}`;

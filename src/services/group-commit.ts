@@ -5,11 +5,12 @@
  * idempotency check): such a unit fails alone. Any other error aborts the whole group, and every
  * unit in it is rejected — nothing of it was committed.
  */
-import { ServiceError } from './errors.js';
 import type { Store } from '../store/db.js';
+import type { Repos } from '../store/repos.js';
+import { ServiceError } from './errors.js';
 
 interface Unit {
-  fn: () => unknown;
+  fn: (tx: Repos) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -20,26 +21,26 @@ export class GroupCommit {
 
   constructor(private readonly store: Store) {}
 
-  run<T>(fn: () => T): Promise<T> {
+  run<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     const units = this.pending;
     this.pending = [];
     this.scheduled = false;
     const outcomes: { unit: Unit; ok: boolean; value: unknown }[] = [];
     try {
-      this.store.transaction(() => {
+      await this.store.transaction(async (tx) => {
         for (const unit of units) {
           try {
-            outcomes.push({ unit, ok: true, value: unit.fn() });
+            outcomes.push({ unit, ok: true, value: await unit.fn(tx) });
           } catch (err) {
             if (!(err instanceof ServiceError)) throw err;
             outcomes.push({ unit, ok: false, value: err });

@@ -9,7 +9,9 @@ import { normalizeNumber } from '../routing/number.js';
 import { analyze, type MessageShape } from '../smpp/codec.js';
 import { fill, hasVariables, type FillSource } from './personalize.js';
 import type { BlacklistRepo } from '../store/blacklist.js';
-import type { MessageQueue, NewMessage } from '../store/queue.js';
+import type { NewMessage } from '../store/queue.js';
+import type { Repos } from '../store/repos.js';
+import { fieldError } from './errors.js';
 
 export type RecipientError = 'invalid_number' | 'no_route' | 'blacklisted' | 'opted_out';
 
@@ -36,12 +38,18 @@ export interface SendResult {
   totalCost: number;
 }
 
+export interface Plan {
+  shape: MessageShape;
+  planned: Planned[];
+  totalCost: number;
+}
+
 export type Planned =
   | { input: string; ok: true; e164: string; operator: string; failover: string | null; cost: number; body: string; shape: MessageShape; unfilled: string[] }
   | { input: string; ok: false; e164: string | null; operator: string | null; error: RecipientError; reason: string };
 
-/** The contact an account has for a number (personalization). */
-export type ContactLookup = (accountId: number, e164: string) => (FillSource & { status: string }) | undefined;
+/** The contact an account has for a number (personalization, opt-out). */
+export type ContactLookup = (accountId: number, e164: string) => Promise<(FillSource & { status: string }) | undefined>;
 
 export class MessageService {
   private readonly prices: Map<string, number>;
@@ -49,15 +57,14 @@ export class MessageService {
   constructor(
     private readonly cfg: Pick<Config, 'numbering' | 'operators' | 'dispatcher'>,
     private readonly router: Router,
-    private readonly queue: MessageQueue,
-    private readonly blacklist: BlacklistRepo,
-    private readonly contacts: ContactLookup = () => undefined,
+    private readonly blacklist: Pick<BlacklistRepo, 'isBlacklisted'>,
+    private readonly contacts: ContactLookup = async () => undefined,
   ) {
     this.prices = new Map(cfg.operators.map((o) => [o.name, o.price_per_part]));
   }
 
   /** Route one number without sending: what analyze endpoints and the send path share. */
-  classify(input: string, accountId: number | null, text = '', shape: MessageShape = analyze(text)): Planned {
+  async classify(input: string, accountId: number | null, text = '', shape: MessageShape = analyze(text)): Promise<Planned> {
     const n = normalizeNumber(input, this.cfg.numbering);
     if (!n.ok) return { input, ok: false, e164: null, operator: null, error: 'invalid_number', reason: n.reason };
     const route = this.router.route(n.e164);
@@ -65,7 +72,7 @@ export class MessageService {
     if (this.blacklist.isBlacklisted(n.e164, accountId)) {
       return { input, ok: false, e164: n.e164, operator: route.operator, error: 'blacklisted', reason: 'the number is blacklisted' };
     }
-    const contact = accountId === null ? undefined : this.contacts(accountId, n.e164);
+    const contact = accountId === null ? undefined : await this.contacts(accountId, n.e164);
     // A contact the account marked unsubscribed has opted out: never send to it.
     if (contact?.status === 'unsubscribed') {
       return { input, ok: false, e164: n.e164, operator: route.operator, error: 'opted_out', reason: 'the contact is unsubscribed' };
@@ -81,18 +88,20 @@ export class MessageService {
   }
 
   /** Plan first (no writes), so callers can check credits against the exact cost before commit. */
-  plan(req: SendRequest): { shape: MessageShape; planned: Planned[]; totalCost: number } {
+  async plan(req: SendRequest): Promise<Plan> {
     const template = analyze(req.text);
-    const planned = req.recipients.map((r) => this.classify(r, req.accountId, req.text, template));
+    const planned: Planned[] = [];
+    for (const r of req.recipients) planned.push(await this.classify(r, req.accountId, req.text, template));
     let shape = template;
     for (const p of planned) if (p.ok && p.shape.parts > shape.parts) shape = p.shape;
-    if (shape.parts > this.cfg.dispatcher.max_parts) throw new TooLongError(shape.parts, this.cfg.dispatcher.max_parts);
+    const max = this.cfg.dispatcher.max_parts;
+    if (shape.parts > max) throw fieldError('message', 'message_too_long', { parts: shape.parts, max });
     const totalCost = planned.reduce((sum, p) => sum + (p.ok ? p.cost : 0), 0);
     return { shape, planned, totalCost };
   }
 
-  /** Commit the planned messages; `inTransaction` runs inside the same transaction (debits, outbox). */
-  commit(req: SendRequest, plan: ReturnType<MessageService['plan']>, now = Date.now()): SendResult {
+  /** Queue the planned messages on `tx`, the caller's transaction (with its debit and answer). */
+  async commit(tx: Repos, req: SendRequest, plan: Plan, now = Date.now()): Promise<SendResult> {
     const notBefore = Math.max(req.notBefore ?? now, now);
     const expiresAt = notBefore + this.cfg.dispatcher.validity * 1000;
     const rows: NewMessage[] = [];
@@ -104,7 +113,7 @@ export class MessageService {
         cost: p.cost, created_at: now, webhook_url: req.webhookUrl ?? null,
       });
     }
-    const ids = this.queue.insert(rows);
+    const ids = await tx.queue.insert(rows);
     let next = 0;
     const results: RecipientResult[] = plan.planned.map((p) =>
       p.ok
@@ -114,13 +123,4 @@ export class MessageService {
     return { shape: plan.shape, results, accepted: ids.length, failed: results.length - ids.length, totalCost: plan.totalCost };
   }
 
-  send(req: SendRequest): SendResult {
-    return this.commit(req, this.plan(req));
-  }
-}
-
-export class TooLongError extends Error {
-  constructor(readonly parts: number, readonly max: number) {
-    super(`the message needs ${parts} parts; at most ${max} are allowed`);
-  }
 }

@@ -1,18 +1,20 @@
 /**
  * Sending on behalf of an account: sender ID check, routing plan, credit check, then ONE
- * transaction that debits, queues every message and records the idempotent answer. Nothing is
+ * transaction that debits, queues every message and records the idempotent result. Nothing is
  * queued or debited unless all of it commits; a retried request with the same Idempotency-Key
- * gets the first answer and sends nothing again.
+ * gets the first result (rendered again by whichever dialect asks) and sends nothing again.
  */
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/db.js';
-import type { CreditsRepo } from '../store/credits.js';
+import type { Repos } from '../store/repos.js';
+import type { AccountService } from './accounts.js';
+import type { Changes } from './changes.js';
+import { ServiceError, fieldError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
-import type { IdempotencyRepo } from '../store/idempotency.js';
-import type { Principal } from './credentials.js';
-import { ServiceError, validationError } from './errors.js';
-import { TooLongError, type MessageService, type RecipientError } from './messages.js';
+import type { MessageService, RecipientError, SendRequest, SendResult } from './messages.js';
+import { authorize, type Actor } from './policy.js';
 import type { SenderIdService } from './sender-ids.js';
+import type { WebhookService } from './webhooks.js';
 
 export interface SendInput {
   recipients: string[];
@@ -24,6 +26,7 @@ export interface SendInput {
   webhook_url?: string | undefined;
 }
 
+/** The neutral result of a send: what every dialect renders its answer from. */
 export interface SendSummary {
   total: number;
   accepted: number;
@@ -31,6 +34,7 @@ export interface SendSummary {
   sms_count: number;
   encoding: 'gsm7' | 'ucs2';
   total_cost: number;
+  /** Every recipient once: under its operator, or `unknown`. */
   by_operator: Record<string, number>;
   message_ids: number[];
   failures: { recipient: string; error: RecipientError; reason: string }[];
@@ -41,91 +45,114 @@ export interface SendSummary {
   balance: number;
 }
 
+export interface SendOutcome {
+  /** True when this is the stored result of an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+  summary: SendSummary;
+}
+
+export interface NumberAnalysis {
+  total: number;
+  /** Per configured operator, plus `unknown`. */
+  by_operator: Record<string, number>;
+  details: { phone: string; normalized: string | null; operator: string | null; is_valid: boolean; error?: RecipientError }[];
+}
+
 export class SendingService {
   private readonly commits: GroupCommit;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
+    private readonly changes: Changes,
     private readonly messages: MessageService,
     private readonly senderIds: SenderIdService,
-    private readonly credits: CreditsRepo,
-    private readonly idempotency: IdempotencyRepo,
+    private readonly accounts: AccountService,
+    private readonly webhooks: WebhookService,
     private readonly operators: readonly string[],
   ) {
     this.commits = new GroupCommit(store);
   }
 
-  /**
-   * Returns the summary, or a stored answer for a repeated Idempotency-Key. `render` turns the
-   * summary into the dialect's body, so a retry replays exactly what the first call answered.
-   */
-  async send(principal: Principal, input: SendInput, idempotencyKey: string | undefined, render: (s: SendSummary) => unknown): Promise<{ replayed: boolean; body: unknown }> {
-    const account = principal.account;
+  async send(actor: Actor, input: SendInput, idempotencyKey?: string): Promise<SendOutcome> {
+    authorize(actor, 'send_sms');
+    const account = actor.account;
     const requestHash = idempotencyKey ? hashRequest(input) : '';
     if (idempotencyKey) {
-      const stored = this.replay(account.id, idempotencyKey, requestHash);
+      const stored = await this.replay(this.store.repos, account.id, idempotencyKey, requestHash);
       if (stored) return stored;
     }
+    const webhookUrl = input.webhook_url === undefined ? undefined : await this.webhooks.checkUrl(input.webhook_url, 'webhook_url');
+    if (webhookUrl) await this.accounts.ensureWebhookSecret(account.id); // callbacks are signed with it
     const sender = await this.senderIds.resolve(account.id, input.sender_id, account.default_sender_id);
-    const req = { accountId: account.id, sender, recipients: input.recipients, text: input.message, notBefore: input.scheduled_at, webhookUrl: input.webhook_url };
-    let plan;
-    try {
-      plan = this.messages.plan(req);
-    } catch (err) {
-      if (err instanceof TooLongError) throw validationError({ message: [`The message is too long: ${err.message}.`] });
-      throw err;
-    }
-    return this.commits.run(() => {
+    const req: SendRequest = { accountId: account.id, sender, recipients: input.recipients, text: input.message, notBefore: input.scheduled_at, webhookUrl };
+    const plan = await this.messages.plan(req);
+    const outcome = await this.commits.run(async (tx) => {
       // Re-checked inside the transaction: two concurrent retries cannot both send.
       // Both checks below throw before anything is written (GroupCommit's rule).
       if (idempotencyKey) {
-        const stored = this.replay(account.id, idempotencyKey, requestHash);
+        const stored = await this.replay(tx, account.id, idempotencyKey, requestHash);
         if (stored) return stored;
       }
-      const balance = this.credits.debit(account.id, plan.totalCost, `send:${Date.now()}`);
-      if (balance === null) throw insufficient(plan.totalCost, this.credits.balanceOf(account.id));
-      const result = this.messages.commit(req, plan);
+      const balance = await tx.credits.debit(account.id, plan.totalCost, `send:${Date.now()}`);
+      if (balance === null) throw new ServiceError('insufficient_credits', 'insufficient_credits', {}, { required: plan.totalCost, balance: await tx.credits.balanceOf(account.id) });
+      const result = await this.messages.commit(tx, req, plan);
       const scheduled = input.scheduled_at !== undefined && input.scheduled_at > Date.now() ? input.scheduled_at : null;
-      const body = render(this.summarize(result, sender, scheduled, balance));
-      if (idempotencyKey) this.idempotency.put(account.id, idempotencyKey, { request_hash: requestHash, status: 200, response: JSON.stringify(body) });
-      return { replayed: false, body };
+      const summary = this.summarize(result, sender, scheduled, balance);
+      if (idempotencyKey) await tx.idempotency.put(account.id, idempotencyKey, { request_hash: requestHash, response: JSON.stringify(summary) });
+      return { replayed: false, summary };
     });
+    this.changes.wakeIfEmitted();
+    return outcome;
   }
 
-  private replay(accountId: number, key: string, requestHash: string): { replayed: true; body: unknown } | null {
-    const stored = this.idempotency.get(accountId, key);
-    if (!stored) return null;
-    if (stored.request_hash !== requestHash) {
-      throw new ServiceError('validation', 'This Idempotency-Key was already used with a different request.', { idempotency_key: ['This Idempotency-Key was already used with a different request.'] });
+  /** Messages queued by the operator without an account (the CLI's `relais send`): no credits, no sender check. */
+  async sendAsOperator(req: Omit<SendRequest, 'accountId'>): Promise<SendResult> {
+    const full = { ...req, accountId: null };
+    const plan = await this.messages.plan(full);
+    return this.commits.run((tx) => this.messages.commit(tx, full, plan));
+  }
+
+  /** Operator and validity of each number, without sending. */
+  async analyze(actor: Actor, phones: readonly string[]): Promise<NumberAnalysis> {
+    authorize(actor, 'send_sms');
+    const details: NumberAnalysis['details'] = [];
+    for (const phone of phones) {
+      const c = await this.messages.classify(phone, actor.account.id);
+      details.push({ phone, normalized: c.e164, operator: c.operator, is_valid: c.e164 !== null, ...(c.ok ? {} : { error: c.error }) });
     }
-    return { replayed: true, body: JSON.parse(stored.response) };
+    return { total: phones.length, by_operator: this.tally(details), details };
   }
 
-  private summarize(result: ReturnType<MessageService['commit']>, sender: string, scheduledAt: number | null, balance: number): SendSummary {
-    const byOperator: Record<string, number> = Object.fromEntries(this.operators.map((o) => [o, 0]));
-    byOperator.unknown = 0;
+  private async replay(repos: Repos, accountId: number, key: string, requestHash: string): Promise<SendOutcome | null> {
+    const stored = await repos.idempotency.get(accountId, key);
+    if (!stored) return null;
+    if (stored.request_hash !== requestHash) throw fieldError('idempotency_key', 'idempotency_reused');
+    return { replayed: true, summary: JSON.parse(stored.response) as SendSummary };
+  }
+
+  /** Every number once: under its operator when it routes, else under `unknown`. */
+  private tally(items: readonly { operator: string | null }[]): Record<string, number> {
+    const counts: Record<string, number> = Object.fromEntries(this.operators.map((o) => [o, 0]));
+    counts.unknown = 0;
+    for (const { operator } of items) counts[operator ?? 'unknown'] = (counts[operator ?? 'unknown'] ?? 0) + 1;
+    return counts;
+  }
+
+  private summarize(result: SendResult, sender: string, scheduledAt: number | null, balance: number): SendSummary {
     const failures: SendSummary['failures'] = [];
     const warnings: SendSummary['warnings'] = [];
-    // Every recipient counts once: under its operator when it routes, else under `unknown`.
     for (const r of result.results) {
-      const key = r.operator ?? 'unknown';
-      byOperator[key] = (byOperator[key] ?? 0) + 1;
       if (!r.ok) failures.push({ recipient: r.input, error: r.error, reason: r.reason });
       else if (r.unfilled.length && warnings.length < 100) warnings.push({ recipient: r.e164, unfilled: r.unfilled });
     }
     return {
       total: result.results.length, accepted: result.accepted, failed: result.failed, sms_count: result.shape.parts, encoding: result.shape.encoding,
-      total_cost: result.totalCost, by_operator: byOperator, message_ids: result.results.flatMap((r) => (r.ok ? [r.id] : [])), failures, warnings,
+      total_cost: result.totalCost, by_operator: this.tally(result.results), message_ids: result.results.flatMap((r) => (r.ok ? [r.id] : [])), failures, warnings,
       sender_id: sender, scheduled_at: scheduledAt, balance,
     };
   }
 }
 
-function insufficient(required: number, balance: number): ServiceError {
-  return new ServiceError('insufficient_credits', `Crédit insuffisant : cet envoi coûte ${required}, le solde est de ${balance}.`, {}, { required, balance });
-}
-
 function hashRequest(input: SendInput): string {
   return createHash('sha256').update(JSON.stringify([input.recipients, input.message, input.sender_id ?? null, input.scheduled_at ?? null, input.webhook_url ?? null])).digest('hex');
 }
-

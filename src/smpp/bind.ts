@@ -114,8 +114,17 @@ export class Bind extends EventEmitter<BindEvents> {
     this.governor = new ThrottleGovernor(cfg.tps, cfg.throttle_tolerance, cfg.throttle_backoff * 1000);
   }
 
+  get tps(): number {
+    return this.cfg.tps;
+  }
+
+  /** Transmitters and transceivers send; receivers only receive. */
+  get sends(): boolean {
+    return this.cfg.mode !== 'receiver';
+  }
+
   get canSubmit(): boolean {
-    return this.state === 'bound' && this.cfg.mode !== 'receiver';
+    return this.state === 'bound' && this.sends;
   }
 
   /** How many more parts the dispatcher may hand this bind now: a window plus ~½ s of pacing. */

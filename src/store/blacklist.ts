@@ -1,8 +1,18 @@
 /** Blacklisted numbers: an account's own list plus the operator's global list (account_id 0). */
-import type { Statement } from 'better-sqlite3';
-import type { Store } from './db.js';
+import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest } from './repo.js';
+import type { BlacklistTable } from './tables.js';
 
 export const GLOBAL_ACCOUNT = 0;
+
+export interface BlacklistEntry {
+  id: number;
+  phone: string;
+  reason: string | null;
+  source: BlacklistTable['source'];
+  created_at: number;
+}
+
+const COLUMNS = ['id', 'phone', 'reason', 'source', 'created_at'] as const;
 
 /**
  * The blacklist is checked for every recipient at acceptance and again for every message the
@@ -11,17 +21,21 @@ export const GLOBAL_ACCOUNT = 0;
  * add and remove (the daemon is the only process that changes the blacklist). On the rare
  * transaction that rolls back after an add, the index blocks one number too many: the safe side.
  */
-export class BlacklistRepo {
-  private readonly addStmt: Statement;
+export class BlacklistRepo extends Repo {
+  private readonly addQuery: Prepared<unknown>;
   private readonly owners = new Map<string, Set<number>>();
 
-  constructor(private readonly store: Store) {
-    const { db } = store;
-    this.addStmt = store.prepare(
+  constructor(db: Db) {
+    super(db);
+    this.addQuery = new Prepared(
       db.insertInto('blacklist').values({ account_id: 0, phone: '', reason: null, source: 'api', created_at: 0 })
         .onConflict((oc) => oc.columns(['account_id', 'phone']).doNothing()),
     );
-    for (const row of store.all(db.selectFrom('blacklist').select(['account_id', 'phone']))) this.remember(row.phone, row.account_id);
+  }
+
+  async load(): Promise<void> {
+    this.owners.clear();
+    for (const row of await this.db.selectFrom('blacklist').select(['account_id', 'phone']).execute()) this.remember(row.phone, row.account_id);
   }
 
   private remember(phone: string, accountId: number): void {
@@ -36,43 +50,37 @@ export class BlacklistRepo {
     return set !== undefined && (set.has(GLOBAL_ACCOUNT) || (accountId !== null && set.has(accountId)));
   }
 
-  /** Adds the number unless it is already listed; returns whether a row was added. */
-  add(entry: { accountId: number; phone: string; reason: string | null; source: 'api' | 'mo' | 'admin'; at: number }): boolean {
-    const added = this.addStmt.run(entry.accountId, entry.phone, entry.reason, entry.source, entry.at).changes > 0;
+  /** Where a number is listed for this account: its own list, the global one, or nowhere. No I/O. */
+  where(phone: string, accountId: number): 'account' | 'global' | null {
+    const set = this.owners.get(phone);
+    if (!set) return null;
+    if (accountId !== GLOBAL_ACCOUNT && set.has(accountId)) return 'account';
+    return set.has(GLOBAL_ACCOUNT) ? 'global' : null;
+  }
+
+  /** Adds the number unless it is already listed there; returns whether a row was added. */
+  async add(entry: { accountId: number; phone: string; reason: string | null; source: BlacklistTable['source']; at: number }): Promise<boolean> {
+    const added = (await this.addQuery.changes(this.db, [entry.accountId, entry.phone, entry.reason, entry.source, entry.at])) > 0;
     this.remember(entry.phone, entry.accountId);
     return added;
   }
 
-  async list(accountId: number, page?: { limit: number; offset: number }): Promise<{ id: number; phone: string; reason: string | null; source: string; created_at: number }[]> {
-    let q = this.store.db.selectFrom('blacklist').select(['id', 'phone', 'reason', 'source', 'created_at']).where('account_id', '=', accountId).orderBy('id');
-    if (page) q = q.limit(page.limit).offset(page.offset);
-    return q.execute();
+  page(accountId: number, req: PageRequest): Promise<Page<BlacklistEntry>> {
+    return pageOf(this.db.selectFrom('blacklist').select(COLUMNS).where('account_id', '=', accountId).orderBy('id'), req);
   }
 
-  async count(accountId: number): Promise<number> {
-    const { n } = await this.store.db.selectFrom('blacklist').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow();
-    return Number(n);
+  byPhone(accountId: number, phone: string): Promise<BlacklistEntry | undefined> {
+    return this.db.selectFrom('blacklist').select(COLUMNS).where('account_id', '=', accountId).where('phone', '=', phone).executeTakeFirst();
   }
 
-  async byPhone(accountId: number, phone: string) {
-    return this.store.db.selectFrom('blacklist').select(['id', 'phone', 'reason', 'source', 'created_at']).where('account_id', '=', accountId).where('phone', '=', phone).executeTakeFirst();
-  }
-
-  async get(accountId: number, id: number) {
-    return this.store.db.selectFrom('blacklist').select(['id', 'phone', 'reason', 'source', 'created_at']).where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  get(accountId: number, id: number): Promise<BlacklistEntry | undefined> {
+    return this.db.selectFrom('blacklist').select(COLUMNS).where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
   }
 
   async remove(accountId: number, id: number): Promise<boolean> {
-    const row = await this.store.db.deleteFrom('blacklist').where('id', '=', id).where('account_id', '=', accountId).returning('phone').executeTakeFirst();
+    const row = await this.db.deleteFrom('blacklist').where('id', '=', id).where('account_id', '=', accountId).returning('phone').executeTakeFirst();
     if (!row) return false;
     this.owners.get(row.phone)?.delete(accountId);
     return true;
-  }
-
-  /** Where a number is listed for this account: its own list, the global one, or nowhere. */
-  async where(phone: string, accountId: number): Promise<'account' | 'global' | null> {
-    const rows = await this.store.db.selectFrom('blacklist').select('account_id').where('phone', '=', phone).where('account_id', 'in', [accountId, GLOBAL_ACCOUNT]).execute();
-    if (rows.some((r) => r.account_id === accountId && accountId !== GLOBAL_ACCOUNT)) return 'account';
-    return rows.length ? 'global' : null;
   }
 }

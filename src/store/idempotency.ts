@@ -1,27 +1,27 @@
-/** Stored answers to requests that carried an Idempotency-Key: a retry gets the first answer. */
-import type { Statement } from 'better-sqlite3';
-import type { Store } from './db.js';
+/** Stored results of requests that carried an Idempotency-Key: a retry gets the first result. */
+import { Prepared, Repo, type Db } from './repo.js';
 
-export interface StoredAnswer {
+export interface StoredResult {
   request_hash: string;
-  status: number;
+  /** The neutral result as JSON: each dialect renders it again in its own shape. */
   response: string;
 }
 
-export class IdempotencyRepo {
-  private readonly getStmt: Statement;
-  private readonly putStmt: Statement;
+export class IdempotencyRepo extends Repo {
+  private readonly getQuery: Prepared<StoredResult>;
+  private readonly putQuery: Prepared<unknown>;
 
-  constructor(store: Store) {
-    this.getStmt = store.prepare(store.db.selectFrom('idempotency_keys').select(['request_hash', 'status', 'response']).where('account_id', '=', 0).where('key', '=', ''));
-    this.putStmt = store.prepare(store.db.insertInto('idempotency_keys').values({ account_id: 0, key: '', request_hash: '', status: 0, response: '', created_at: 0 }));
+  constructor(db: Db) {
+    super(db);
+    this.getQuery = new Prepared(db.selectFrom('idempotency_keys').select(['request_hash', 'response']).where('account_id', '=', 0).where('key', '=', ''));
+    this.putQuery = new Prepared(db.insertInto('idempotency_keys').values({ account_id: 0, key: '', request_hash: '', status: 200, response: '', created_at: 0 }));
   }
 
-  get(accountId: number, key: string): StoredAnswer | undefined {
-    return this.getStmt.get(accountId, key) as StoredAnswer | undefined;
+  get(accountId: number, key: string): Promise<StoredResult | undefined> {
+    return this.getQuery.first(this.db, [accountId, key]);
   }
 
-  put(accountId: number, key: string, answer: StoredAnswer): void {
-    this.putStmt.run(accountId, key, answer.request_hash, answer.status, answer.response, Date.now());
+  async put(accountId: number, key: string, result: StoredResult): Promise<void> {
+    await this.putQuery.run(this.db, [accountId, key, result.request_hash, 200, result.response, Date.now()]);
   }
 }

@@ -99,9 +99,12 @@ export interface AccountsTable {
   updated_at: number;
 }
 
+export type TokenKind = 'access' | 'refresh';
+
 export interface AuthTokensTable {
   jti: string;
   account_id: number;
+  kind: Generated<TokenKind>;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
@@ -204,11 +207,15 @@ export interface WebhookLogsTable {
   created_at: number;
 }
 
+export type AuditActorType = 'account' | 'api_key' | 'sub_account' | 'cli' | 'system';
+
 export interface AuditLogsTable {
   id: Generated<number>;
   account_id: number;
-  actor_type: 'account' | 'api_key';
+  /** Who acted: the account (token), one of its API keys, a sub-account, or the operator's CLI / the daemon itself. */
+  actor_type: AuditActorType;
   actor_id: number | null;
+  sub_account_id: number | null;
   action: string;
   model_type: string;
   model_id: number | null;

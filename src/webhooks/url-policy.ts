@@ -20,23 +20,24 @@ export function isPrivateAddress(address: string): boolean {
   return family === 0 ? false : blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
+export type UrlRefusal = 'url_invalid' | 'url_scheme' | 'url_credentials' | 'url_unresolvable' | 'url_private';
+export type UrlCheck = { ok: true; url: URL } | { ok: false; code: UrlRefusal; host?: string };
 
 /** Syntax and scheme, and the address when the host is an IP literal or resolves now. */
-export async function checkWebhookUrl(raw: string, allowPrivate: boolean, field = 'url'): Promise<UrlCheck> {
+export async function checkWebhookUrl(raw: string, allowPrivate: boolean): Promise<UrlCheck> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return { ok: false, reason: `The ${field} must be a valid URL.` };
+    return { ok: false, code: 'url_invalid' };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: `The ${field} must start with http:// or https://.` };
-  if (url.username || url.password) return { ok: false, reason: `The ${field} must not contain credentials.` };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, code: 'url_scheme' };
+  if (url.username || url.password) return { ok: false, code: 'url_credentials' };
   if (allowPrivate) return { ok: true, url };
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : await resolveAll(host);
-  if (!addresses.length) return { ok: false, reason: `The host ${host} does not resolve.` };
-  if (addresses.some(isPrivateAddress)) return { ok: false, reason: `The ${field} points to a private, loopback or link-local address, which this gateway refuses (webhooks.allow_private_networks).` };
+  if (!addresses.length) return { ok: false, code: 'url_unresolvable', host };
+  if (addresses.some(isPrivateAddress)) return { ok: false, code: 'url_private' };
   return { ok: true, url };
 }
 

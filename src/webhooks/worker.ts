@@ -4,12 +4,10 @@
  * out. Concurrency is bounded globally and per destination, so a receiver that hangs only holds
  * its own slots: others' deliveries and the SMS path never wait on it. Every attempt is logged.
  */
-import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import type { Selectable } from 'kysely';
 import type { Store } from '../store/db.js';
-import type { WebhookDeliveriesTable } from '../store/tables.js';
+import type { DueDelivery } from '../store/outbox.js';
 import { sign } from './signing.js';
 import { guardedLookup } from './url-policy.js';
 
@@ -22,9 +20,6 @@ export interface WorkerOptions {
   version: string;
 }
 
-/** A due delivery as the poll reads it: the outbox row plus the secret to sign it with. */
-type Due = Pick<Selectable<WebhookDeliveriesTable>, 'id' | 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'attempts' | 'max_attempts' | 'timeout_ms'> & { secret: string | null };
-
 const POLL_MS = 100;
 const MAX_ERROR = 500;
 
@@ -34,40 +29,18 @@ export class WebhookWorker {
   private readonly perDestination = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
-  private readonly dueStmt: Statement;
-  private readonly logStmt: Statement;
-  private readonly doneStmt: Statement;
-  private readonly retryStmt: Statement;
-  private readonly touchStmt: Statement;
 
   constructor(private readonly store: Store, private readonly opts: WorkerOptions, private readonly log: Logger) {
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, connect: { lookup: guardedLookup(opts.allowPrivate) as never } });
-    const { db } = store;
-    // The secret is read at send time: rotating a webhook's secret applies to queued deliveries.
-    this.dueStmt = store.prepare(
-      db.selectFrom('webhook_deliveries as d')
-        .leftJoin('webhooks as w', 'w.id', 'd.webhook_id')
-        .leftJoin('accounts as a', 'a.id', 'd.account_id')
-        .select(['d.id', 'd.delivery_id', 'd.account_id', 'd.webhook_id', 'd.url', 'd.event', 'd.body', 'd.attempts', 'd.max_attempts', 'd.timeout_ms'])
-        .select((eb) => eb.fn.coalesce('w.secret', 'a.webhook_secret').as('secret'))
-        .where('d.status', '=', 'pending').where('d.next_attempt_at', '<=', 0)
-        .orderBy('d.next_attempt_at').orderBy('d.id').limit(0),
-    );
-    this.logStmt = store.prepare(
-      db.insertInto('webhook_logs').values({ delivery_id: '', webhook_id: null, account_id: 0, event: '', url: '', attempt: 0, success: 0, status_code: null, error: null, duration_ms: 0, created_at: 0 }),
-    );
-    this.doneStmt = store.prepare(db.updateTable('webhook_deliveries').set({ status: 'success', attempts: 0, done_at: 0 }).where('id', '=', 0));
-    this.retryStmt = store.prepare(db.updateTable('webhook_deliveries').set({ status: 'pending', attempts: 0, next_attempt_at: 0 }).where('id', '=', 0));
-    this.touchStmt = store.prepare(db.updateTable('webhooks').set({ last_triggered_at: 0 }).where('id', '=', 0));
   }
 
   start(): void {
-    this.timer = setInterval(() => this.poll(), POLL_MS);
+    this.timer = setInterval(() => void this.poll(), POLL_MS);
   }
 
   /** Poll now (after a commit that queued deliveries) instead of at the next tick. */
   kick(): void {
-    setImmediate(() => this.poll());
+    setImmediate(() => void this.poll());
   }
 
   async stop(): Promise<void> {
@@ -78,14 +51,14 @@ export class WebhookWorker {
     await this.agent.close().catch(() => undefined);
   }
 
-  private poll(): void {
+  private async poll(): Promise<void> {
     if (this.polling || !this.timer) return;
     this.polling = true;
     try {
       const room = this.opts.concurrency - this.inFlight.size;
       if (room <= 0) return;
       // Ask for more than the room: some rows are in flight or wait on a busy destination.
-      const due = this.dueStmt.all('pending', Date.now(), room + this.inFlight.size + 50) as Due[];
+      const due = await this.store.repos.outbox.due(Date.now(), room + this.inFlight.size + 50);
       for (const d of due) {
         if (this.inFlight.size >= this.opts.concurrency) break;
         if (this.inFlight.has(d.id)) continue;
@@ -105,7 +78,7 @@ export class WebhookWorker {
     }
   }
 
-  private async attempt(d: Due): Promise<void> {
+  private async attempt(d: DueDelivery): Promise<void> {
     const attempt = d.attempts + 1;
     const started = performance.now();
     let statusCode: number | null = null;
@@ -132,19 +105,19 @@ export class WebhookWorker {
     } catch (err) {
       error = describe(err);
     }
-    this.record(d, attempt, statusCode, error, Math.round(performance.now() - started));
+    await this.record(d, attempt, statusCode, error, Math.round(performance.now() - started));
   }
 
-  private record(d: Due, attempt: number, statusCode: number | null, error: string | null, ms: number): void {
-    const now = Date.now();
+  private async record(d: DueDelivery, attempt: number, statusCode: number | null, error: string | null, ms: number): Promise<void> {
+    const at = Date.now();
     const ok = error === null;
-    this.store.transaction(() => {
-      this.logStmt.run(d.delivery_id, d.webhook_id, d.account_id, d.event, d.url, attempt, ok ? 1 : 0, statusCode, error?.slice(0, MAX_ERROR) ?? null, ms, now);
-      if (d.webhook_id !== null) this.touchStmt.run(now, d.webhook_id);
-      if (ok) this.doneStmt.run('success', attempt, now, d.id);
-      else if (attempt >= d.max_attempts) this.doneStmt.run('failed', attempt, now, d.id);
-      else this.retryStmt.run('pending', attempt, now + this.backoff(attempt), d.id);
-    });
+    const retryAt = ok || attempt >= d.max_attempts ? null : at + this.backoff(attempt);
+    try {
+      await this.store.transaction((tx) => tx.outbox.record({ delivery: d, attempt, statusCode, error: error?.slice(0, MAX_ERROR) ?? null, ms, at, retryAt }));
+    } catch (err) {
+      // Not recorded: the delivery stays pending and is attempted again (receivers dedupe by X-Webhook-Delivery).
+      this.log.error({ err, delivery: d.delivery_id }, 'webhook attempt not recorded');
+    }
     if (!ok) this.log.info({ delivery: d.delivery_id, event: d.event, attempt, of: d.max_attempts, error }, 'webhook delivery failed');
   }
 

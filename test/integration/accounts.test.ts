@@ -57,7 +57,7 @@ test('credits come back for messages the SMSC never took; not for delivered ones
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
   try {
     const account = await gw.accounts.create({ name: 'A', email: 'a@example.com', password: 'password123' });
-    gw.credits.credit(account.id, 100, 'topup', 'test');
+    await gw.credits.credit(account.id, 100, 'topup', 'test');
     const token = (await post(`${gw.url}/api/auth/login`, { email: 'a@example.com', password: 'password123' })).json.data.token as string;
     const sent = await post(`${gw.url}/api/messages/send`, { recipients: ['+24162000001', '+24162000002'], message: 'hi' }, token);
     assert.equal(sent.status, 200);
@@ -65,7 +65,7 @@ test('credits come back for messages the SMSC never took; not for delivered ones
     const ids = sent.json.data.message_ids as number[];
     const rows = await gw.waitFinal(ids);
     assert.ok(rows.every((r) => r.status === 'failed'));
-    await waitFor(() => gw.credits.balanceOf(account.id) === 100, 5000, 'refund');
+    await waitFor(async () => (await gw.credits.balanceOf(account.id)) === 100, 5000, 'refund');
     const moves = await gw.store.db.selectFrom('credit_transactions').select(['amount', 'reason']).where('account_id', '=', account.id).orderBy('id').execute();
     assert.deepEqual(moves, [{ amount: 100, reason: 'topup' }, { amount: -40, reason: 'send' }, { amount: 20, reason: 'refund' }, { amount: 20, reason: 'refund' }]);
     // Delivered messages are not refunded.
@@ -73,7 +73,7 @@ test('credits come back for messages the SMSC never took; not for delivered ones
     const ok = await post(`${gw.url}/api/messages/send`, { recipients: ['+24162000003'], message: 'hi' }, token);
     await gw.waitFinal(ok.json.data.message_ids);
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(gw.credits.balanceOf(account.id), 80);
+    assert.equal(await gw.credits.balanceOf(account.id), 80);
   } finally {
     await gw.cleanup();
     await sim.stop();

@@ -32,7 +32,7 @@ const messageRows = (gw: Gateway, accountId: number) =>
 async function user(gw: Gateway, email: string, credits = 0): Promise<{ token: string; id: number }> {
   const token = await registerAndLogin(gw, email);
   const id = await accountIdOf(gw, token);
-  if (credits) fund(gw, id, credits);
+  if (credits) await fund(gw, id, credits);
   return { token, id };
 }
 
@@ -227,7 +227,7 @@ test('send validation: field errors named, bad JSON 400, nothing queued or charg
     }
 
     assert.deepEqual(await messageRows(gw, a.id), []);
-    assert.equal(gw.credits.balanceOf(a.id), 1000);
+    assert.equal(await gw.credits.balanceOf(a.id), 1000);
   });
 });
 
@@ -251,7 +251,7 @@ test('402 when the balance is short: nothing debited, nothing queued', async () 
     assert.equal(r.json.required, 40);
     assert.equal(r.json.balance, 10);
     assert.deepEqual(r.json.errors, { balance: [r.json.message] });
-    assert.equal(gw.credits.balanceOf(a.id), 10);
+    assert.equal(await gw.credits.balanceOf(a.id), 10);
     assert.deepEqual((await call(gw, 'GET', '/api/balance', { token: a.token })).json.data.balance, 10);
     assert.deepEqual(await messageRows(gw, a.id), []);
     const txs = await gw.credits.transactions(a.id);
@@ -260,10 +260,10 @@ test('402 when the balance is short: nothing debited, nothing queued', async () 
     assert.equal(airtel.received.length + moov.received.length, 0);
 
     // Concurrent sends never take the balance below zero: with 40, two of three 20-sends pass.
-    fund(gw, a.id, 30);
+    await fund(gw, a.id, 30);
     const burst = await Promise.all([1, 2, 3].map((i) => send(gw, a.token, { recipients: ['+24162000001'], message: `burst ${i}` })));
     assert.deepEqual(burst.map((b) => b.status).sort(), [200, 200, 402]);
-    assert.equal(gw.credits.balanceOf(a.id), 0);
+    assert.equal(await gw.credits.balanceOf(a.id), 0);
     assert.equal((await messageRows(gw, a.id)).length, 2);
   });
 });
@@ -286,7 +286,7 @@ test('rate limit: the 4th send of 3/minute is 429 with Retry-After; every answer
     assert.equal(fourth.headers.get('x-ratelimit-limit'), '3');
     assert.equal(fourth.headers.get('x-ratelimit-remaining'), '0');
     assert.equal((await messageRows(gw, a.id)).length, 3);
-    assert.equal(gw.credits.balanceOf(a.id), 1000 - 3 * 20);
+    assert.equal(await gw.credits.balanceOf(a.id), 1000 - 3 * 20);
 
     // Other groups have their own budget and headers.
     const me1 = await call(gw, 'GET', '/api/auth/me', { token: a.token });
@@ -318,7 +318,7 @@ test('the seed\'s examples: send to airtel + moov, analyze three numbers', async
         message_ids: ids, failures: [], warnings: [], sender_id: 'Relais', scheduled_at: null, balance: 960,
       },
     });
-    assert.equal(gw.credits.balanceOf(a.id), 960);
+    assert.equal(await gw.credits.balanceOf(a.id), 960);
     await gw.waitFinal(ids);
     assert.deepEqual(airtel.received.map((m) => [m.destination, m.text]), [['24162000001', 'Your verification code is: 123456']]);
     assert.deepEqual(moov.received.map((m) => [m.destination, m.text]), [['24177000002', 'Your verification code is: 123456']]);
@@ -342,7 +342,7 @@ test('the seed\'s examples: send to airtel + moov, analyze three numbers', async
 
 test('per-recipient failures are counted and listed, and only the accepted recipient is charged', async () => {
   await withGateway({}, async ({ gw, airtel, moov }) => {
-    gw.blacklist.add({ accountId: 0, phone: '+24162000009', reason: 'x', source: 'admin', at: Date.now() });
+    await gw.blacklist.add({ accountId: 0, phone: '+24162000009', reason: 'x', source: 'admin', at: Date.now() });
     const a = await user(gw, 'a@example.com', 1000);
     const r = await send(gw, a.token, { recipients: ['+24162000001', '+33612345678', '+24162000009'], message: 'hello' });
     assert.equal(r.status, 200);
@@ -356,7 +356,7 @@ test('per-recipient failures are counted and listed, and only the accepted recip
     assert.ok(d.failures.every((f: { reason: string }) => typeof f.reason === 'string' && f.reason.length > 0));
     // Every recipient counts once by operator (the blacklisted one routes to airtel), unroutable ones as unknown.
     assert.deepEqual(d.by_operator, { airtel: 2, moov: 0, unknown: 1 });
-    assert.equal(gw.credits.balanceOf(a.id), 980);
+    assert.equal(await gw.credits.balanceOf(a.id), 980);
     const rows = await messageRows(gw, a.id);
     assert.deepEqual(rows.map((m) => [m.id, m.recipient, m.cost]), [[d.message_ids[0], '+24162000001', 20]]);
     await gw.waitFinal(d.message_ids);
@@ -459,7 +459,7 @@ test('Idempotency-Key: a retried send answers the same and sends once; a differe
     assert.equal(first.status, 200);
     assert.equal(second.status, 200);
     assert.equal(second.text, first.text);
-    assert.equal(gw.credits.balanceOf(a.id), 960);
+    assert.equal(await gw.credits.balanceOf(a.id), 960);
     const rows = await messageRows(gw, a.id);
     assert.deepEqual(rows.map((m) => m.id), first.json.data.message_ids);
     await gw.waitFinal(first.json.data.message_ids);
@@ -470,20 +470,20 @@ test('Idempotency-Key: a retried send answers the same and sends once; a differe
     assert.equal(other.status, 422);
     assert.ok(other.json.errors.idempotency_key);
     assert.equal((await messageRows(gw, a.id)).length, 2);
-    assert.equal(gw.credits.balanceOf(a.id), 960);
+    assert.equal(await gw.credits.balanceOf(a.id), 960);
 
     // The key belongs to the account: another account reusing it sends its own messages.
     const b = await user(gw, 'b@example.com', 1000);
     const bAnswer = await send(gw, b.token, body, { 'Idempotency-Key': 'order-42' });
     assert.equal(bAnswer.status, 200);
     assert.notDeepEqual(bAnswer.json.data.message_ids, first.json.data.message_ids);
-    assert.equal(gw.credits.balanceOf(b.id), 960);
+    assert.equal(await gw.credits.balanceOf(b.id), 960);
     // Concurrent retries with one key: one send, one debit, the same answer to each.
     const burst = await Promise.all([1, 2, 3].map(() => send(gw, a.token, body, { 'Idempotency-Key': 'burst' })));
     assert.deepEqual(burst.map((x) => x.status), [200, 200, 200]);
     assert.ok(burst.every((x) => x.text === burst[0]!.text));
     assert.equal((await messageRows(gw, a.id)).length, 4);
-    assert.equal(gw.credits.balanceOf(a.id), 920);
+    assert.equal(await gw.credits.balanceOf(a.id), 920);
     // Without a key, the same body is a new send.
     assert.equal((await send(gw, a.token, body)).status, 200);
     assert.equal((await messageRows(gw, a.id)).length, 6);
@@ -505,7 +505,7 @@ test('admin API: 403 for non-admins on every route; binds, routes, credits, susp
       const anon = await call(gw, method, path, { body });
       assert.equal(anon.status, 401, `anonymous ${method} ${path}`);
     }
-    assert.equal(gw.credits.balanceOf(u.id), 0);
+    assert.equal(await gw.credits.balanceOf(u.id), 0);
     assert.equal((await gw.accounts.get(u.id))!.status, 'active');
 
     const admin = await adminToken(gw);

@@ -34,7 +34,7 @@ async function withGateway(extra: Record<string, unknown>, fn: (c: Ctx) => Promi
 async function user(gw: Gateway, email: string, credits = 0): Promise<{ token: string; id: number }> {
   const token = await registerAndLogin(gw, email);
   const id = await accountIdOf(gw, token);
-  if (credits) fund(gw, id, credits);
+  if (credits) await fund(gw, id, credits);
   return { token, id };
 }
 
@@ -635,7 +635,7 @@ test('personalization: a text that needs 2 parts only once filled is sent and ch
     assert.deepEqual(submits.map((m) => m.concat?.total), [2, 2]);
     assert.equal([...submits].sort((x, y) => x.concat!.sequence - y.concat!.sequence).map((m) => m.text).join(''), filled);
     assert.deepEqual(moov.received.map((m) => [m.destination, m.text]), [['24177000012', text]]);
-    assert.equal(gw.credits.balanceOf(a.id), 940);
+    assert.equal(await gw.credits.balanceOf(a.id), 940);
   });
 });
 

@@ -10,9 +10,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
 import { Router } from '../../src/routing/router.js';
 import { MessageService } from '../../src/services/messages.js';
-import { BlacklistRepo } from '../../src/store/blacklist.js';
 import { migrate, openStore } from '../../src/store/db.js';
-import { MessageQueue } from '../../src/store/queue.js';
 import { numbers, startSimulator, tempDir, waitFor } from '../support/harness.js';
 
 const WINDOW = 10;
@@ -46,9 +44,11 @@ dispatcher: { poll_interval_ms: 10, retry_initial: 0.1, retry_max: 0.5 }
   const config = loadConfig(configPath);
   const store = openStore(config.database.path);
   await migrate(store);
-  const service = new MessageService(config, new Router(config.routes), new MessageQueue(store), new BlacklistRepo(store));
+  const service = new MessageService(config, new Router(config.routes), store.repos.blacklist);
   const total = 600;
-  const ids = service.send({ accountId: null, sender: 'ACME', recipients: numbers(total), text: 'crash test' }).results.flatMap((r) => (r.ok ? [r.id] : []));
+  const req = { accountId: null, sender: 'ACME', recipients: numbers(total), text: 'crash test' };
+  const plan = await service.plan(req);
+  const ids = (await store.transaction((tx) => service.commit(tx, req, plan))).results.flatMap((r) => (r.ok ? [r.id] : []));
   assert.equal(ids.length, total);
 
   let child = startChild(configPath);

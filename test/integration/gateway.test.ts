@@ -7,7 +7,7 @@ test('a message is submitted and its receipt makes it delivered', async () => {
   const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
   try {
-    const [id] = gw.send(['+24162000001'], 'Your code is 123456', 'ACME');
+    const [id] = await gw.send(['+24162000001'], 'Your code is 123456', 'ACME');
     const [row] = await gw.waitFinal([id!]);
     assert.equal(row!.status, 'delivered');
     assert.equal(row!.bind, 'airtel-1');
@@ -30,7 +30,7 @@ test('national and international forms route to the right operator; unroutable n
   const moov = await startSimulator({ systemId: 'moov', password: 'pw' });
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: airtel.port }] }, { name: 'moov', binds: [{ port: moov.port }] }]);
   try {
-    const res = gw.messages.send({ accountId: null, sender: 'ACME', recipients: ['+24162000001', '0777000003', '00241 77 00 00 02', '+33612345678', 'hello'], text: 'hi' });
+    const res = await gw.enqueue({ accountId: null, sender: 'ACME', recipients: ['+24162000001', '0777000003', '00241 77 00 00 02', '+33612345678', 'hello'], text: 'hi' });
     assert.deepEqual(res.results.map((r) => (r.ok ? r.operator : r.error)), ['airtel', 'moov', 'moov', 'no_route', 'invalid_number']);
     const ids = res.results.flatMap((r) => (r.ok ? [r.id] : []));
     const rows = await gw.waitFinal(ids);
@@ -49,8 +49,8 @@ test('a long message is one message of N parts, each part one submit_sm, deliver
   try {
     const text = 'Relais '.repeat(50).trim(); // 349 GSM characters → 3 parts
     const emoji = 'Promo 🎉 '.repeat(12); // UCS-2, 96 code units → 2 parts
-    const [long] = gw.send(['+24162000001'], text);
-    const [uni] = gw.send(['+24162000003'], emoji);
+    const [long] = await gw.send(['+24162000001'], text);
+    const [uni] = await gw.send(['+24162000003'], emoji);
     const rows = await gw.waitFinal([long!, uni!]);
     assert.deepEqual(rows.map((r) => [r.parts, r.status]), [[3, 'delivered'], [2, 'delivered']]);
     const parts = sim.received.filter((r) => r.destination === '24162000001');
@@ -74,7 +74,7 @@ test('a multi-part message with one undelivered part ends undelivered, not deliv
   const sim = await startSimulator({ systemId: 'airtel', password: 'pw', receiptMix: { UNDELIV: 1 } });
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
   try {
-    const [id] = gw.send(['+24162000009'], 'x'.repeat(200));
+    const [id] = await gw.send(['+24162000009'], 'x'.repeat(200));
     const [row] = await gw.waitFinal([id!]);
     assert.equal(row!.status, 'undelivered');
     const parts = await gw.store.db.selectFrom('message_parts').selectAll().where('message_id', '=', id!).execute();
@@ -90,7 +90,7 @@ test('a receipt that arrives before its submit_sm_resp is kept and applied when 
   const sim = await startSimulator({ systemId: 'airtel', password: 'pw', receiptBeforeResp: true, respDelayMs: 30 });
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
   try {
-    const ids = gw.send(numbers(20), 'early receipt');
+    const ids = await gw.send(numbers(20), 'early receipt');
     const rows = await gw.waitFinal(ids);
     assert.ok(rows.every((r) => r.status === 'delivered'), JSON.stringify(rows.map((r) => r.status)));
     const left = await gw.store.db.selectFrom('pending_receipts').selectAll().execute();
@@ -105,7 +105,7 @@ test('receipts by data_sm, with a decimal id in the text and no TLVs, still matc
   const sim = await startSimulator({ systemId: 'airtel', password: 'pw', receiptVia: 'data_sm', idFormat: 'hex', receiptIdFormat: 'decimal', receiptTlvs: false });
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }], submit_id_format: 'hex', receipt_id_format: 'decimal' }]);
   try {
-    const ids = gw.send(numbers(5), 'decimal receipt');
+    const ids = await gw.send(numbers(5), 'decimal receipt');
     const rows = await gw.waitFinal(ids);
     assert.ok(rows.every((r) => r.status === 'delivered'));
     assert.equal(sim.stats.receiptsSent, 5);
@@ -120,7 +120,7 @@ test('several binds of one operator share its traffic', async () => {
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port, tps: 200 }, { port: sim.port, tps: 200 }] }]);
   try {
     await waitFor(() => gw.binds.every((b) => b.state === 'bound'), 5000, 'both binds bound');
-    const ids = gw.send(numbers(200), 'shared');
+    const ids = await gw.send(numbers(200), 'shared');
     const rows = await gw.waitFinal(ids);
     const perBind = new Map<string, number>();
     for (const r of rows) perBind.set(r.bind!, (perBind.get(r.bind!) ?? 0) + 1);
@@ -137,7 +137,7 @@ test('failover: messages of an operator with no bound bind go to its failover op
   // airtel's SMSC is down (nothing listens on its port); +24162 fails over to moov.
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: 1 }] }, { name: 'moov', binds: [{ port: moov.port }] }]);
   try {
-    const ids = gw.send(numbers(3), 'failover');
+    const ids = await gw.send(numbers(3), 'failover');
     const rows = await gw.waitFinal(ids);
     assert.ok(rows.every((r) => r.status === 'delivered' && r.bind === 'moov-1'));
     assert.equal(moov.received.length, 3);
@@ -158,7 +158,7 @@ test('the ops endpoints: healthz, readyz with bound binds, metrics with submit a
     const ready = await fetch(`${gw.url}/readyz`);
     assert.equal(ready.status, 200);
     assert.deepEqual(await ready.json(), { status: 'ready', database: true, bound_binds: 1 });
-    await gw.waitFinal(gw.send(numbers(2), 'metrics'));
+    await gw.waitFinal(await gw.send(numbers(2), 'metrics'));
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     assert.match(text, /relais_submits_total\{operator="airtel",bind="airtel-1",result="ok"\} 2/);
     assert.match(text, /relais_receipts_total\{operator="airtel",state="DELIVRD"\} 2/);

@@ -16,10 +16,10 @@ test('MO messages are stored whole (concatenated, UCS-2) and STOP / Arrêt black
     await waitFor(async () => (await gw.store.db.selectFrom('mo_messages').select('id').execute()).length === 4, 5000, 'four MO rows');
     const mo = await gw.store.db.selectFrom('mo_messages').selectAll().orderBy('id').execute();
     assert.deepEqual(mo.map((m) => [m.body, m.opt_out]), [[long, 0], ['Merci 🙏', 0], ['STOP', 1], ['  Arrêt svp', 1]]);
-    const listed = await gw.blacklist.list(0);
+    const listed = (await gw.blacklist.page(0, { page: 1, size: 100 })).rows;
     assert.deepEqual(listed.map((b) => [b.phone, b.source]).sort(), [['+24162000003', 'mo'], ['+24162000004', 'mo']]);
     // A blacklisted number is refused at acceptance, for every account, with its reason.
-    const res = gw.messages.send({ accountId: 7, sender: 'ACME', recipients: ['+24162000003', '+24162000001'], text: 'promo' });
+    const res = await gw.enqueue({ accountId: 7, sender: 'ACME', recipients: ['+24162000003', '+24162000001'], text: 'promo' });
     assert.deepEqual(res.results.map((r) => (r.ok ? 'ok' : r.error)), ['blacklisted', 'ok']);
   } finally {
     await gw.cleanup();
@@ -32,7 +32,7 @@ test('GSM text with extension characters survives the trip both ways', async () 
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
   try {
     const text = 'Prix: 10€ [promo] {code} ~^|\\ @£$¥';
-    const [row] = await gw.waitFinal(gw.send(['+24162000001'], text));
+    const [row] = await gw.waitFinal(await gw.send(['+24162000001'], text));
     assert.equal(row!.status, 'delivered');
     assert.equal(sim.received[0]!.text, text);
     assert.equal(sim.received[0]!.dataCoding, 0);
@@ -79,7 +79,7 @@ test('a number that opts out while its scheduled message waits is never sent tha
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
   try {
     await waitFor(() => gw.binds[0]!.state === 'bound');
-    const res = gw.messages.send({ accountId: null, sender: 'ACME', recipients: ['+24162000007', '+24162000008'], text: 'promo', notBefore: Date.now() + 800 });
+    const res = await gw.enqueue({ accountId: null, sender: 'ACME', recipients: ['+24162000007', '+24162000008'], text: 'promo', notBefore: Date.now() + 800 });
     const ids = res.results.flatMap((r) => (r.ok ? [r.id] : []));
     await sim.injectMo({ from: '24162000007', to: '1234', text: 'STOP' });
     const rows = await gw.waitFinal(ids);

@@ -41,7 +41,7 @@ const FAST = { webhooks: { allow_private_networks: true, retry_initial: 0.1, ret
 
 async function account(gw: Gateway, email: string, credits = 1000): Promise<{ id: number; token: string }> {
   const a = await gw.accounts.create({ name: email, email, password: 'password123' });
-  gw.credits.credit(a.id, credits, 'topup', 'test');
+  await gw.credits.credit(a.id, credits, 'topup', 'test');
   const login = await call(gw, 'POST', '/api/auth/login', { body: { email, password: 'password123' } });
   return { id: a.id, token: login.json.data.token };
 }
@@ -165,7 +165,7 @@ test('a per-send webhook_url gets that message\'s events, signed with the accoun
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(hook.hits.map((h) => [h.body.event, h.body.data.recipient]), [['message.sent', '+24162000001'], ['message.delivered', '+24162000001']]);
     const secret = (await call(gw, 'GET', '/api/webhooks/signing-secret', { token })).json.data.secret as string;
-    assert.equal(secret, await gw.accounts.webhookSecret(id));
+    assert.equal(secret, await gw.accounts.ensureWebhookSecret(id));
     assert.ok(hook.hits.every((h) => verifyWebhook(h.body, String(h.headers['x-webhook-signature']), secret)));
   } finally {
     await gw.cleanup();
@@ -316,7 +316,7 @@ test('a message that expires in the queue is refunded and reported by message.fa
     assert.equal(row!.status, 'expired');
     await waitFor(() => hook.hits.length >= 1, 5000, 'message.failed');
     assert.deepEqual([hook.hits[0]!.body.event, hook.hits[0]!.body.data.status, hook.hits[0]!.body.data.recipient], ['message.failed', 'expired', '+24162000001']);
-    assert.equal(gw.credits.balanceOf(id), 100);
+    assert.equal(await gw.credits.balanceOf(id), 100);
   } finally {
     await gw.cleanup();
     await hook.close();

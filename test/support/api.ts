@@ -71,8 +71,8 @@ export async function adminToken(gw: Pick<Gateway, 'url' | 'accounts'>): Promise
 }
 
 /** Tops up an account's balance; returns the new balance. */
-export function fund(gw: Pick<Gateway, 'credits'>, accountId: number, amount: number): number {
-  const balance = gw.credits.credit(accountId, amount, 'topup', 'test');
+export async function fund(gw: Pick<Gateway, 'credits'>, accountId: number, amount: number): Promise<number> {
+  const balance = await gw.credits.credit(accountId, amount, 'topup', 'test');
   assert.notEqual(balance, null, `no account ${accountId}`);
   return balance!;
 }

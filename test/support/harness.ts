@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/log.js';
+import type { SendRequest, SendResult } from '../../src/services/messages.js';
 import { SmscSimulator, type SimulatorOptions } from '../../src/smpp/simulator/simulator.js';
 import { FINAL_STATES } from '../../src/store/tables.js';
 
@@ -58,8 +59,15 @@ export function testConfig(dbPath: string, operators: OperatorInput[], extra: Re
 
 export interface Gateway extends Daemon {
   cleanup(): Promise<void>;
+  /** Accounts through the service (setup shortcuts: creating admins). */
+  accounts: Daemon['services']['accounts'];
+  /** Balances and top-ups, read and written straight in the store (test setup and inspection). */
+  credits: Daemon['store']['repos']['credits'];
+  blacklist: Daemon['store']['repos']['blacklist'];
+  /** Queue a send request as the operator's tooling does (no HTTP, no credits); returns the per-recipient results. */
+  enqueue(req: SendRequest): Promise<SendResult>;
   /** Queue a text to numbers; returns the accepted message ids. */
-  send(to: string[], text: string, sender?: string): number[];
+  send(to: string[], text: string, sender?: string): Promise<number[]>;
   waitFinal(ids: number[], timeoutMs?: number): Promise<MessageRow[]>;
   rows(ids: number[]): Promise<MessageRow[]>;
 }
@@ -80,6 +88,10 @@ export async function startGateway(operators: OperatorInput[], extra: Record<str
   const tmp = dbPath ? null : tempDir();
   const cfg = testConfig(dbPath ?? join(tmp!.dir, 'relais.db'), operators, extra);
   const daemon = await startDaemon(cfg, createLogger(cfg.log.level, logTo));
+  const enqueue = async (req: SendRequest) => {
+    const plan = await daemon.messages.plan(req);
+    return daemon.store.transaction((tx) => daemon.messages.commit(tx, req, plan));
+  };
   const rows = (ids: number[]) =>
     daemon.store.db.selectFrom('messages').select(['id', 'status', 'attempts', 'error', 'bind', 'operator', 'parts', 'recipient', 'smsc_id']).where('id', 'in', ids).orderBy('id').execute() as Promise<MessageRow[]>;
   return {
@@ -88,8 +100,12 @@ export async function startGateway(operators: OperatorInput[], extra: Record<str
       await daemon.stop();
       tmp?.cleanup();
     },
-    send: (to, text, sender = 'Relais') => {
-      const res = daemon.messages.send({ accountId: null, sender, recipients: to, text });
+    accounts: daemon.services.accounts,
+    credits: daemon.store.repos.credits,
+    blacklist: daemon.store.repos.blacklist,
+    enqueue,
+    send: async (to, text, sender = 'Relais') => {
+      const res = await enqueue({ accountId: null, sender, recipients: to, text });
       return res.results.flatMap((r) => (r.ok ? [r.id] : []));
     },
     rows,

@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 document, built from the same route declarations that validate requests. */
 import { z } from 'zod';
-import type { OpenApiOperation } from './api.js';
+import type { OpenApiOperation } from './route.js';
 
 export function openApiDocument(operations: readonly OpenApiOperation[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -10,21 +10,22 @@ export function openApiDocument(operations: readonly OpenApiOperation[], version
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
       tags: [op.tag],
-      ...(op.auth === 'none' ? { security: [] } : {}),
+      ...(op.permission ? { 'x-permission': op.permission } : {}),
+      ...(op.auth ? {} : { security: [] }),
       ...(params.length + query.length ? { parameters: [...params, ...query] } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
       responses: {
         200: { description: 'OK' },
-        ...(op.body ? { 422: { description: 'Validation error: {message, errors:{field:[…]}}' } } : {}),
-        ...(op.auth !== 'none' ? { 401: { description: 'Unauthenticated.' } } : {}),
-        ...(op.auth === 'admin' ? { 403: { description: 'Not an admin' } } : {}),
-        429: { description: 'Too Many Attempts. (Retry-After)' },
+        ...(op.body || op.query ? { 422: { description: 'Validation error, in the dialect\'s shape' } } : {}),
+        ...(op.auth ? { 401: { description: 'No valid credential' } } : {}),
+        ...(op.permission ? { 403: { description: `Needs the ${op.permission} permission` } } : {}),
+        429: { description: 'Rate limited (Retry-After)' },
       },
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Relais SMS gateway API', version, description: 'SendWave Pro v2.1 compatible API served by Relais. Bearer: an access token from /api/auth/login or an API key.' },
+    info: { title: 'Relais SMS gateway API', version, description: 'The API dialects served by Relais (tags name the dialect). Bearer: an access token from a login endpoint, or an API key.' },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ bearer: [] }],
     paths,

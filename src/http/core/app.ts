@@ -1,0 +1,128 @@
+/**
+ * The Koa application: request ids and logs, the operations endpoints, every dialect on one
+ * listener, and errors — service errors, Koa's own, unknown paths and methods — rendered in the
+ * shape of the dialect that owns the path.
+ */
+import { randomUUID } from 'node:crypto';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Metrics } from '../../ops/metrics.js';
+import { ServiceError } from '../../services/errors.js';
+import type { Services } from '../../services/index.js';
+import { mountAdmin } from '../dialects/admin/index.js';
+import { flow } from '../dialects/flow/index.js';
+import { mifumo, mountMifumo } from '../dialects/mifumo/index.js';
+import { mountSendwave, sendwave } from '../dialects/sendwave/index.js';
+import { opsRouter, type OpsView } from '../ops.js';
+import { Authenticator } from './auth.js';
+import { plain, type Dialect } from './dialect.js';
+import { openApiDocument } from './openapi.js';
+import { RateLimiter } from './rate-limit.js';
+import type { Api, ApiDeps } from './route.js';
+
+export type { OpsView };
+
+export interface AppDeps {
+  log: Logger;
+  metrics: Metrics;
+  ops: OpsView;
+  services: Services;
+  config: Config;
+  version: string;
+}
+
+/**
+ * Which dialect owns a path nobody matched. Where SendWave and Mifumo share a path
+ * (`/api/auth/login` and `/api/auth/login/`), the trailing slash tells them apart.
+ */
+export function dialectOf(path: string): Dialect {
+  if (path.startsWith('/campaigns/api/')) return flow;
+  if (path.startsWith('/api/')) return path.endsWith('/') ? mifumo : sendwave;
+  return plain;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.use(requestLog(deps.log, deps.metrics));
+  app.use(renderErrors(deps.log));
+  const ops = opsRouter(deps.metrics, deps.ops);
+  app.use(ops.routes());
+
+  const apiDeps: ApiDeps = {
+    auth: new Authenticator(deps.services.credentials), limiter: new RateLimiter(), limits: deps.config.rate_limits, bodyLimitKb: deps.config.http.body_limit_kb,
+  };
+  const apis: Api[] = [
+    ...mountAdmin(apiDeps, deps.services),
+    ...mountSendwave(apiDeps, deps.services),
+    ...mountMifumo(apiDeps, deps.services),
+  ];
+  const document = openApiDocument(apis.flatMap((a) => a.operations), deps.version);
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/api/openapi.json' || ctx.method !== 'GET') return next();
+    ctx.body = document;
+  });
+  for (const api of apis) {
+    app.use(api.router.routes()).use(api.router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new ServiceError('method_not_allowed', 'method_not_allowed'),
+      notImplemented: () => new ServiceError('method_not_allowed', 'method_not_allowed'),
+    }));
+  }
+  app.use((ctx) => {
+    throw new ServiceError('not_found', 'unknown_path', {}, { path: ctx.path });
+  });
+  return app;
+}
+
+/** Service errors and Koa's own (bad JSON, body too large) in the shape of the path's dialect. */
+function renderErrors(log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const dialect: Dialect = ctx.state.dialect ?? dialectOf(ctx.path);
+      const serviceError = toServiceError(err, ctx);
+      if (!serviceError) {
+        log.error({ reqId: ctx.state.requestId, err }, 'request failed');
+        ctx.status = 500;
+        ctx.body = { message: 'Server Error' };
+        return;
+      }
+      const out = dialect.renderError(serviceError);
+      ctx.status = out.status;
+      for (const [k, v] of Object.entries(out.headers ?? {})) ctx.set(k, v);
+      ctx.body = out.body;
+    }
+  };
+}
+
+function toServiceError(err: unknown, ctx: Koa.Context): ServiceError | null {
+  if (err instanceof ServiceError) {
+    if (err.code === 'method_not_allowed') return new ServiceError('method_not_allowed', 'method_not_allowed', {}, { method: ctx.method });
+    return err;
+  }
+  const e = err as { status?: number; type?: string };
+  if (typeof e.status !== 'number' || e.status >= 500) return null;
+  if (e.status === 413) return new ServiceError('payload_too_large', 'body_too_large');
+  if (e.status === 415) return new ServiceError('unsupported_media_type', 'json_only');
+  if (e.status === 400 && e.type === 'entity.parse.failed') return new ServiceError('bad_request', 'invalid_json');
+  return new ServiceError('bad_request', 'bad_request');
+}
+
+function requestLog(log: Logger, metrics: Metrics): Koa.Middleware {
+  return async (ctx, next) => {
+    const id = (ctx.get('x-request-id') || randomUUID()).slice(0, 64);
+    ctx.state.requestId = id;
+    ctx.set('X-Request-Id', id);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      metrics.httpRequests.inc({ method: ctx.method, route: String(route), status: String(ctx.status) });
+      // Never bodies, never the Authorization header: only who, what and how it ended.
+      log.info({ reqId: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started), account: ctx.state.actor?.account?.id }, 'http');
+    }
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The operator's admin API under /api/admin, at fixed paths provisioning scripts rely on, in
+ * SendWave's shapes (it sits under SendWave's /api). Every route needs an operator permission.
+ */
+import { z } from 'zod';
+import type { Services } from '../../../services/index.js';
+import { Api, idParam, type ApiDeps } from '../../core/route.js';
+import { mountBlacklist } from '../sendwave/blacklist.js';
+import { sendwave } from '../sendwave/errors.js';
+import { pageOf, pageQuery, paginated } from '../sendwave/paging.js';
+import { accountView, senderIdView } from '../sendwave/views.js';
+
+export function mountAdmin(deps: ApiDeps, s: Services): Api[] {
+  const api = new Api('/api/admin', sendwave, deps);
+  mountAccounts(api, s);
+  mountSenderIds(api, s);
+  mountBlacklist(api, s, 'global');
+  api.route({
+    method: 'get', path: '/binds', summary: 'SMPP binds: state and counters', auth: 'required', permission: 'operator.gateway',
+    handler: ({ actor }) => ({ data: s.gateway.binds(actor) }),
+  });
+  api.route({
+    method: 'get', path: '/routes', summary: 'Prefix routes, longest first, and the default route', auth: 'required', permission: 'operator.gateway',
+    handler: ({ actor }) => {
+      const r = s.gateway.routes(actor);
+      return { data: r.routes, default_route: r.default_route };
+    },
+  });
+  return [api];
+}
+
+function mountAccounts(api: Api, s: Services): void {
+  api.route({
+    method: 'get', path: '/accounts', summary: 'Every account with its balance and status', auth: 'required', permission: 'operator.accounts', query: pageQuery,
+    handler: async ({ query, actor }) => paginated(await s.accounts.list(actor, pageOf(query)), accountView),
+  });
+  api.route({
+    method: 'post', path: '/accounts/:id/credits', summary: 'Add (or, negative, remove) credits', auth: 'required', permission: 'operator.credits',
+    body: z.object({ amount: z.number().int(), reference: z.string().max(200).optional() }),
+    handler: async ({ params, body, actor }) => {
+      const id = idParam(params.id);
+      const balance = await s.credits.adjust(actor, id, body.amount, body.reference);
+      return { message: body.amount > 0 ? 'Crédits ajoutés' : 'Crédits retirés', data: { account_id: id, amount: body.amount, balance } };
+    },
+  });
+  for (const [action, status] of [['suspend', 'suspended'], ['activate', 'active']] as const) {
+    api.route({
+      method: 'post', path: `/accounts/:id/${action}`, summary: `${action === 'suspend' ? 'Suspend' : 'Reactivate'} an account`, auth: 'required', permission: 'operator.accounts',
+      handler: async ({ params, actor }) => ({ data: accountView(await s.accounts.setStatus(actor, idParam(params.id), status)) }),
+    });
+  }
+}
+
+function mountSenderIds(api: Api, s: Services): void {
+  const view = (r: Parameters<typeof senderIdView>[0]) => ({ ...senderIdView(r), account_id: r.account_id });
+  api.route({
+    method: 'get', path: '/sender-ids', summary: 'Sender IDs of every account, by status', auth: 'required', permission: 'operator.sender_ids',
+    query: z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional() }),
+    handler: async ({ query, actor }) => ({ data: (await s.senderIds.listByStatus(actor, query.status)).map(view) }),
+  });
+  for (const [action, status] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
+    api.route({
+      method: 'post', path: `/sender-ids/:id/${action}`, summary: `${action === 'approve' ? 'Approve' : 'Reject'} a sender ID`, auth: 'required', permission: 'operator.sender_ids',
+      handler: async ({ params, actor }) => ({ data: view(await s.senderIds.decide(actor, idParam(params.id), status)) }),
+    });
+  }
+}
+

@@ -1,0 +1,47 @@
+/**
+ * Mifumo SMS (../shared/seeds/002–004): Django paths ending in `/` under /api/. The trailing
+ * slash is what tells `/api/auth/login/` (here) from SendWave's `/api/auth/login`. Like every
+ * dialect (core/dialect.ts), it only translates.
+ */
+import { z } from 'zod';
+import type { Account } from '../../../services/accounts.js';
+import type { Services } from '../../../services/index.js';
+import { Api, iso, type ApiDeps } from '../../core/route.js';
+import { mifumo } from './errors.js';
+
+export { mifumo };
+
+/** The documented user object, from what an account holds. */
+export function mifumoUser(a: Account) {
+  const [first = '', ...rest] = a.name.trim().split(/\s+/);
+  return {
+    id: a.id, email: a.email, first_name: first, last_name: rest.join(' '), full_name: a.name, short_name: first,
+    phone_number: null, timezone: 'UTC', is_verified: true, is_active: a.status === 'active', phone_verified: false,
+    email_notifications: true, sms_notifications: false, created_at: iso(a.created_at), updated_at: iso(a.created_at),
+  };
+}
+
+export function mountMifumo(deps: ApiDeps, s: Services): Api[] {
+  const auth = new Api('/api/auth', mifumo, deps);
+  auth.route({
+    method: 'post', path: '/login/', summary: 'Log in with email and password: the user and a token pair', auth: 'none',
+    body: z.object({ email: z.string().min(1), password: z.string().min(1) }),
+    handler: async ({ body }) => {
+      const account = await s.accounts.authenticate(body.email, body.password);
+      return { message: 'Login successful', user: { ...mifumoUser(account), last_login_at: iso(Date.now()) }, tokens: await s.credentials.issuePair(account) };
+    },
+  });
+  auth.route({
+    method: 'post', path: '/token/refresh/', summary: 'A new access token for a refresh token', auth: 'none',
+    body: z.object({ refresh: z.string().min(1) }),
+    handler: async ({ body }) => ({ access: await s.credentials.refresh(body.refresh) }),
+  });
+  auth.route({
+    method: 'post', path: '/logout/', summary: 'Revoke the access token used for this call', auth: 'required',
+    handler: async ({ actor }) => {
+      await s.credentials.revokeOwnToken(actor);
+      return { message: 'Logout successful' };
+    },
+  });
+  return [auth];
+}

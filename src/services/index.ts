@@ -1,0 +1,32 @@
+/** The services every dialect, the CLI and the console call: the whole boundary, and nothing of the store. */
+import type { AccountService } from './accounts.js';
+import type { AuditService } from './audit.js';
+import type { BlacklistService } from './blacklist.js';
+import type { ContactImportService } from './contact-import.js';
+import type { ContactService } from './contacts.js';
+import type { CredentialService } from './credentials.js';
+import type { CreditService } from './credits.js';
+import type { GatewayService } from './gateway.js';
+import type { HistoryService } from './history.js';
+import type { SenderIdService } from './sender-ids.js';
+import type { SendingService } from './sending.js';
+import type { TemplateService } from './templates.js';
+import type { WebhookService } from './webhooks.js';
+
+export interface Services {
+  accounts: AccountService;
+  audit: AuditService;
+  blacklist: BlacklistService;
+  contacts: ContactService;
+  credentials: CredentialService;
+  credits: CreditService;
+  gateway: GatewayService;
+  history: HistoryService;
+  imports: ContactImportService;
+  senderIds: SenderIdService;
+  sending: SendingService;
+  templates: TemplateService;
+  webhooks: WebhookService;
+}
+
+export type { Page, PageRequest } from '../store/repo.js';

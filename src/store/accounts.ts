@@ -1,0 +1,79 @@
+/** Accounts: the tenants of the gateway, and the operator's admins among them. */
+import type { Selectable } from 'kysely';
+import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest } from './repo.js';
+import type { AccountStatus, AccountsTable, Role } from './tables.js';
+
+export interface Account {
+  id: number;
+  name: string;
+  email: string;
+  role: Role;
+  status: AccountStatus;
+  balance: number;
+  default_sender_id: string | null;
+  created_at: number;
+}
+
+const PUBLIC = ['id', 'name', 'email', 'role', 'status', 'balance', 'default_sender_id', 'created_at'] as const;
+
+export class AccountsRepo extends Repo {
+  /** Read on every authenticated request: compiled once. */
+  private readonly byId: Prepared<Account>;
+
+  constructor(db: Db) {
+    super(db);
+    this.byId = new Prepared(db.selectFrom('accounts').select(PUBLIC).where('id', '=', 0));
+  }
+
+  get(id: number): Promise<Account | undefined> {
+    return this.byId.first(this.db, [id]);
+  }
+
+  async emailTaken(email: string): Promise<boolean> {
+    return (await this.db.selectFrom('accounts').select('id').where('email', '=', email).executeTakeFirst()) !== undefined;
+  }
+
+  /** With the password hash: for login only. */
+  withPasswordByEmail(email: string): Promise<(Account & { password_hash: string }) | undefined> {
+    return this.db.selectFrom('accounts').select([...PUBLIC, 'password_hash']).where('email', '=', email).executeTakeFirst();
+  }
+
+  byEmail(email: string): Promise<Account | undefined> {
+    return this.db.selectFrom('accounts').select(PUBLIC).where('email', '=', email).executeTakeFirst();
+  }
+
+  insert(row: Omit<Selectable<AccountsTable>, 'id' | 'balance'>): Promise<Account> {
+    return this.db.insertInto('accounts').values(row).returning(PUBLIC).executeTakeFirstOrThrow();
+  }
+
+  page(req: PageRequest): Promise<Page<Account>> {
+    return pageOf(this.db.selectFrom('accounts').select(PUBLIC).orderBy('id'), req);
+  }
+
+  setStatus(id: number, status: AccountStatus, at: number): Promise<Account | undefined> {
+    return this.db.updateTable('accounts').set({ status, updated_at: at }).where('id', '=', id).returning(PUBLIC).executeTakeFirst();
+  }
+
+  async webhookSecret(id: number): Promise<{ secret: string | null } | undefined> {
+    const row = await this.db.selectFrom('accounts').select('webhook_secret').where('id', '=', id).executeTakeFirst();
+    return row && { secret: row.webhook_secret };
+  }
+
+  async setWebhookSecret(id: number, secret: string, at: number): Promise<void> {
+    await this.db.updateTable('accounts').set({ webhook_secret: secret, updated_at: at }).where('id', '=', id).execute();
+  }
+
+  /** Makes `name` the default sender when the account has none yet. */
+  async adoptDefaultSender(id: number, name: string): Promise<void> {
+    await this.db.updateTable('accounts').set({ default_sender_id: name }).where('id', '=', id).where('default_sender_id', 'is', null).execute();
+  }
+
+  /** Clears the default sender when it is `name`. */
+  async dropDefaultSender(id: number, name: string): Promise<void> {
+    await this.db.updateTable('accounts').set({ default_sender_id: null }).where('id', '=', id).where('default_sender_id', '=', name).execute();
+  }
+
+  async adminIds(): Promise<number[]> {
+    return (await this.db.selectFrom('accounts').select('id').where('role', '=', 'admin').execute()).map((r) => r.id);
+  }
+}

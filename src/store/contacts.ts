@@ -1,0 +1,138 @@
+/** Contacts of an account, its groups and their members. One contact per phone number per account. */
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest } from './repo.js';
+import type { ContactGroupsTable, ContactStatus, ContactsTable } from './tables.js';
+
+export type ContactRecord = Selectable<ContactsTable>;
+export type GroupRecord = Selectable<ContactGroupsTable>;
+export type GroupWithSize = GroupRecord & { contacts_count: number };
+
+/** What personalization and the opt-out check need of a recipient's contact. */
+export interface ContactCard {
+  name: string;
+  email: string | null;
+  phone: string;
+  custom_fields: string;
+  status: ContactStatus;
+}
+
+export interface ContactQuery {
+  /** Name, email or phone digits. */
+  q?: { text: string; digits: string } | undefined;
+  name?: string | undefined;
+  phoneDigits?: string | undefined;
+  tag?: string | undefined;
+  group?: string | undefined;
+  status?: ContactStatus | undefined;
+}
+
+export class ContactsRepo extends Repo {
+  /** Per recipient on the send path: compiled once. */
+  private readonly cardQuery: Prepared<ContactCard>;
+
+  constructor(db: Db) {
+    super(db);
+    this.cardQuery = new Prepared(db.selectFrom('contacts').select(['name', 'email', 'phone', 'custom_fields', 'status']).where('account_id', '=', 0).where('phone', '=', ''));
+  }
+
+  card(accountId: number, phone: string): Promise<ContactCard | undefined> {
+    return this.cardQuery.first(this.db, [accountId, phone]);
+  }
+
+  get(accountId: number, id: number): Promise<ContactRecord | undefined> {
+    return this.db.selectFrom('contacts').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  }
+
+  async idByPhone(accountId: number, phone: string): Promise<number | undefined> {
+    return (await this.db.selectFrom('contacts').select('id').where('account_id', '=', accountId).where('phone', '=', phone).executeTakeFirst())?.id;
+  }
+
+  private filtered(accountId: number, f: ContactQuery) {
+    let q = this.db.selectFrom('contacts as c').where('c.account_id', '=', accountId);
+    if (f.q) {
+      const { text, digits } = f.q;
+      q = q.where((eb) => eb.or([eb('c.name', 'like', `%${text}%`), eb('c.phone', 'like', `%${digits || text}%`), eb('c.email', 'like', `%${text}%`)]));
+    }
+    if (f.name) q = q.where('c.name', 'like', `%${f.name}%`);
+    if (f.phoneDigits !== undefined) q = q.where('c.phone', 'like', `%${f.phoneDigits}%`);
+    if (f.status) q = q.where('c.status', '=', f.status);
+    if (f.tag) q = q.where('c.tags', 'like', `%${JSON.stringify(f.tag)}%`);
+    if (f.group) {
+      const group = f.group;
+      q = q.where((eb) => eb.exists(eb.selectFrom('contact_group_members as m').innerJoin('contact_groups as g', 'g.id', 'm.group_id')
+        .select('m.contact_id').whereRef('m.contact_id', '=', 'c.id').where('g.name', '=', group)));
+    }
+    return q;
+  }
+
+  page(accountId: number, f: ContactQuery, req: PageRequest): Promise<Page<ContactRecord>> {
+    return pageOf(this.filtered(accountId, f).selectAll('c').orderBy('c.id'), req);
+  }
+
+  /** Group names of each contact, by contact id. */
+  async groupNames(ids: readonly number[]): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    if (!ids.length) return out;
+    const rows = await this.db.selectFrom('contact_group_members as m').innerJoin('contact_groups as g', 'g.id', 'm.group_id')
+      .select(['m.contact_id', 'g.name']).where('m.contact_id', 'in', ids).orderBy('g.name').execute();
+    for (const r of rows) out.set(r.contact_id, [...(out.get(r.contact_id) ?? []), r.name]);
+    return out;
+  }
+
+  async insert(row: Insertable<ContactsTable>): Promise<number> {
+    return Number((await this.db.insertInto('contacts').values(row).executeTakeFirstOrThrow()).insertId);
+  }
+
+  async update(accountId: number, id: number, patch: Updateable<ContactsTable>): Promise<void> {
+    await this.db.updateTable('contacts').set(patch).where('id', '=', id).where('account_id', '=', accountId).execute();
+  }
+
+  async remove(accountId: number, id: number): Promise<void> {
+    await this.db.deleteFrom('contacts').where('id', '=', id).where('account_id', '=', accountId).execute();
+  }
+
+  /** Which of these ids are contacts of the account. */
+  async owned(accountId: number, ids: readonly number[]): Promise<number[]> {
+    if (!ids.length) return [];
+    return (await this.db.selectFrom('contacts').select('id').where('account_id', '=', accountId).where('id', 'in', ids).execute()).map((r) => r.id);
+  }
+
+  // ---- groups ----
+
+  groups(accountId: number): Promise<GroupWithSize[]> {
+    return this.db.selectFrom('contact_groups as g').leftJoin('contact_group_members as m', 'm.group_id', 'g.id')
+      .select(['g.id', 'g.account_id', 'g.name', 'g.description', 'g.created_at', (eb) => eb.fn.count<number>('m.contact_id').as('contacts_count')])
+      .where('g.account_id', '=', accountId).groupBy('g.id').orderBy('g.id').execute();
+  }
+
+  group(accountId: number, id: number): Promise<GroupRecord | undefined> {
+    return this.db.selectFrom('contact_groups').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  }
+
+  groupByName(accountId: number, name: string): Promise<GroupRecord | undefined> {
+    return this.db.selectFrom('contact_groups').selectAll().where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+  }
+
+  insertGroup(row: Insertable<ContactGroupsTable>): Promise<GroupRecord> {
+    return this.db.insertInto('contact_groups').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async removeGroup(accountId: number, id: number): Promise<void> {
+    await this.db.deleteFrom('contact_groups').where('id', '=', id).where('account_id', '=', accountId).execute();
+  }
+
+  /** Returns whether the contact was not a member yet. */
+  async join(groupId: number, contactId: number, at: number): Promise<boolean> {
+    const r = await this.db.insertInto('contact_group_members').values({ group_id: groupId, contact_id: contactId, added_at: at }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  async leave(groupId: number, contactId: number): Promise<boolean> {
+    const r = await this.db.deleteFrom('contact_group_members').where('group_id', '=', groupId).where('contact_id', '=', contactId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async leaveAll(contactId: number): Promise<void> {
+    await this.db.deleteFrom('contact_group_members').where('contact_id', '=', contactId).execute();
+  }
+}

@@ -1,0 +1,79 @@
+/** The webhook outbox's rows: deliveries queued by a change's transaction, then their attempts. */
+import type { Selectable } from 'kysely';
+import { Prepared, Repo, type Db } from './repo.js';
+import type { WebhookDeliveriesTable } from './tables.js';
+
+export interface NewDelivery {
+  delivery_id: string;
+  account_id: number;
+  webhook_id: number | null;
+  url: string;
+  event: string;
+  body: string;
+  max_attempts: number;
+  timeout_ms: number;
+  at: number;
+}
+
+/** A due delivery as the worker reads it: the outbox row plus the secret to sign it with. */
+export type DueDelivery = Pick<Selectable<WebhookDeliveriesTable>, 'id' | 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'attempts' | 'max_attempts' | 'timeout_ms'> & { secret: string | null };
+
+export interface Attempt {
+  delivery: DueDelivery;
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  ms: number;
+  at: number;
+  /** Next attempt time, or null when this one ends the delivery. */
+  retryAt: number | null;
+}
+
+export class OutboxRepo extends Repo {
+  private readonly q: ReturnType<typeof compileOutbox>;
+
+  constructor(db: Db) {
+    super(db);
+    this.q = compileOutbox(db);
+  }
+
+  async insert(d: NewDelivery): Promise<void> {
+    await this.q.insert.run(this.db, [d.delivery_id, d.account_id, d.webhook_id, d.url, d.event, d.body, 'pending', d.max_attempts, d.timeout_ms, d.at, d.at]);
+  }
+
+  due(now: number, limit: number): Promise<DueDelivery[]> {
+    return this.q.due.all(this.db, ['pending', now, limit]) as Promise<DueDelivery[]>;
+  }
+
+  /** Logs the attempt and moves the delivery on (done, failed for good, or pending again). Run on a transaction. */
+  async record(a: Attempt): Promise<void> {
+    const d = a.delivery;
+    const ok = a.error === null;
+    await this.q.log.run(this.db, [d.delivery_id, d.webhook_id, d.account_id, d.event, d.url, a.attempt, ok ? 1 : 0, a.statusCode, a.error, a.ms, a.at]);
+    if (d.webhook_id !== null) await this.q.touch.run(this.db, [a.at, d.webhook_id]);
+    if (ok || a.retryAt === null) await this.q.done.run(this.db, [ok ? 'success' : 'failed', a.attempt, a.at, d.id]);
+    else await this.q.retry.run(this.db, ['pending', a.attempt, a.retryAt, d.id]);
+  }
+}
+
+function compileOutbox(db: Db) {
+  return {
+    insert: new Prepared(db.insertInto('webhook_deliveries').values({
+      delivery_id: '', account_id: 0, webhook_id: null, url: '', event: '', body: '', status: 'pending', max_attempts: 0, timeout_ms: 0, next_attempt_at: 0, created_at: 0,
+    })),
+    // The secret is read at send time: rotating a webhook's secret applies to queued deliveries.
+    due: new Prepared(
+      db.selectFrom('webhook_deliveries as d')
+        .leftJoin('webhooks as w', 'w.id', 'd.webhook_id')
+        .leftJoin('accounts as a', 'a.id', 'd.account_id')
+        .select(['d.id', 'd.delivery_id', 'd.account_id', 'd.webhook_id', 'd.url', 'd.event', 'd.body', 'd.attempts', 'd.max_attempts', 'd.timeout_ms'])
+        .select((eb) => eb.fn.coalesce('w.secret', 'a.webhook_secret').as('secret'))
+        .where('d.status', '=', 'pending').where('d.next_attempt_at', '<=', 0)
+        .orderBy('d.next_attempt_at').orderBy('d.id').limit(0),
+    ),
+    log: new Prepared(db.insertInto('webhook_logs').values({ delivery_id: '', webhook_id: null, account_id: 0, event: '', url: '', attempt: 0, success: 0, status_code: null, error: null, duration_ms: 0, created_at: 0 })),
+    done: new Prepared(db.updateTable('webhook_deliveries').set({ status: 'success', attempts: 0, done_at: 0 }).where('id', '=', 0)),
+    retry: new Prepared(db.updateTable('webhook_deliveries').set({ status: 'pending', attempts: 0, next_attempt_at: 0 }).where('id', '=', 0)),
+    touch: new Prepared(db.updateTable('webhooks').set({ last_triggered_at: 0 }).where('id', '=', 0)),
+  };
+}

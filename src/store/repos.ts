@@ -1,0 +1,52 @@
+/** Every repository of one store, on the store's connection or bound to one transaction. */
+import { AccountsRepo } from './accounts.js';
+import { AuditRepo } from './audit.js';
+import { BlacklistRepo } from './blacklist.js';
+import { ContactsRepo } from './contacts.js';
+import { CredentialsRepo } from './credentials.js';
+import { CreditsRepo } from './credits.js';
+import { HistoryRepo } from './history.js';
+import { IdempotencyRepo } from './idempotency.js';
+import { MoRepo } from './mo.js';
+import { OutboxRepo } from './outbox.js';
+import { MessageQueue } from './queue.js';
+import type { Db } from './repo.js';
+import { SenderIdsRepo } from './sender-ids.js';
+import { TemplatesRepo } from './templates.js';
+import { WebhooksRepo } from './webhooks.js';
+
+export class Repos {
+  readonly accounts: AccountsRepo;
+  readonly audit: AuditRepo;
+  readonly blacklist: BlacklistRepo;
+  readonly contacts: ContactsRepo;
+  readonly credentials: CredentialsRepo;
+  readonly credits: CreditsRepo;
+  readonly history: HistoryRepo;
+  readonly idempotency: IdempotencyRepo;
+  readonly mo: MoRepo;
+  readonly outbox: OutboxRepo;
+  readonly queue: MessageQueue;
+  readonly senderIds: SenderIdsRepo;
+  readonly templates: TemplatesRepo;
+  readonly webhooks: WebhooksRepo;
+
+  constructor(db: Db, root?: Repos) {
+    // Bound to a transaction: the root's repositories on `db`, sharing compiled queries and caches.
+    const make = <R extends { on(db: Db): R }>(own: R | undefined, create: () => R): R => (own ? own.on(db) : create());
+    this.accounts = make(root?.accounts, () => new AccountsRepo(db));
+    this.audit = make(root?.audit, () => new AuditRepo(db));
+    this.blacklist = make(root?.blacklist, () => new BlacklistRepo(db));
+    this.contacts = make(root?.contacts, () => new ContactsRepo(db));
+    this.credentials = make(root?.credentials, () => new CredentialsRepo(db));
+    this.credits = make(root?.credits, () => new CreditsRepo(db));
+    this.history = make(root?.history, () => new HistoryRepo(db));
+    this.idempotency = make(root?.idempotency, () => new IdempotencyRepo(db));
+    this.mo = make(root?.mo, () => new MoRepo(db));
+    this.outbox = make(root?.outbox, () => new OutboxRepo(db));
+    this.queue = make(root?.queue, () => new MessageQueue(db));
+    this.senderIds = make(root?.senderIds, () => new SenderIdsRepo(db));
+    this.templates = make(root?.templates, () => new TemplatesRepo(db));
+    this.webhooks = make(root?.webhooks, () => new WebhooksRepo(db));
+  }
+}
