@@ -89,7 +89,7 @@ export const ERROR_CODES = {
   permission_denied: 'You do not have permission to perform this action.',
   registration_closed: 'Registration is closed on this gateway: ask the operator for an account.',
   self_suspension: 'An admin cannot suspend their own account.',
-  not_found: 'No {what} found.',
+  not_found: 'Not found.',
   unknown_path: 'Not found.',
   method_not_allowed: 'Method {method} not allowed.',
   insufficient_credits: 'Insufficient credits: this costs {required}, the balance is {balance}.',
@@ -136,5 +136,5 @@ export const invalid = (fields: FieldIssues): ServiceError => new ServiceError('
 
 export const fieldError = (field: string, code: FieldCode, params?: Record<string, string | number>): ServiceError => invalid({ [field]: [issue(code, params)] });
 
-/** Anything the caller may not see answers as if it did not exist. */
-export const notFound = (what = 'resource'): ServiceError => new ServiceError('not_found', 'not_found', {}, { what });
+/** Anything the caller may not see answers as if it did not exist; `what` names the kind of thing looked for. */
+export const notFound = (what: string): ServiceError => new ServiceError('not_found', 'not_found', {}, { what });

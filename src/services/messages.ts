@@ -16,7 +16,7 @@ import { fieldError } from './errors.js';
 export type RecipientError = 'invalid_number' | 'no_route' | 'blacklisted' | 'opted_out';
 
 export type RecipientResult =
-  | { input: string; ok: true; id: number; e164: string; operator: string; parts: number; cost: number; unfilled: string[] }
+  | { input: string; ok: true; id: number; uuid: string; e164: string; operator: string; parts: number; cost: number; unfilled: string[] }
   | { input: string; ok: false; e164: string | null; operator: string | null; error: RecipientError; reason: string };
 
 export interface SendRequest {
@@ -117,7 +117,7 @@ export class MessageService {
     let next = 0;
     const results: RecipientResult[] = plan.planned.map((p) =>
       p.ok
-        ? { input: p.input, ok: true, id: ids[next++]!, e164: p.e164, operator: p.operator, parts: p.shape.parts, cost: p.cost, unfilled: p.unfilled }
+        ? { input: p.input, ok: true, ...ids[next++]!, e164: p.e164, operator: p.operator, parts: p.shape.parts, cost: p.cost, unfilled: p.unfilled }
         : { input: p.input, ok: false, e164: p.e164, operator: p.operator, error: p.error, reason: p.reason },
     );
     return { shape: plan.shape, results, accepted: ids.length, failed: results.length - ids.length, totalCost: plan.totalCost };

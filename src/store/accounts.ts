@@ -1,6 +1,6 @@
 /** Accounts: the tenants of the gateway, and the operator's admins among them. */
 import type { Selectable } from 'kysely';
-import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest } from './repo.js';
+import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest, type Executor } from './repo.js';
 import type { AccountStatus, AccountsTable, Role } from './tables.js';
 
 export interface Account {
@@ -20,13 +20,13 @@ export class AccountsRepo extends Repo {
   /** Read on every authenticated request: compiled once. */
   private readonly byId: Prepared<Account>;
 
-  constructor(db: Db) {
-    super(db);
+  constructor(db: Db, exec: Executor) {
+    super(db, exec);
     this.byId = new Prepared(db.selectFrom('accounts').select(PUBLIC).where('id', '=', 0));
   }
 
   get(id: number): Promise<Account | undefined> {
-    return this.byId.first(this.db, [id]);
+    return this.byId.first(this.exec, [id]);
   }
 
   async emailTaken(email: string): Promise<boolean> {

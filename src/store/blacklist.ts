@@ -1,5 +1,5 @@
 /** Blacklisted numbers: an account's own list plus the operator's global list (account_id 0). */
-import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest } from './repo.js';
+import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest, type Executor } from './repo.js';
 import type { BlacklistTable } from './tables.js';
 
 export const GLOBAL_ACCOUNT = 0;
@@ -25,8 +25,8 @@ export class BlacklistRepo extends Repo {
   private readonly addQuery: Prepared<unknown>;
   private readonly owners = new Map<string, Set<number>>();
 
-  constructor(db: Db) {
-    super(db);
+  constructor(db: Db, exec: Executor) {
+    super(db, exec);
     this.addQuery = new Prepared(
       db.insertInto('blacklist').values({ account_id: 0, phone: '', reason: null, source: 'api', created_at: 0 })
         .onConflict((oc) => oc.columns(['account_id', 'phone']).doNothing()),
@@ -60,7 +60,7 @@ export class BlacklistRepo extends Repo {
 
   /** Adds the number unless it is already listed there; returns whether a row was added. */
   async add(entry: { accountId: number; phone: string; reason: string | null; source: BlacklistTable['source']; at: number }): Promise<boolean> {
-    const added = (await this.addQuery.changes(this.db, [entry.accountId, entry.phone, entry.reason, entry.source, entry.at])) > 0;
+    const added = (await this.addQuery.changes(this.exec, [entry.accountId, entry.phone, entry.reason, entry.source, entry.at])) > 0;
     this.remember(entry.phone, entry.accountId);
     return added;
   }

@@ -1,6 +1,6 @@
 /** Contacts of an account, its groups and their members. One contact per phone number per account. */
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest } from './repo.js';
+import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest, type Executor } from './repo.js';
 import type { ContactGroupsTable, ContactStatus, ContactsTable } from './tables.js';
 
 export type ContactRecord = Selectable<ContactsTable>;
@@ -30,13 +30,13 @@ export class ContactsRepo extends Repo {
   /** Per recipient on the send path: compiled once. */
   private readonly cardQuery: Prepared<ContactCard>;
 
-  constructor(db: Db) {
-    super(db);
+  constructor(db: Db, exec: Executor) {
+    super(db, exec);
     this.cardQuery = new Prepared(db.selectFrom('contacts').select(['name', 'email', 'phone', 'custom_fields', 'status']).where('account_id', '=', 0).where('phone', '=', ''));
   }
 
   card(accountId: number, phone: string): Promise<ContactCard | undefined> {
-    return this.cardQuery.first(this.db, [accountId, phone]);
+    return this.cardQuery.first(this.exec, [accountId, phone]);
   }
 
   get(accountId: number, id: number): Promise<ContactRecord | undefined> {

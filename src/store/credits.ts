@@ -4,7 +4,7 @@
  * commit with the change they pay for.
  */
 import { sql } from 'kysely';
-import { Prepared, Repo, type Db } from './repo.js';
+import { Prepared, Repo, type Db, type Executor } from './repo.js';
 import type { CreditTransactionsTable } from './tables.js';
 
 export type CreditReason = CreditTransactionsTable['reason'];
@@ -16,8 +16,8 @@ export class CreditsRepo extends Repo {
   private readonly refundableQuery: Prepared<{ account_id: number | null; cost: number }>;
   private readonly balanceQuery: Prepared<{ balance: number }>;
 
-  constructor(db: Db) {
-    super(db);
+  constructor(db: Db, exec: Executor) {
+    super(db, exec);
     // Conditional update: two concurrent sends can never take the balance below zero.
     this.debitQuery = new Prepared(db.updateTable('accounts').set({ balance: sql`balance - ${0}` }).where('id', '=', 0).where('balance', '>=', 0).returning('balance'));
     this.creditQuery = new Prepared(db.updateTable('accounts').set({ balance: sql`balance + ${0}` }).where('id', '=', 0).returning('balance'));
@@ -33,28 +33,28 @@ export class CreditsRepo extends Repo {
   /** Take `amount`; returns the new balance, or null (nothing taken) when the balance is short. */
   async debit(accountId: number, amount: number, reference: string, reason: CreditReason = 'send'): Promise<number | null> {
     if (amount <= 0) return this.balanceOf(accountId);
-    const row = await this.debitQuery.first(this.db, [amount, accountId, amount]);
+    const row = await this.debitQuery.first(this.exec, [amount, accountId, amount]);
     if (!row) return null;
-    await this.recordQuery.run(this.db, [accountId, -amount, row.balance, reason, reference, Date.now()]);
+    await this.recordQuery.run(this.exec, [accountId, -amount, row.balance, reason, reference, Date.now()]);
     return row.balance;
   }
 
   /** Returns the new balance, or null when there is no such account. */
   async credit(accountId: number, amount: number, reason: CreditReason, reference: string | null): Promise<number | null> {
-    const row = await this.creditQuery.first(this.db, [amount, accountId]);
+    const row = await this.creditQuery.first(this.exec, [amount, accountId]);
     if (!row) return null;
-    await this.recordQuery.run(this.db, [accountId, amount, row.balance, reason, reference, Date.now()]);
+    await this.recordQuery.run(this.exec, [accountId, amount, row.balance, reason, reference, Date.now()]);
     return row.balance;
   }
 
   /** Give back what a message cost when the SMSC never took any part of it. Idempotent. */
   async refundUnsent(messageId: number): Promise<void> {
-    const row = await this.refundableQuery.first(this.db, [1, messageId, 0, 0, 0]);
+    const row = await this.refundableQuery.first(this.exec, [1, messageId, 0, 0, 0]);
     if (row?.account_id != null) await this.credit(row.account_id, row.cost, 'refund', `message:${messageId}`);
   }
 
   async balanceOf(accountId: number): Promise<number> {
-    return (await this.balanceQuery.first(this.db, [accountId]))?.balance ?? 0;
+    return (await this.balanceQuery.first(this.exec, [accountId]))?.balance ?? 0;
   }
 
   transactions(accountId: number, limit = 50) {

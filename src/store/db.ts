@@ -10,7 +10,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator } from 'kysely';
 import { migrations } from '../../migrations/index.js';
 import { Repos } from './repos.js';
-import { SqliteLockedDialect } from './sqlite/driver.js';
+import { Connection, heldExecutor, lockingExecutor, SqliteLockedDialect } from './sqlite/driver.js';
 import { ConnectionLock } from './sqlite/lock.js';
 import type { Database } from './tables.js';
 
@@ -38,13 +38,32 @@ export function openStore(path: string, opts: { synchronous?: 'normal' | 'full' 
   sqlite.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteLockedDialect(sqlite, new ConnectionLock()) });
-  const repos = new Repos(db);
+  const connection = new Connection(sqlite);
+  const lock = new ConnectionLock();
+  const db = new Kysely<Database>({ dialect: new SqliteLockedDialect(connection, lock) });
+  const repos = new Repos(db, lockingExecutor(connection, lock));
+  // The repositories of every transaction: they run on the connection the transaction holds.
+  const held = new Repos(new Kysely<Database>({ dialect: new SqliteLockedDialect(connection, lock, 'held') }), heldExecutor(connection), repos);
   let closed = false;
   return {
     db,
     repos,
-    transaction: (fn) => db.transaction().execute((trx) => fn(new Repos(trx, repos))),
+    transaction: async (fn) => {
+      await lock.acquire();
+      try {
+        connection.begin();
+        try {
+          const result = await fn(held);
+          connection.commit();
+          return result;
+        } catch (err) {
+          connection.rollback();
+          throw err;
+        }
+      } finally {
+        lock.release();
+      }
+    },
     isOpen: () => sqlite.open,
     close: async () => {
       if (closed) return;

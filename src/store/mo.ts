@@ -1,16 +1,16 @@
 /** Inbound (MO) messages as received from the SMSCs. */
-import { Prepared, Repo, type Db } from './repo.js';
+import { Prepared, Repo, type Db, type Executor } from './repo.js';
 
 export class MoRepo extends Repo {
   private readonly insertQuery: Prepared<unknown>;
 
-  constructor(db: Db) {
-    super(db);
+  constructor(db: Db, exec: Executor) {
+    super(db, exec);
     this.insertQuery = new Prepared(db.insertInto('mo_messages').values({ operator: '', bind: '', sender: '', recipient: '', body: '', opt_out: 0, received_at: 0 }));
   }
 
   async insert(mo: { operator: string; bind: string; sender: string; recipient: string; body: string; optOut: boolean; at: number }): Promise<number> {
-    const r = await this.insertQuery.run(this.db, [mo.operator, mo.bind, mo.sender, mo.recipient, mo.body, mo.optOut ? 1 : 0, mo.at]);
+    const r = await this.insertQuery.run(this.exec, [mo.operator, mo.bind, mo.sender, mo.recipient, mo.body, mo.optOut ? 1 : 0, mo.at]);
     return Number(r.insertId);
   }
 }

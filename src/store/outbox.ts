@@ -1,19 +1,9 @@
 /** The webhook outbox's rows: deliveries queued by a change's transaction, then their attempts. */
 import type { Selectable } from 'kysely';
-import { Prepared, Repo, type Db } from './repo.js';
+import { Prepared, Repo, type Db, type Executor } from './repo.js';
 import type { WebhookDeliveriesTable } from './tables.js';
 
-export interface NewDelivery {
-  delivery_id: string;
-  account_id: number;
-  webhook_id: number | null;
-  url: string;
-  event: string;
-  body: string;
-  max_attempts: number;
-  timeout_ms: number;
-  at: number;
-}
+export type NewDelivery = Pick<Selectable<WebhookDeliveriesTable>, 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'max_attempts' | 'timeout_ms'> & { at: number };
 
 /** A due delivery as the worker reads it: the outbox row plus the secret to sign it with. */
 export type DueDelivery = Pick<Selectable<WebhookDeliveriesTable>, 'id' | 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'attempts' | 'max_attempts' | 'timeout_ms'> & { secret: string | null };
@@ -32,27 +22,27 @@ export interface Attempt {
 export class OutboxRepo extends Repo {
   private readonly q: ReturnType<typeof compileOutbox>;
 
-  constructor(db: Db) {
-    super(db);
+  constructor(db: Db, exec: Executor) {
+    super(db, exec);
     this.q = compileOutbox(db);
   }
 
   async insert(d: NewDelivery): Promise<void> {
-    await this.q.insert.run(this.db, [d.delivery_id, d.account_id, d.webhook_id, d.url, d.event, d.body, 'pending', d.max_attempts, d.timeout_ms, d.at, d.at]);
+    await this.q.insert.run(this.exec, [d.delivery_id, d.account_id, d.webhook_id, d.url, d.event, d.body, 'pending', d.max_attempts, d.timeout_ms, d.at, d.at]);
   }
 
   due(now: number, limit: number): Promise<DueDelivery[]> {
-    return this.q.due.all(this.db, ['pending', now, limit]) as Promise<DueDelivery[]>;
+    return this.q.due.all(this.exec, ['pending', now, limit]) as Promise<DueDelivery[]>;
   }
 
   /** Logs the attempt and moves the delivery on (done, failed for good, or pending again). Run on a transaction. */
   async record(a: Attempt): Promise<void> {
     const d = a.delivery;
     const ok = a.error === null;
-    await this.q.log.run(this.db, [d.delivery_id, d.webhook_id, d.account_id, d.event, d.url, a.attempt, ok ? 1 : 0, a.statusCode, a.error, a.ms, a.at]);
-    if (d.webhook_id !== null) await this.q.touch.run(this.db, [a.at, d.webhook_id]);
-    if (ok || a.retryAt === null) await this.q.done.run(this.db, [ok ? 'success' : 'failed', a.attempt, a.at, d.id]);
-    else await this.q.retry.run(this.db, ['pending', a.attempt, a.retryAt, d.id]);
+    await this.q.log.run(this.exec, [d.delivery_id, d.webhook_id, d.account_id, d.event, d.url, a.attempt, ok ? 1 : 0, a.statusCode, a.error, a.ms, a.at]);
+    if (d.webhook_id !== null) await this.q.touch.run(this.exec, [a.at, d.webhook_id]);
+    if (ok || a.retryAt === null) await this.q.done.run(this.exec, [ok ? 'success' : 'failed', a.attempt, a.at, d.id]);
+    else await this.q.retry.run(this.exec, ['pending', a.attempt, a.retryAt, d.id]);
   }
 }
 

@@ -3,8 +3,9 @@
  * between states. Hot-path queries are compiled from Kysely once (the query builder costs ~10×
  * more than SQLite itself), and every write runs in a batch transaction of its caller.
  */
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { Prepared, Repo, type Db } from './repo.js';
+import { Prepared, Repo, type Db, type Executor } from './repo.js';
 import type { MessageState } from './tables.js';
 
 export interface NewMessage {
@@ -87,30 +88,31 @@ export interface ReceiptHit {
 export class MessageQueue extends Repo {
   private readonly q: ReturnType<typeof compileQueue>;
 
-  constructor(db: Db) {
-    super(db);
+  constructor(db: Db, exec: Executor) {
+    super(db, exec);
     this.q = compileQueue(db);
   }
 
   /** Queue accepted messages (run on the caller's transaction); returns their ids in order. */
-  async insert(rows: readonly NewMessage[]): Promise<number[]> {
-    const ids: number[] = [];
+  async insert(rows: readonly NewMessage[]): Promise<{ id: number; uuid: string }[]> {
+    const ids: { id: number; uuid: string }[] = [];
     for (const r of rows) {
-      const res = await this.q.insert.run(this.db, [
-        r.account_id, r.sender, r.recipient, r.body, r.encoding, r.parts, r.operator, r.failover,
+      const uuid = randomUUID();
+      const res = await this.q.insert.run(this.exec, [
+        uuid, r.account_id, r.sender, r.recipient, r.body, r.encoding, r.parts, r.operator, r.failover,
         'queued', r.not_before, r.expires_at, r.cost, r.created_at, r.webhook_url,
       ]);
-      ids.push(Number(res.insertId));
+      ids.push({ id: Number(res.insertId), uuid });
     }
     return ids;
   }
 
   /** Claim due messages for `operator`, and for down operators that fail over to it (on the caller's transaction). */
   async claim(operator: string, failoverFrom: readonly string[], now: number, limit: number): Promise<ClaimedMessage[]> {
-    const out = (await this.q.claimPrimary.all(this.db, ['submitting', now, 'queued', operator, now, limit])) as ClaimedMessage[];
+    const out = (await this.q.claimPrimary.all(this.exec, ['submitting', now, 'queued', operator, now, limit])) as ClaimedMessage[];
     for (const down of failoverFrom) {
       if (out.length >= limit) break;
-      out.push(...((await this.q.claimFailover.all(this.db, ['submitting', now, 'queued', operator, now, down, limit - out.length])) as ClaimedMessage[]));
+      out.push(...((await this.q.claimFailover.all(this.exec, ['submitting', now, 'queued', operator, now, down, limit - out.length])) as ClaimedMessage[]));
     }
     return out.sort((a, b) => a.id - b.id);
   }
@@ -118,16 +120,16 @@ export class MessageQueue extends Repo {
   /** Write dispatch outcomes; the caller wraps the batch in one transaction. */
   async applyOutcomes(outcomes: readonly Outcome[], now: number): Promise<void> {
     for (const o of outcomes) {
-      for (const part of o.acked) await this.q.insertPart.run(this.db, [o.id, part.partNo, o.operator, part.smscId, 'sent', now, part.rawId]);
+      for (const part of o.acked) await this.q.insertPart.run(this.exec, [o.id, part.partNo, o.operator, part.smscId, 'sent', now, part.rawId]);
       switch (o.kind) {
         case 'sent':
-          await this.q.sent.run(this.db, ['sent', now, o.bind, o.firstRawId, o.mask, o.id, 'submitting']);
+          await this.q.sent.run(this.exec, ['sent', now, o.bind, o.firstRawId, o.mask, o.id, 'submitting']);
           break;
         case 'retry':
-          await this.q.retry.run(this.db, ['queued', o.notBefore, o.bind, o.mask, o.errorCode, o.error, o.countAttempt ? 0 : 1, o.id, 'submitting']);
+          await this.q.retry.run(this.exec, ['queued', o.notBefore, o.bind, o.mask, o.errorCode, o.error, o.countAttempt ? 0 : 1, o.id, 'submitting']);
           break;
         case 'failed':
-          await this.q.fail.run(this.db, [o.state, now, o.bind, o.mask, o.errorCode, o.error, o.id, 'submitting']);
+          await this.q.fail.run(this.exec, [o.state, now, o.bind, o.mask, o.errorCode, o.error, o.id, 'submitting']);
           break;
       }
     }
@@ -135,19 +137,19 @@ export class MessageQueue extends Repo {
 
   /** Apply one final receipt; returns the message it matched (and its state now), or null. */
   async applyReceipt(r: ReceiptUpdate): Promise<ReceiptHit | null> {
-    const part = await this.q.partReceipt.first(this.db, [r.stat, r.at, r.err, r.operator, r.smscId]);
+    const part = await this.q.partReceipt.first(this.exec, [r.stat, r.at, r.err, r.operator, r.smscId]);
     if (!part) return null;
     const delivered = r.state === 'delivered' ? 1 : 0;
     const failedState = r.state === 'delivered' ? null : r.state;
-    return ((await this.q.messageReceipt.first(this.db, [delivered, failedState, delivered, failedState, r.at, part.message_id])) as ReceiptHit | undefined) ?? null;
+    return ((await this.q.messageReceipt.first(this.exec, [delivered, failedState, delivered, failedState, r.at, part.message_id])) as ReceiptHit | undefined) ?? null;
   }
 
   async keepPendingReceipt(r: ReceiptUpdate): Promise<void> {
-    await this.q.pendingInsert.run(this.db, [r.operator, r.smscId, r.stat, r.err, r.at]);
+    await this.q.pendingInsert.run(this.exec, [r.operator, r.smscId, r.stat, r.err, r.at]);
   }
 
   async dropPendingReceipt(operator: string, smscId: string): Promise<void> {
-    await this.q.pendingDelete.run(this.db, [operator, smscId]);
+    await this.q.pendingDelete.run(this.exec, [operator, smscId]);
   }
 
   async purgePendingReceipts(olderThan: number): Promise<void> {
@@ -195,7 +197,7 @@ function compileQueue(db: Db) {
   return {
     insert: new Prepared(
       db.insertInto('messages').values({
-        account_id: 0, sender: '', recipient: '', body: '', encoding: 'gsm7', parts: 0, operator: '', failover: null,
+        uuid: '', account_id: 0, sender: '', recipient: '', body: '', encoding: 'gsm7', parts: 0, operator: '', failover: null,
         status: 'queued', not_before: 0, expires_at: 0, cost: 0, created_at: 0, webhook_url: null,
       }),
     ),

@@ -1,12 +1,22 @@
 /**
- * What every repository shares: the Kysely handle it runs on (the store's, or one transaction's)
- * and queries compiled once. A repository is built once per store; `on(trx)` gives the same
- * repository bound to a transaction, sharing its compiled queries and in-memory indexes.
+ * What every repository shares: the Kysely handle it runs on (the store's, or one transaction's),
+ * the executor of its compiled queries on that same connection, and queries compiled once. A
+ * repository is built once per store; `on(trx, exec)` gives the same repository bound to a
+ * transaction, sharing its compiled queries and in-memory indexes.
  */
 import { sql, type CompiledQuery, type Compilable, type Kysely, type QueryResult, type SelectQueryBuilder } from 'kysely';
 import type { Database } from './tables.js';
 
 export type Db = Kysely<Database>;
+
+/**
+ * Runs a compiled query on the connection a repository is bound to. A backend may run it more
+ * directly than Kysely's executor does (SQLite: straight on the held connection); any backend
+ * can use `kyselyExecutor`.
+ */
+export type Executor = <R>(query: CompiledQuery<R>) => Promise<QueryResult<R>>;
+
+export const kyselyExecutor = (db: Db): Executor => (query) => db.executeQuery(query);
 
 /** A query compiled with placeholder values, run later with fresh positional parameters. */
 export class Prepared<R> {
@@ -16,29 +26,29 @@ export class Prepared<R> {
     this.compiled = query.compile();
   }
 
-  run(db: Db, params: readonly unknown[]): Promise<QueryResult<R>> {
-    return db.executeQuery({ ...this.compiled, parameters: params });
+  run(exec: Executor, params: readonly unknown[]): Promise<QueryResult<R>> {
+    return exec({ ...this.compiled, parameters: params });
   }
 
-  async all(db: Db, params: readonly unknown[]): Promise<R[]> {
-    return (await this.run(db, params)).rows;
+  async all(exec: Executor, params: readonly unknown[]): Promise<R[]> {
+    return (await this.run(exec, params)).rows;
   }
 
-  async first(db: Db, params: readonly unknown[]): Promise<R | undefined> {
-    return (await this.run(db, params)).rows[0];
+  async first(exec: Executor, params: readonly unknown[]): Promise<R | undefined> {
+    return (await this.run(exec, params)).rows[0];
   }
 
-  async changes(db: Db, params: readonly unknown[]): Promise<number> {
-    return Number((await this.run(db, params)).numAffectedRows ?? 0n);
+  async changes(exec: Executor, params: readonly unknown[]): Promise<number> {
+    return Number((await this.run(exec, params)).numAffectedRows ?? 0n);
   }
 }
 
 export abstract class Repo {
-  constructor(protected readonly db: Db) {}
+  constructor(protected readonly db: Db, protected readonly exec: Executor) {}
 
-  /** This repository running on `db` (a transaction): same prepared queries, same caches. */
-  on(db: Db): this {
-    return Object.create(this, { db: { value: db } }) as this;
+  /** This repository running on `db` (a transaction) through `exec`: same prepared queries, same caches. */
+  on(db: Db, exec: Executor): this {
+    return Object.create(this, { db: { value: db }, exec: { value: exec } }) as this;
   }
 }
 

@@ -10,7 +10,7 @@ import { IdempotencyRepo } from './idempotency.js';
 import { MoRepo } from './mo.js';
 import { OutboxRepo } from './outbox.js';
 import { MessageQueue } from './queue.js';
-import type { Db } from './repo.js';
+import type { Db, Executor } from './repo.js';
 import { SenderIdsRepo } from './sender-ids.js';
 import { TemplatesRepo } from './templates.js';
 import { WebhooksRepo } from './webhooks.js';
@@ -31,22 +31,22 @@ export class Repos {
   readonly templates: TemplatesRepo;
   readonly webhooks: WebhooksRepo;
 
-  constructor(db: Db, root?: Repos) {
+  constructor(db: Db, exec: Executor, root?: Repos) {
     // Bound to a transaction: the root's repositories on `db`, sharing compiled queries and caches.
-    const make = <R extends { on(db: Db): R }>(own: R | undefined, create: () => R): R => (own ? own.on(db) : create());
-    this.accounts = make(root?.accounts, () => new AccountsRepo(db));
-    this.audit = make(root?.audit, () => new AuditRepo(db));
-    this.blacklist = make(root?.blacklist, () => new BlacklistRepo(db));
-    this.contacts = make(root?.contacts, () => new ContactsRepo(db));
-    this.credentials = make(root?.credentials, () => new CredentialsRepo(db));
-    this.credits = make(root?.credits, () => new CreditsRepo(db));
-    this.history = make(root?.history, () => new HistoryRepo(db));
-    this.idempotency = make(root?.idempotency, () => new IdempotencyRepo(db));
-    this.mo = make(root?.mo, () => new MoRepo(db));
-    this.outbox = make(root?.outbox, () => new OutboxRepo(db));
-    this.queue = make(root?.queue, () => new MessageQueue(db));
-    this.senderIds = make(root?.senderIds, () => new SenderIdsRepo(db));
-    this.templates = make(root?.templates, () => new TemplatesRepo(db));
-    this.webhooks = make(root?.webhooks, () => new WebhooksRepo(db));
+    const make = <R extends { on(db: Db, exec: Executor): R }>(own: R | undefined, create: () => R): R => (own ? own.on(db, exec) : create());
+    this.accounts = make(root?.accounts, () => new AccountsRepo(db, exec));
+    this.audit = make(root?.audit, () => new AuditRepo(db, exec));
+    this.blacklist = make(root?.blacklist, () => new BlacklistRepo(db, exec));
+    this.contacts = make(root?.contacts, () => new ContactsRepo(db, exec));
+    this.credentials = make(root?.credentials, () => new CredentialsRepo(db, exec));
+    this.credits = make(root?.credits, () => new CreditsRepo(db, exec));
+    this.history = make(root?.history, () => new HistoryRepo(db, exec));
+    this.idempotency = make(root?.idempotency, () => new IdempotencyRepo(db, exec));
+    this.mo = make(root?.mo, () => new MoRepo(db, exec));
+    this.outbox = make(root?.outbox, () => new OutboxRepo(db, exec));
+    this.queue = make(root?.queue, () => new MessageQueue(db, exec));
+    this.senderIds = make(root?.senderIds, () => new SenderIdsRepo(db, exec));
+    this.templates = make(root?.templates, () => new TemplatesRepo(db, exec));
+    this.webhooks = make(root?.webhooks, () => new WebhooksRepo(db, exec));
   }
 }

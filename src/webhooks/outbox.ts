@@ -19,6 +19,8 @@ interface Subscription {
 
 type EventData = Record<string, unknown> | (() => Record<string, unknown> | Promise<Record<string, unknown>>);
 
+const NOTHING = Promise.resolve(0);
+
 export class Outbox {
   private readonly byAccount = new Map<number, Subscription[]>();
   private admins = new Set<number>();
@@ -37,9 +39,14 @@ export class Outbox {
   }
 
   /** Queue `event` for every active webhook of the account subscribed to it, and for `directUrl`. */
-  async emit(tx: Repos, accountId: number, event: WebhookEvent, data: EventData, directUrl?: string | null): Promise<number> {
-    const subs = (this.byAccount.get(accountId) ?? []).filter((s) => s.events.has(event));
-    if (!subs.length && !directUrl) return 0;
+  emit(tx: Repos, accountId: number, event: WebhookEvent, data: EventData, directUrl?: string | null): Promise<number> {
+    const subs = this.byAccount.get(accountId)?.filter((s) => s.events.has(event));
+    // The message path's common case: nobody listens, nothing to build or write.
+    if (!subs?.length && !directUrl) return NOTHING;
+    return this.write(tx, accountId, event, data, subs ?? [], directUrl ?? null);
+  }
+
+  private async write(tx: Repos, accountId: number, event: WebhookEvent, data: EventData, subs: Subscription[], directUrl: string | null): Promise<number> {
     const at = Date.now();
     const body = JSON.stringify({ event, timestamp: new Date(at).toISOString(), data: typeof data === 'function' ? await data() : data });
     for (const s of subs) {

@@ -69,9 +69,6 @@ export function createApp(deps: AppDeps): Koa {
       notImplemented: () => new ServiceError('method_not_allowed', 'method_not_allowed'),
     }));
   }
-  app.use((ctx) => {
-    throw new ServiceError('not_found', 'unknown_path', {}, { path: ctx.path });
-  });
   return app;
 }
 
@@ -80,6 +77,8 @@ function renderErrors(log: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      // Nothing answered (no route, and the routers' method check found none either).
+      if (ctx.status === 404 && ctx.body == null) throw new ServiceError('not_found', 'unknown_path', {}, { path: ctx.path });
     } catch (err) {
       const dialect: Dialect = ctx.state.dialect ?? dialectOf(ctx.path);
       const serviceError = toServiceError(err, ctx);

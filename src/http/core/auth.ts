@@ -33,7 +33,7 @@ export class Authenticator {
     if (token.startsWith(API_KEY_PREFIX)) return this.credentials.actorForApiKey(token, origin(ctx));
     await this.jwt(ctx, async () => undefined);
     const claims = ctx.state.claims as TokenClaims | undefined;
-    if (!claims) throw new ServiceError('unauthenticated', 'unauthenticated');
+    if (!claims) throw new ServiceError('unauthenticated', 'invalid_token');
     return this.credentials.actorForToken(claims, origin(ctx));
   }
 }

@@ -130,7 +130,7 @@ function credentialKey(actor: Actor): string {
 /** A path id that is not a positive integer names nothing: 404, as for a foreign id. */
 export function idParam(raw: string | undefined): number {
   const id = Number(raw);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new ServiceError('not_found', 'not_found', {}, { what: 'resource' });
+  if (!Number.isSafeInteger(id) || id <= 0) throw new ServiceError('not_found', 'not_found');
   return id;
 }
 

@@ -2,14 +2,15 @@
  * Django REST Framework's words for field errors: FLOW SMS and Mifumo are both Django
  * applications, and their clients display these sentences.
  */
-import { FIELD_CODES, wordIssue, type FieldCode, type FieldIssue, type FieldIssues } from '../../services/errors.js';
+import type { FieldIssues } from '../../services/errors.js';
+import { wording, type FieldWording } from '../core/wording.js';
 
 const TYPES: Record<string, string> = {
   string: 'Not a valid string.', number: 'A valid number is required.', integer: 'A valid integer is required.',
   boolean: 'Must be a valid boolean.', array: 'Expected a list of items.', object: 'Expected a dictionary of items.',
 };
 
-const DRF: Partial<Record<FieldCode, string | ((p: Record<string, string | number>) => string)>> = {
+const DRF: FieldWording = {
   required: 'This field is required.',
   type: (p) => TYPES[String(p.expected)] ?? 'Invalid value.',
   min_length: 'Ensure this field has at least {min} characters.',
@@ -27,12 +28,7 @@ const DRF: Partial<Record<FieldCode, string | ((p: Record<string, string | numbe
   confirmed: "The two password fields didn't match.",
 };
 
-export function drfIssue(field: string, issue: FieldIssue): string {
-  const w = DRF[issue.code] ?? FIELD_CODES[issue.code];
-  return wordIssue(typeof w === 'function' ? w(issue.params ?? {}) : w, field, issue);
-}
+export const drf = wording(DRF);
 
 /** `{field: ["…"]}`, with errors not about one field under DRF's `non_field_errors`. */
-export function drfFields(fields: FieldIssues): Record<string, string[]> {
-  return Object.fromEntries(Object.entries(fields).map(([field, issues]) => [field === '_' ? 'non_field_errors' : field, issues.map((i) => drfIssue(field, i))]));
-}
+export const drfFields = (fields: FieldIssues): Record<string, string[]> => drf.fields(fields, (f) => (f === '_' ? 'non_field_errors' : f));

@@ -7,12 +7,13 @@
  * fresh parameters, paying neither Kysely's builder nor SQLite's parser per message.
  */
 import type SQLite from 'better-sqlite3';
-import { CompiledQuery, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult } from 'kysely';
+import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult } from 'kysely';
+import type { Executor } from '../repo.js';
 import { ConnectionLock } from './lock.js';
 
 const MAX_STATEMENTS = 500;
 
-class Connection implements DatabaseConnection {
+export class Connection implements DatabaseConnection {
   private readonly statements = new Map<string, SQLite.Statement>();
 
   constructor(readonly sqlite: SQLite.Database) {}
@@ -26,6 +27,21 @@ class Connection implements DatabaseConnection {
       this.statements.set(sql, st);
     }
     return st;
+  }
+
+  // IMMEDIATE: take the write lock at BEGIN, so a concurrent writer in another process (the CLI)
+  // makes us wait at the start (busy_timeout) instead of failing at our first write.
+  begin(): void {
+    this.statement('begin immediate').run();
+  }
+
+  commit(): void {
+    this.statement('commit').run();
+  }
+
+  /** After a failed COMMIT (disk full) SQLite may already have rolled back. */
+  rollback(): void {
+    if (this.sqlite.inTransaction) this.statement('rollback').run();
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
@@ -42,49 +58,66 @@ class Connection implements DatabaseConnection {
   }
 }
 
-class SqliteDriver implements Driver {
-  private readonly connection: Connection;
+/** Straight on the connection: for a transaction's repositories, which run only while it holds it. */
+export const heldExecutor = (c: Connection): Executor => (query) => c.executeQuery(query);
 
-  constructor(sqlite: SQLite.Database, private readonly lock: ConnectionLock) {
-    this.connection = new Connection(sqlite);
-  }
+/** One statement outside any transaction: takes the connection for it, at once when it is free. */
+export function lockingExecutor(c: Connection, lock: ConnectionLock): Executor {
+  const run: Executor = (query) => {
+    try {
+      return c.executeQuery(query);
+    } finally {
+      lock.release();
+    }
+  };
+  return (query) => (lock.tryAcquire() ? run(query) : lock.acquire().then(() => run(query)));
+}
+
+/**
+ * `locking`: every query and Kysely transaction takes the connection lock (the store's own
+ * handle). `held`: for the store's transactions, which already hold it — queries run at once,
+ * and running one without the lock held is a bug caught here.
+ */
+type Mode = 'locking' | 'held';
+
+class SqliteDriver implements Driver {
+  constructor(private readonly connection: Connection, private readonly lock: ConnectionLock, private readonly mode: Mode) {}
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    await this.lock.acquire();
+    if (this.mode === 'locking') await this.lock.acquire();
+    else if (!this.lock.busy) throw new Error("a transaction's repositories were used after the transaction ended");
     return this.connection;
   }
 
-  // IMMEDIATE: take the write lock at BEGIN, so a concurrent writer in another process (the CLI)
-  // makes us wait at the start (busy_timeout) instead of failing at our first write.
-  async beginTransaction(c: DatabaseConnection): Promise<void> {
-    await c.executeQuery(CompiledQuery.raw('begin immediate'));
+  async beginTransaction(): Promise<void> {
+    if (this.mode === 'held') throw new Error('transactions do not nest: use the repositories of the open one');
+    this.connection.begin();
   }
 
-  async commitTransaction(c: DatabaseConnection): Promise<void> {
-    await c.executeQuery(CompiledQuery.raw('commit'));
+  async commitTransaction(): Promise<void> {
+    this.connection.commit();
   }
 
-  async rollbackTransaction(c: DatabaseConnection): Promise<void> {
-    // After a failed COMMIT (disk full) SQLite may already have rolled back.
-    if (this.connection.sqlite.inTransaction) await c.executeQuery(CompiledQuery.raw('rollback'));
+  async rollbackTransaction(): Promise<void> {
+    this.connection.rollback();
   }
 
   async releaseConnection(): Promise<void> {
-    this.lock.release();
+    if (this.mode === 'locking') this.lock.release();
   }
 
   async destroy(): Promise<void> {
-    this.connection.sqlite.close();
+    if (this.mode === 'locking') this.connection.sqlite.close();
   }
 }
 
 export class SqliteLockedDialect implements Dialect {
-  constructor(private readonly sqlite: SQLite.Database, private readonly lock: ConnectionLock) {}
+  constructor(private readonly connection: Connection, private readonly lock: ConnectionLock, private readonly mode: Mode = 'locking') {}
 
   createDriver(): Driver {
-    return new SqliteDriver(this.sqlite, this.lock);
+    return new SqliteDriver(this.connection, this.lock, this.mode);
   }
 
   createQueryCompiler(): SqliteQueryCompiler {

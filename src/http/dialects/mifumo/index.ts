@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import type { Account } from '../../../services/accounts.js';
 import type { Services } from '../../../services/index.js';
+import type { SendSummary } from '../../../services/sending.js';
 import { Api, iso, type ApiDeps } from '../../core/route.js';
-import { mifumo } from './errors.js';
+import { envelope, mifumo } from './errors.js';
 
 export { mifumo };
 
@@ -43,5 +44,32 @@ export function mountMifumo(deps: ApiDeps, s: Services): Api[] {
       return { message: 'Logout successful' };
     },
   });
-  return [auth];
+  return [auth, mountIntegration(deps, s)];
+}
+
+/** E.164 as the Mifumo documents require it: `+`, a country code, no national form. */
+const e164 = z.string().trim().regex(/^\+[1-9]\d{7,14}$/);
+
+/** The integration API, for API keys: `/api/integration/v1/…`. */
+function mountIntegration(deps: ApiDeps, s: Services): Api {
+  const api = new Api('/api/integration/v1', mifumo, deps);
+  api.route({
+    method: 'post', path: '/sms/send/', summary: 'Send one text to E.164 recipients (Idempotency-Key honoured)', auth: 'required', permission: 'send_sms', rate: 'send',
+    body: z.object({
+      message: z.string().min(1).max(5000),
+      recipients: z.array(e164).min(1).max(10_000),
+      sender_id: z.string().trim().min(1).max(15).optional(),
+      webhook_url: z.string().trim().min(1).max(2000).optional(),
+    }),
+    handler: async ({ ctx, body, actor }) => sentView((await s.sending.send(actor, body, ctx.get('idempotency-key') || undefined)).summary),
+  });
+  return api;
+}
+
+export function sentView(r: SendSummary) {
+  return envelope({
+    message_id: r.message_uuids[0] ?? null, status: 'queued', total: r.total, sent: r.accepted, failed: r.failed, sms_count: r.sms_count, cost: r.total_cost,
+    sender_id: r.sender_id, messages: r.message_uuids.map((uuid) => ({ message_id: uuid, status: 'queued' })),
+    failures: r.failures.map((f) => ({ recipient: f.recipient, error: f.error, reason: f.reason })),
+  }, 'SMS sent successfully');
 }

@@ -2,29 +2,23 @@
 import { z } from 'zod';
 import type { BlacklistScope } from '../../../services/blacklist.js';
 import type { Services } from '../../../services/index.js';
-import { idParam, type Api } from '../../core/route.js';
-import { pageOf, pageQuery, paginated } from './paging.js';
+import type { Api } from '../../core/route.js';
+import { pageOf, pageQuery } from './paging.js';
+import { resource } from './resource.js';
 import { blacklistView } from './views.js';
 
 const phoneBody = { phone_number: z.string().trim().min(1).max(32) };
 
 export function mountBlacklist(api: Api, s: Services, scope: BlacklistScope): void {
   const permission = scope === 'global' ? 'operator.blacklist' : 'manage_blacklist';
-  api.route({
-    method: 'get', path: '/blacklist', summary: scope === 'global' ? 'The global blacklist' : "The caller's blacklist", auth: 'required', permission, query: pageQuery,
-    handler: async ({ query, actor }) => paginated(await s.blacklist.page(actor, scope, pageOf(query)), blacklistView),
-  });
-  api.route({
-    method: 'post', path: '/blacklist', summary: 'Blacklist a number', auth: 'required', permission, status: 201,
-    body: z.object({ ...phoneBody, reason: z.string().max(500).optional() }),
-    handler: async ({ body, actor }) => ({ message: 'Numéro ajouté à la liste noire', data: blacklistView(await s.blacklist.add(actor, scope, body.phone_number, body.reason ?? null)) }),
-  });
-  api.route({
-    method: 'delete', path: '/blacklist/:id', summary: 'Remove a number from the blacklist', auth: 'required', permission,
-    handler: async ({ params, actor }) => {
-      await s.blacklist.remove(actor, scope, idParam(params.id));
-      return { message: 'Numéro retiré de la liste noire' };
+  resource(api, {
+    path: '/blacklist', permission, view: blacklistView,
+    list: { summary: scope === 'global' ? 'The global blacklist' : "The caller's blacklist", query: pageQuery, run: (actor, query) => s.blacklist.page(actor, scope, pageOf(query)) },
+    create: {
+      summary: 'Blacklist a number', message: 'Numéro ajouté à la liste noire', run: (actor, body) => s.blacklist.add(actor, scope, body.phone_number, body.reason ?? null),
+      body: z.object({ ...phoneBody, reason: z.string().max(500).optional() }),
     },
+    remove: { summary: 'Remove a number from the blacklist', message: 'Numéro retiré de la liste noire', run: (actor, id) => s.blacklist.remove(actor, scope, id) },
   });
   if (scope === 'account') {
     api.route({

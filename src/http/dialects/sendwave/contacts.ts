@@ -5,6 +5,7 @@ import type { Services } from '../../../services/index.js';
 import { withUploadedFile } from '../../core/multipart.js';
 import { idParam, type Api } from '../../core/route.js';
 import { pageOf, pageQuery, paginated } from './paging.js';
+import { resource } from './resource.js';
 import { contactView, groupView, importView } from './views.js';
 
 const contactBody = z.object({
@@ -19,54 +20,36 @@ const contactBody = z.object({
 
 export function mountContacts(api: Api, s: Services): void {
   const permission = 'manage_contacts';
-  api.route({
-    method: 'get', path: '/contacts', summary: 'Contacts, filtered (q, name, phone, tag, group, status) and paginated', auth: 'required', permission,
-    query: pageQuery.extend({ q: z.string().optional(), search: z.string().optional(), name: z.string().optional(), phone: z.string().optional(), tag: z.string().optional(), group: z.string().optional(), status: z.enum(CONTACT_STATUSES).optional() }),
-    handler: async ({ query, actor }) => paginated(await s.contacts.page(actor, { ...query, q: query.q ?? query.search }, pageOf(query)), contactView),
-  });
-  api.route({
-    method: 'post', path: '/contacts', summary: 'Create a contact (one per phone number)', auth: 'required', permission, body: contactBody, status: 201,
-    handler: async ({ body, actor }) => ({ message: 'Contact créé', data: contactView(await s.contacts.create(actor, body)) }),
-  });
+  // Before /contacts/:id.
   api.route({
     method: 'post', path: '/contacts/import', summary: 'Import contacts from a CSV file (multipart field "file")', auth: 'required', permission,
     handler: async ({ ctx, actor }) => ({ message: 'Import terminé', data: importView(await withUploadedFile(ctx, 'file', (file) => s.imports.importCsv(actor, file))) }),
   });
-  api.route({
-    method: 'get', path: '/contacts/:id', summary: 'One contact', auth: 'required', permission,
-    handler: async ({ params, actor }) => ({ data: contactView(await s.contacts.get(actor, idParam(params.id))) }),
-  });
-  api.route({
-    method: 'put', path: '/contacts/:id', summary: 'Update a contact', auth: 'required', permission, body: contactBody.partial(),
-    handler: async ({ params, body, actor }) => ({ message: 'Contact mis à jour', data: contactView(await s.contacts.update(actor, idParam(params.id), body)) }),
-  });
-  api.route({
-    method: 'delete', path: '/contacts/:id', summary: 'Delete a contact', auth: 'required', permission,
-    handler: async ({ params, actor }) => {
-      await s.contacts.remove(actor, idParam(params.id));
-      return { message: 'Contact supprimé' };
+  resource(api, {
+    path: '/contacts', permission, view: contactView,
+    list: {
+      summary: 'Contacts, filtered (q, name, phone, tag, group, status) and paginated',
+      query: pageQuery.extend({ q: z.string().optional(), search: z.string().optional(), name: z.string().optional(), phone: z.string().optional(), tag: z.string().optional(), group: z.string().optional(), status: z.enum(CONTACT_STATUSES).optional() }),
+      run: (actor, query) => s.contacts.page(actor, { ...query, q: query.q ?? query.search }, pageOf(query)),
     },
+    create: { summary: 'Create a contact (one per phone number)', body: contactBody, message: 'Contact créé', run: (actor, body) => s.contacts.create(actor, body) },
+    get: { summary: 'One contact', run: (actor, id) => s.contacts.get(actor, id) },
+    update: { summary: 'Update a contact', body: contactBody.partial(), message: 'Contact mis à jour', run: (actor, id, body) => s.contacts.update(actor, id, body) },
+    remove: { summary: 'Delete a contact', message: 'Contact supprimé', run: (actor, id) => s.contacts.remove(actor, id) },
   });
   mountGroups(api, s);
 }
 
 function mountGroups(api: Api, s: Services): void {
   const permission = 'manage_groups';
-  api.route({
-    method: 'get', path: '/contact-groups', summary: 'Contact groups with their sizes', auth: 'required', permission,
-    handler: async ({ actor }) => ({ data: (await s.contacts.groups(actor)).map(groupView) }),
-  });
-  api.route({
-    method: 'post', path: '/contact-groups', summary: 'Create a group', auth: 'required', permission, status: 201,
-    body: z.object({ name: z.string().trim().min(1).max(100), description: z.string().max(500).optional() }),
-    handler: async ({ body, actor }) => ({ message: 'Groupe créé', data: groupView(await s.contacts.createGroup(actor, body)) }),
-  });
-  api.route({
-    method: 'delete', path: '/contact-groups/:id', summary: 'Delete a group (its contacts stay)', auth: 'required', permission,
-    handler: async ({ params, actor }) => {
-      await s.contacts.deleteGroup(actor, idParam(params.id));
-      return { message: 'Groupe supprimé' };
+  resource(api, {
+    path: '/contact-groups', permission, view: groupView,
+    list: { summary: 'Contact groups with their sizes', run: (actor) => s.contacts.groups(actor) },
+    create: {
+      summary: 'Create a group', message: 'Groupe créé', run: (actor, body) => s.contacts.createGroup(actor, body),
+      body: z.object({ name: z.string().trim().min(1).max(100), description: z.string().max(500).optional() }),
     },
+    remove: { summary: 'Delete a group (its contacts stay)', message: 'Groupe supprimé', run: (actor, id) => s.contacts.deleteGroup(actor, id) },
   });
   for (const action of ['add', 'remove'] as const) {
     api.route({

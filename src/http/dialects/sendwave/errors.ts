@@ -2,15 +2,14 @@
  * SendWave Pro (Laravel) errors: `{message, errors:{field:[…]}}` with Laravel's validation
  * sentences and summary line, and the document's own words for 401, 403, 429 and 402.
  */
-import { ERROR_CODES, FIELD_CODES, fill, wordIssue, type ErrorCode, type FieldCode, type FieldIssue, type FieldIssues } from '../../../services/errors.js';
+import { ERROR_CODES, fill, type ErrorCode } from '../../../services/errors.js';
 import { STATUS, type Dialect } from '../../core/dialect.js';
-
-type Wording = string | ((params: Record<string, string | number>) => string);
+import { wording, type FieldWording } from '../../core/wording.js';
 
 const article = (type: unknown): string => (type === 'array' ? 'an array' : type === 'integer' ? 'an integer' : type === 'object' ? 'an object' : `a ${String(type)}`);
 
 /** Laravel's validation sentences, where they differ from the product's. */
-const FIELDS: Partial<Record<FieldCode, Wording>> = {
+const FIELDS: FieldWording = {
   required: 'The {field} field is required.',
   type: (p) => `The {field} field must be ${article(p.expected)}.`,
   min_length: 'The {field} field must be at least {min} characters.',
@@ -29,26 +28,20 @@ const FIELDS: Partial<Record<FieldCode, Wording>> = {
   not_zero: 'The {field} must not be zero.',
 };
 
-const ERRORS: Partial<Record<ErrorCode, string>> = {
+const ERRORS: Partial<Record<ErrorCode, string | ((params: Record<string, string | number>) => string)>> = {
   no_credentials: 'Unauthenticated.',
   unauthenticated: 'Unauthenticated.',
+  invalid_token: 'Unauthenticated.',
   permission_denied: "Cette action n'est pas autorisée.",
   rate_limited: 'Too Many Attempts.',
   insufficient_credits: 'Crédit insuffisant : cet envoi coûte {required}, le solde est de {balance}.',
-  not_found: 'No query results for {what}.',
+  not_found: (p) => (p.what ? 'No query results for {what}.' : 'No query results.'),
   unknown_path: 'Not Found.',
   method_not_allowed: 'The {method} method is not supported for this route.',
 };
 
-/** One field issue in Laravel's words (the product's where Laravel has none). */
-export function sendwaveIssue(field: string, issue: FieldIssue): string {
-  const w = FIELDS[issue.code] ?? FIELD_CODES[issue.code];
-  return wordIssue(typeof w === 'function' ? w(issue.params ?? {}) : w, field, issue);
-}
-
-export function sendwaveFields(fields: FieldIssues): Record<string, string[]> {
-  return Object.fromEntries(Object.entries(fields).map(([field, issues]) => [field, issues.map((i) => sendwaveIssue(field, i))]));
-}
+/** Field issues in Laravel's words (the product's where Laravel has none). */
+export const laravel = wording(FIELDS);
 
 /** Laravel's summary line: the first message, plus how many more there are. */
 function summary(fields: Record<string, string[]>): string {
@@ -61,9 +54,10 @@ export const sendwave: Dialect = {
   name: 'sendwave',
   renderError(err) {
     const status = STATUS[err.kind];
-    const message = fill(ERRORS[err.code] ?? ERROR_CODES[err.code], err.params);
+    const words = ERRORS[err.code] ?? ERROR_CODES[err.code];
+    const message = fill(typeof words === 'function' ? words(err.params) : words, err.params);
     if (err.kind === 'validation') {
-      const errors = sendwaveFields(err.fields);
+      const errors = laravel.fields(err.fields);
       return { status, body: { message: summary(errors), errors } };
     }
     if (err.kind === 'insufficient_credits') return { status, body: { message, errors: { balance: [message] }, ...err.params } };

@@ -14,6 +14,7 @@ import { mountContacts } from './contacts.js';
 import { sendwave } from './errors.js';
 import { mountBlacklist } from './blacklist.js';
 import { pageOf, pageQuery, paginated } from './paging.js';
+import { resource } from './resource.js';
 import { mountTemplates } from './templates.js';
 import { accountView, apiKeyView, messageView, partView, senderIdView, sendView, userView } from './views.js';
 import { mountAuditLogs, mountWebhooks } from './webhooks.js';
@@ -103,14 +104,13 @@ function mountApiKeys(api: Api, s: Services): void {
 }
 
 function mountSenderIds(api: Api, s: Services): void {
-  api.route({
-    method: 'get', path: '/sender-ids', summary: "The caller's sender IDs and their status", auth: 'required', permission: 'manage_sender_ids',
-    handler: async ({ actor }) => ({ data: (await s.senderIds.list(actor)).map(senderIdView) }),
-  });
-  api.route({
-    method: 'post', path: '/sender-ids', summary: 'Ask for a sender ID (pending until an admin approves it)', auth: 'required', permission: 'manage_sender_ids', status: 201,
-    body: z.object({ name: z.string().trim().min(1).max(15) }),
-    handler: async ({ body, actor }) => ({ message: 'Sender ID en attente d’approbation', data: senderIdView(await s.senderIds.request(actor, body.name)) }),
+  resource(api, {
+    path: '/sender-ids', permission: 'manage_sender_ids', view: senderIdView,
+    list: { summary: "The caller's sender IDs and their status", run: (actor) => s.senderIds.list(actor) },
+    create: {
+      summary: 'Ask for a sender ID (pending until an admin approves it)', message: 'Sender ID en attente d’approbation',
+      body: z.object({ name: z.string().trim().min(1).max(15) }), run: (actor, body) => s.senderIds.request(actor, body.name),
+    },
   });
 }
 

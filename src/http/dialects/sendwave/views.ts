@@ -11,7 +11,7 @@ import type { SendSummary } from '../../../services/sending.js';
 import type { TemplateRow } from '../../../services/templates.js';
 import type { WebhookLogRecord, WebhookRecord } from '../../../services/webhooks.js';
 import { iso } from '../../core/route.js';
-import { sendwaveIssue } from './errors.js';
+import { laravel } from './errors.js';
 
 export const userView = (a: Account) => ({ id: a.id, name: a.name, email: a.email });
 
@@ -55,7 +55,7 @@ export const groupView = (g: GroupRecord & { contacts_count?: number }) => ({
 });
 
 export const importView = (r: ImportResult) => ({
-  created: r.created, updated: r.updated, failed: r.failed, errors: r.errors.map((e) => ({ row: e.row, field: e.field, message: sendwaveIssue(e.field, e.issue) })),
+  created: r.created, updated: r.updated, failed: r.failed, errors: r.errors.map((e) => ({ row: e.row, field: e.field, message: laravel.issue(e.field, e.issue) })),
 });
 
 export const templateView = (t: TemplateRow) => ({

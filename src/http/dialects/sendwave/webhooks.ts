@@ -1,10 +1,12 @@
 /** SendWave webhooks and audit logs (/api/webhooks…, /api/audit-logs…). */
 import { z } from 'zod';
 import type { Services } from '../../../services/index.js';
+import type { WebhookRecord } from '../../../services/webhooks.js';
 import { WEBHOOK_EVENTS } from '../../../webhooks/events.js';
 import { idParam, iso, type Api } from '../../core/route.js';
 import { isoDate, isoEndDate, queryBoolean } from '../../core/validate.js';
 import { pageOf, pageQuery, paginated } from './paging.js';
+import { resource } from './resource.js';
 import { auditView, webhookLogView, webhookView } from './views.js';
 
 const fields = {
@@ -35,10 +37,6 @@ export function mountWebhooks(api: Api, s: Services): void {
     handler: async ({ actor }) => ({ message: 'Secret régénéré', data: { secret: await s.accounts.rotateWebhookSecret(actor) } }),
   });
   api.route({
-    method: 'get', path: '/webhooks', summary: "The caller's webhooks", auth: 'required', permission,
-    handler: async ({ actor }) => ({ data: (await s.webhooks.list(actor)).map((w) => webhookView(w)) }),
-  });
-  api.route({
     method: 'post', path: '/webhooks', summary: 'Create a webhook (a 32-character secret is generated when none is given)', auth: 'required', permission, body: createBody, status: 201,
     handler: async ({ body, actor }) => ({ message: 'Webhook créé', data: webhookView(await s.webhooks.create(actor, body), true) }),
   });
@@ -51,16 +49,11 @@ export function mountWebhooks(api: Api, s: Services): void {
       return { data: { ...webhookView(w), logs: logs.rows.map(webhookLogView) } };
     },
   });
-  api.route({
-    method: 'put', path: '/webhooks/:id', summary: 'Update a webhook', auth: 'required', permission, body: patchBody,
-    handler: async ({ params, body, actor }) => ({ message: 'Webhook mis à jour', data: webhookView(await s.webhooks.update(actor, idParam(params.id), body)) }),
-  });
-  api.route({
-    method: 'delete', path: '/webhooks/:id', summary: 'Delete a webhook', auth: 'required', permission,
-    handler: async ({ params, actor }) => {
-      await s.webhooks.remove(actor, idParam(params.id));
-      return { message: 'Webhook supprimé' };
-    },
+  resource(api, {
+    path: '/webhooks', permission, view: (w: WebhookRecord) => webhookView(w),
+    list: { summary: "The caller's webhooks", run: (actor) => s.webhooks.list(actor) },
+    update: { summary: 'Update a webhook', body: patchBody, message: 'Webhook mis à jour', run: (actor, id, body) => s.webhooks.update(actor, id, body) },
+    remove: { summary: 'Delete a webhook', message: 'Webhook supprimé', run: (actor, id) => s.webhooks.remove(actor, id) },
   });
   api.route({
     method: 'post', path: '/webhooks/:id/toggle', summary: 'Turn a webhook on or off', auth: 'required', permission,

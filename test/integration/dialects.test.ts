@@ -1,0 +1,129 @@
+/**
+ * Several dialects on one listener: paths matched exactly (the trailing slash picks the
+ * dialect), unknown paths and methods answered in the owning dialect's shape, and an idempotent
+ * send stored once as a neutral result that each dialect renders in its own shape.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { accountIdOf, call, fund, PASSWORD, registerAndLogin } from '../support/api.js';
+import { startGateway, startSimulator, type Gateway } from '../support/harness.js';
+
+async function withGateway(fn: (gw: Gateway) => Promise<void>): Promise<void> {
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
+  try {
+    await fn(gw);
+  } finally {
+    await gw.cleanup();
+    await sim.stop();
+  }
+}
+
+test('/api/auth/login (SendWave) and /api/auth/login/ (Mifumo) reach different handlers, each with its documented answer', async () => {
+  await withGateway(async (gw) => {
+    await registerAndLogin(gw, 'both@example.com', 'Amina Diallo');
+    const credentials = { email: 'both@example.com', password: PASSWORD };
+    const sendwave = await call(gw, 'POST', '/api/auth/login', { body: credentials });
+    assert.equal(sendwave.status, 200);
+    assert.equal(sendwave.json.message, 'Connexion réussie');
+    assert.equal(typeof sendwave.json.data.token, 'string');
+    assert.equal(sendwave.json.tokens, undefined);
+
+    const mifumo = await call(gw, 'POST', '/api/auth/login/', { body: credentials });
+    assert.equal(mifumo.status, 200);
+    assert.equal(mifumo.json.message, 'Login successful');
+    assert.deepEqual(Object.keys(mifumo.json.tokens).sort(), ['access', 'refresh']);
+    assert.deepEqual([mifumo.json.user.email, mifumo.json.user.first_name, mifumo.json.user.last_name, mifumo.json.user.full_name], ['both@example.com', 'Amina', 'Diallo', 'Amina Diallo']);
+    assert.equal(mifumo.json.data, undefined);
+
+    // Both kinds of access token are accepted by either dialect; a refresh token never is.
+    assert.equal((await call(gw, 'GET', '/api/auth/me', { token: mifumo.json.tokens.access })).status, 200);
+    const refreshAsAccess = await call(gw, 'GET', '/api/auth/me', { token: mifumo.json.tokens.refresh });
+    assert.deepEqual([refreshAsAccess.status, refreshAsAccess.json], [401, { message: 'Unauthenticated.' }]);
+    const refreshed = await call(gw, 'POST', '/api/auth/token/refresh/', { body: { refresh: mifumo.json.tokens.refresh } });
+    assert.equal(refreshed.status, 200);
+    assert.equal((await call(gw, 'GET', '/api/auth/me', { token: refreshed.json.access })).status, 200);
+    const accessAsRefresh = await call(gw, 'POST', '/api/auth/token/refresh/', { body: { refresh: refreshed.json.access } });
+    assert.equal(accessAsRefresh.status, 401);
+    assert.deepEqual([accessAsRefresh.json.success, accessAsRefresh.json.error_code], [false, 'INVALID_TOKEN']);
+
+    // Wrong password: each dialect's own error shape.
+    const wrong = { email: 'both@example.com', password: 'nope-nope' };
+    assert.deepEqual((await call(gw, 'POST', '/api/auth/login', { body: wrong })).json, { message: 'The provided credentials are incorrect.' });
+    const wrongMifumo = await call(gw, 'POST', '/api/auth/login/', { body: wrong });
+    assert.deepEqual([wrongMifumo.status, wrongMifumo.json.success, wrongMifumo.json.data, wrongMifumo.json.error_code], [401, false, null, 'INVALID_CREDENTIALS']);
+
+    // Logout through Mifumo revokes the token at once, for every dialect.
+    assert.equal((await call(gw, 'POST', '/api/auth/logout/', { token: refreshed.json.access })).json.message, 'Logout successful');
+    assert.equal((await call(gw, 'GET', '/api/auth/me', { token: refreshed.json.access })).status, 401);
+  });
+});
+
+test('unknown paths and methods answer 404 and 405 in the shape of the dialect that owns the path', async () => {
+  await withGateway(async (gw) => {
+    const cases: [string, string, number, unknown][] = [
+      ['GET', '/api/nothing-here', 404, { message: 'Not Found.' }],
+      ['GET', '/api/auth/login', 405, { message: 'The GET method is not supported for this route.' }],
+      ['GET', '/campaigns/api/nothing-here/', 404, { detail: 'Not found.' }],
+      ['GET', '/nothing-here', 404, { message: 'Not found.' }],
+    ];
+    for (const [method, path, status, body] of cases) {
+      const r = await call(gw, method, path);
+      assert.deepEqual([r.status, r.json], [status, body], `${method} ${path}`);
+    }
+    for (const [method, path, status, code] of [['GET', '/api/nothing-here/', 404, 'NOT_FOUND'], ['GET', '/api/auth/login/', 405, 'METHOD_NOT_ALLOWED']] as const) {
+      const r = await call(gw, method, path);
+      assert.equal(r.status, status, `${method} ${path}`);
+      assert.deepEqual([r.json.success, r.json.data, r.json.error_code], [false, null, code], `${method} ${path}`);
+    }
+    // A bad body in each dialect's shape too.
+    const badJson = await call(gw, 'POST', '/api/auth/login/', { rawBody: '{"email":' });
+    assert.deepEqual([badJson.status, badJson.json.error_code], [400, 'INVALID_JSON']);
+    const missing = await call(gw, 'POST', '/api/auth/login/', { body: {} });
+    assert.deepEqual([missing.status, missing.json.error_code, missing.json.details], [400, 'VALIDATION_ERROR', { email: ['This field is required.'], password: ['This field is required.'] }]);
+  });
+});
+
+test('an idempotent send replayed through a second dialect is rendered by that dialect, and sends nothing again', async () => {
+  await withGateway(async (gw) => {
+    const token = await registerAndLogin(gw, 'idem@example.com');
+    const id = await accountIdOf(gw, token);
+    await fund(gw, id, 1000);
+    const body = { recipients: ['+24162000001', '+24162000002'], message: 'One answer, two dialects' };
+    const headers = { 'idempotency-key': 'order-42' };
+    const first = await call(gw, 'POST', '/api/messages/send', { token, body, headers });
+    assert.equal(first.status, 200);
+    assert.equal(first.json.message, 'Envoi terminé');
+    assert.equal(first.json.data.sent, 2);
+
+    const replay = await call(gw, 'POST', '/api/integration/v1/sms/send/', { token, body, headers });
+    assert.equal(replay.status, 200);
+    assert.deepEqual([replay.json.success, replay.json.error_code, replay.json.details], [true, null, null]);
+    assert.equal(replay.json.data.sent, 2);
+    assert.equal(replay.json.data.cost, first.json.data.total_cost);
+    const uuids = replay.json.data.messages.map((m: { message_id: string }) => m.message_id);
+    const rows = await gw.store.db.selectFrom('messages').select(['id', 'uuid']).where('account_id', '=', id).orderBy('id').execute();
+    assert.deepEqual(rows.map((r) => r.id), first.json.data.message_ids, 'no message was queued twice');
+    assert.deepEqual(rows.map((r) => r.uuid), uuids);
+    assert.equal(await gw.credits.balanceOf(id), 1000 - first.json.data.total_cost, 'debited once');
+
+    // And back: the SendWave rendering of the same stored result.
+    const again = await call(gw, 'POST', '/api/messages/send', { token, body, headers });
+    assert.deepEqual(again.json, first.json);
+    // The key with another request is refused in each dialect's shape.
+    const other = { ...body, message: 'Something else' };
+    assert.equal((await call(gw, 'POST', '/api/messages/send', { token, body: other, headers })).json.errors.idempotency_key.length, 1);
+    const otherMifumo = await call(gw, 'POST', '/api/integration/v1/sms/send/', { token, body: other, headers });
+    assert.deepEqual([otherMifumo.status, otherMifumo.json.error_code, Object.keys(otherMifumo.json.details)], [400, 'VALIDATION_ERROR', ['idempotency_key']]);
+  });
+});
+
+test('the OpenAPI document lists every dialect, tagged, with the permission each operation needs', async () => {
+  await withGateway(async (gw) => {
+    const doc = (await call(gw, 'GET', '/api/openapi.json')).json;
+    assert.equal(doc.paths['/api/auth/login'].post.tags[0], 'sendwave');
+    assert.equal(doc.paths['/api/auth/login/'].post.tags[0], 'mifumo');
+    assert.equal(doc.paths['/api/messages/send'].post['x-permission'], 'send_sms');
+    assert.equal(doc.paths['/api/admin/accounts'].get['x-permission'], 'operator.accounts');
+  });
+});
