@@ -50,6 +50,7 @@ export const FIELD_CODES = {
   not_zero: '{Field} must not be zero.',
   already_blacklisted: 'The phone number is already blacklisted.',
   invalid_phone: 'The {field} format is invalid ({reason}).',
+  e164: 'The {field} must be an E.164 number: "+", the country code and the number (+255123456789).',
   phone_not_number: 'The {field} "{value}" is not a valid number.',
   email_not_valid: 'The {field} "{value}" is not a valid email address.',
   status_not_allowed: 'The {field} "{value}" must be {allowed}.',

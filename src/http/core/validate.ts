@@ -32,6 +32,8 @@ function toIssue(i: z.core.$ZodIssue): FieldIssue {
       return issue('max', { max });
     }
     case 'invalid_format':
+      // A pattern may name its own code as the message (e.g. 'e164').
+      if (i.message in FIELD_CODES) return issue(i.message as FieldCode);
       return issue(i.format === 'email' ? 'email' : 'format');
     case 'invalid_value':
       return issue('choice', { allowed: i.values.map(String).join(', ') });

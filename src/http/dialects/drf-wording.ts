@@ -20,6 +20,7 @@ const DRF: FieldWording = {
   min: 'Ensure this value is greater than or equal to {min}.',
   max: 'Ensure this value is less than or equal to {max}.',
   email: 'Enter a valid email address.',
+  e164: 'Enter a valid phone number in E.164 format (+255123456789).',
   format: 'Invalid value.',
   date: 'Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].',
   choice: 'Not a valid choice.',

@@ -48,7 +48,7 @@ export function mountMifumo(deps: ApiDeps, s: Services): Api[] {
 }
 
 /** E.164 as the Mifumo documents require it: `+`, a country code, no national form. */
-const e164 = z.string().trim().regex(/^\+[1-9]\d{7,14}$/);
+const e164 = z.string().trim().regex(/^\+[1-9]\d{7,14}$/, 'e164');
 
 /** The integration API, for API keys: `/api/integration/v1/…`. */
 function mountIntegration(deps: ApiDeps, s: Services): Api {
