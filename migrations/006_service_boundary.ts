@@ -2,14 +2,11 @@ import type { Kysely } from 'kysely';
 
 /**
  * The service boundary: audit rows can name a sub-account, tokens have a kind (access or
- * refresh), messages a uuid, and stored idempotent answers become
+ * refresh), and stored idempotent answers become
  * the neutral send result (each dialect renders it again) instead of a SendWave body.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('audit_logs').addColumn('sub_account_id', 'integer').execute();
-  // Mifumo clients name a message by a uuid; rows queued before this have none.
-  await db.schema.alterTable('messages').addColumn('uuid', 'text').execute();
-  await db.schema.createIndex('messages_uuid').unique().on('messages').column('uuid').execute();
   // Refresh tokens (FLOW, Mifumo) are recorded beside access tokens, and revocable the same way.
   await db.schema.alterTable('auth_tokens').addColumn('kind', 'text', (c) => c.notNull().defaultTo('access')).execute();
   const rows = await db.selectFrom('idempotency_keys').select(['account_id', 'key', 'response']).execute();
@@ -26,14 +23,12 @@ function fromSendwaveBody(body: { data?: Record<string, unknown> }): Record<stri
   if (!d || typeof d.total !== 'number') return null;
   return {
     total: d.total, accepted: d.sent, failed: d.failed, sms_count: d.sms_count, encoding: 'gsm7', total_cost: d.total_cost,
-    by_operator: d.by_operator, message_ids: d.message_ids, message_uuids: [], failures: d.failures ?? [], warnings: d.warnings ?? [],
+    by_operator: d.by_operator, message_ids: d.message_ids, created_at: 0, failures: d.failures ?? [], warnings: d.warnings ?? [],
     sender_id: d.sender_id, scheduled_at: typeof d.scheduled_at === 'string' ? Date.parse(d.scheduled_at) : null, balance: d.balance,
   };
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropIndex('messages_uuid').execute();
-  await db.schema.alterTable('messages').dropColumn('uuid').execute();
   await db.schema.alterTable('auth_tokens').dropColumn('kind').execute();
   await db.schema.alterTable('audit_logs').dropColumn('sub_account_id').execute();
 }

@@ -71,9 +71,9 @@ export class ContactService {
     return { ...p, rows: p.rows.map((r) => ({ ...r, groups: groups.get(r.id) ?? [] })) };
   }
 
-  /** What the send path needs of a recipient's contact (opt-out, personalization). */
-  card(accountId: number, phone: string): Promise<ContactCard | undefined> {
-    return this.store.repos.contacts.card(accountId, phone);
+  /** What the send path needs of its recipients' contacts (opt-out, personalization), by number. */
+  cards(accountId: number, phones: readonly string[]): Promise<ReadonlyMap<string, ContactCard>> {
+    return this.store.repos.contacts.cards(accountId, phones);
   }
 
   // ---- writes ----

@@ -16,7 +16,7 @@ import { fieldError } from './errors.js';
 export type RecipientError = 'invalid_number' | 'no_route' | 'blacklisted' | 'opted_out';
 
 export type RecipientResult =
-  | { input: string; ok: true; id: number; uuid: string; e164: string; operator: string; parts: number; cost: number; unfilled: string[] }
+  | { input: string; ok: true; id: number; e164: string; operator: string; parts: number; cost: number; unfilled: string[] }
   | { input: string; ok: false; e164: string | null; operator: string | null; error: RecipientError; reason: string };
 
 export interface SendRequest {
@@ -32,6 +32,8 @@ export interface SendRequest {
 
 export interface SendResult {
   shape: MessageShape;
+  /** When the messages were queued (all of them share it). */
+  createdAt: number;
   results: RecipientResult[];
   accepted: number;
   failed: number;
@@ -48,8 +50,15 @@ export type Planned =
   | { input: string; ok: true; e164: string; operator: string; failover: string | null; cost: number; body: string; shape: MessageShape; unfilled: string[] }
   | { input: string; ok: false; e164: string | null; operator: string | null; error: RecipientError; reason: string };
 
-/** The contact an account has for a number (personalization, opt-out). */
-export type ContactLookup = (accountId: number, e164: string) => Promise<(FillSource & { status: string }) | undefined>;
+export type ContactCard = FillSource & { status: string };
+
+/** The contacts an account has among these numbers (personalization, opt-out), by number. */
+export type ContactLookup = (accountId: number, phones: readonly string[]) => Promise<ReadonlyMap<string, ContactCard>>;
+
+const NO_CONTACTS: ReadonlyMap<string, ContactCard> = new Map();
+
+/** A recipient normalized and routed, before its contact is known. */
+type Routed = { input: string; ok: true; e164: string; operator: string; failover: string | null } | Extract<Planned, { ok: false }>;
 
 export class MessageService {
   private readonly prices: Map<string, number>;
@@ -58,13 +67,36 @@ export class MessageService {
     private readonly cfg: Pick<Config, 'numbering' | 'operators' | 'dispatcher'>,
     private readonly router: Router,
     private readonly blacklist: Pick<BlacklistRepo, 'isBlacklisted'>,
-    private readonly contacts: ContactLookup = async () => undefined,
+    private readonly contacts: ContactLookup = async () => NO_CONTACTS,
   ) {
     this.prices = new Map(cfg.operators.map((o) => [o.name, o.price_per_part]));
   }
 
   /** Route one number without sending: what analyze endpoints and the send path share. */
-  async classify(input: string, accountId: number | null, text = '', shape: MessageShape = analyze(text)): Promise<Planned> {
+  async classify(input: string, accountId: number | null): Promise<Planned> {
+    return (await this.planAll([input], accountId, '', analyze('')))[0]!;
+  }
+
+  /** Plan first (no writes), so callers can check credits against the exact cost before commit. */
+  async plan(req: SendRequest): Promise<Plan> {
+    const template = analyze(req.text);
+    const planned = await this.planAll(req.recipients, req.accountId, req.text, template);
+    let shape = template;
+    for (const p of planned) if (p.ok && p.shape.parts > shape.parts) shape = p.shape;
+    const max = this.cfg.dispatcher.max_parts;
+    if (shape.parts > max) throw fieldError('message', 'message_too_long', { parts: shape.parts, max });
+    const totalCost = planned.reduce((sum, p) => sum + (p.ok ? p.cost : 0), 0);
+    return { shape, planned, totalCost };
+  }
+
+  /** Every recipient routed, then their contacts read in one go, then each one priced. */
+  private async planAll(inputs: readonly string[], accountId: number | null, text: string, template: MessageShape): Promise<Planned[]> {
+    const routed = inputs.map((input) => this.route(input, accountId));
+    const cards = accountId === null ? NO_CONTACTS : await this.contacts(accountId, routed.flatMap((r) => (r.ok ? [r.e164] : [])));
+    return routed.map((r) => (r.ok ? this.price(r, cards.get(r.e164), accountId, text, template) : r));
+  }
+
+  private route(input: string, accountId: number | null): Routed {
     const n = normalizeNumber(input, this.cfg.numbering);
     if (!n.ok) return { input, ok: false, e164: null, operator: null, error: 'invalid_number', reason: n.reason };
     const route = this.router.route(n.e164);
@@ -72,32 +104,23 @@ export class MessageService {
     if (this.blacklist.isBlacklisted(n.e164, accountId)) {
       return { input, ok: false, e164: n.e164, operator: route.operator, error: 'blacklisted', reason: 'the number is blacklisted' };
     }
-    const contact = accountId === null ? undefined : await this.contacts(accountId, n.e164);
+    return { input, ok: true, e164: n.e164, operator: route.operator, failover: route.failover };
+  }
+
+  private price(r: Extract<Routed, { ok: true }>, contact: ContactCard | undefined, accountId: number | null, text: string, template: MessageShape): Planned {
     // A contact the account marked unsubscribed has opted out: never send to it.
     if (contact?.status === 'unsubscribed') {
-      return { input, ok: false, e164: n.e164, operator: route.operator, error: 'opted_out', reason: 'the contact is unsubscribed' };
+      return { input: r.input, ok: false, e164: r.e164, operator: r.operator, error: 'opted_out', reason: 'the contact is unsubscribed' };
     }
     // Personalized texts are measured and priced after filling, recipient by recipient.
     let body = text;
     let unfilled: string[] = [];
+    let shape = template;
     if (hasVariables(text) && accountId !== null) {
       ({ text: body, unfilled } = fill(text, contact));
       shape = analyze(body);
     }
-    return { input, ok: true, e164: n.e164, operator: route.operator, failover: route.failover, cost: shape.parts * (this.prices.get(route.operator) ?? 0), body, shape, unfilled };
-  }
-
-  /** Plan first (no writes), so callers can check credits against the exact cost before commit. */
-  async plan(req: SendRequest): Promise<Plan> {
-    const template = analyze(req.text);
-    const planned: Planned[] = [];
-    for (const r of req.recipients) planned.push(await this.classify(r, req.accountId, req.text, template));
-    let shape = template;
-    for (const p of planned) if (p.ok && p.shape.parts > shape.parts) shape = p.shape;
-    const max = this.cfg.dispatcher.max_parts;
-    if (shape.parts > max) throw fieldError('message', 'message_too_long', { parts: shape.parts, max });
-    const totalCost = planned.reduce((sum, p) => sum + (p.ok ? p.cost : 0), 0);
-    return { shape, planned, totalCost };
+    return { input: r.input, ok: true, e164: r.e164, operator: r.operator, failover: r.failover, cost: shape.parts * (this.prices.get(r.operator) ?? 0), body, shape, unfilled };
   }
 
   /** Queue the planned messages on `tx`, the caller's transaction (with its debit and answer). */
@@ -117,10 +140,10 @@ export class MessageService {
     let next = 0;
     const results: RecipientResult[] = plan.planned.map((p) =>
       p.ok
-        ? { input: p.input, ok: true, ...ids[next++]!, e164: p.e164, operator: p.operator, parts: p.shape.parts, cost: p.cost, unfilled: p.unfilled }
+        ? { input: p.input, ok: true, id: ids[next++]!, e164: p.e164, operator: p.operator, parts: p.shape.parts, cost: p.cost, unfilled: p.unfilled }
         : { input: p.input, ok: false, e164: p.e164, operator: p.operator, error: p.error, reason: p.reason },
     );
-    return { shape: plan.shape, results, accepted: ids.length, failed: results.length - ids.length, totalCost: plan.totalCost };
+    return { shape: plan.shape, results, accepted: ids.length, failed: results.length - ids.length, totalCost: plan.totalCost, createdAt: now };
   }
 
 }

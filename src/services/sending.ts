@@ -37,8 +37,8 @@ export interface SendSummary {
   /** Every recipient once: under its operator, or `unknown`. */
   by_operator: Record<string, number>;
   message_ids: number[];
-  /** The same messages by uuid (Mifumo's ids), in the same order. */
-  message_uuids: string[];
+  /** When they were queued: with an id, it makes a message's uuid (Mifumo's ids). */
+  created_at: number;
   failures: { recipient: string; error: RecipientError; reason: string }[];
   /** Recipients whose text kept variables it could not fill (first 100). */
   warnings: { recipient: string; unfilled: string[] }[];
@@ -149,7 +149,7 @@ export class SendingService {
     }
     return {
       total: result.results.length, accepted: result.accepted, failed: result.failed, sms_count: result.shape.parts, encoding: result.shape.encoding,
-      total_cost: result.totalCost, by_operator: this.tally(result.results), message_ids: result.results.flatMap((r) => (r.ok ? [r.id] : [])), message_uuids: result.results.flatMap((r) => (r.ok ? [r.uuid] : [])), failures, warnings,
+      total_cost: result.totalCost, by_operator: this.tally(result.results), message_ids: result.results.flatMap((r) => (r.ok ? [r.id] : [])), created_at: result.createdAt, failures, warnings,
       sender_id: sender, scheduled_at: scheduledAt, balance,
     };
   }

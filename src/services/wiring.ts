@@ -38,7 +38,7 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
   const phones = new Phones(config.numbering);
   const accounts = new AccountService(store, changes, config.auth.registration);
   const contacts = new ContactService(store, changes, phones);
-  const messages = new MessageService(config, d.router, store.repos.blacklist, (accountId, phone) => contacts.card(accountId, phone));
+  const messages = new MessageService(config, d.router, store.repos.blacklist, (accountId, phones) => contacts.cards(accountId, phones));
   const senderIds = new SenderIdService(store, changes, config.default_sender_id);
   const webhooks = new WebhookService(store, changes, config.webhooks.allow_private_networks);
   const services: Services = {

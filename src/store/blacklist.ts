@@ -60,7 +60,7 @@ export class BlacklistRepo extends Repo {
 
   /** Adds the number unless it is already listed there; returns whether a row was added. */
   async add(entry: { accountId: number; phone: string; reason: string | null; source: BlacklistTable['source']; at: number }): Promise<boolean> {
-    const added = (await this.addQuery.changes(this.exec, [entry.accountId, entry.phone, entry.reason, entry.source, entry.at])) > 0;
+    const added = (await this.addQuery.run(this.exec, [entry.accountId, entry.phone, entry.reason, entry.source, entry.at])) > 0;
     this.remember(entry.phone, entry.accountId);
     return added;
   }

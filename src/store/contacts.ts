@@ -1,6 +1,6 @@
 /** Contacts of an account, its groups and their members. One contact per phone number per account. */
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest, type Executor } from './repo.js';
+import { PreparedBySize, Repo, pageOf, type Db, type Executor, type Page, type PageRequest } from './repo.js';
 import type { ContactGroupsTable, ContactStatus, ContactsTable } from './tables.js';
 
 export type ContactRecord = Selectable<ContactsTable>;
@@ -27,16 +27,24 @@ export interface ContactQuery {
 }
 
 export class ContactsRepo extends Repo {
-  /** Per recipient on the send path: compiled once. */
-  private readonly cardQuery: Prepared<ContactCard>;
+  /** On the send path, for every recipient: a few IN lists of fixed sizes, each compiled once. */
+  private readonly cardsQuery: PreparedBySize<ContactCard>;
 
   constructor(db: Db, exec: Executor) {
     super(db, exec);
-    this.cardQuery = new Prepared(db.selectFrom('contacts').select(['name', 'email', 'phone', 'custom_fields', 'status']).where('account_id', '=', 0).where('phone', '=', ''));
+    this.cardsQuery = new PreparedBySize((size) =>
+      db.selectFrom('contacts').select(['name', 'email', 'phone', 'custom_fields', 'status']).where('account_id', '=', 0).where('phone', 'in', Array<string>(size).fill('')));
   }
 
-  card(accountId: number, phone: string): Promise<ContactCard | undefined> {
-    return this.cardQuery.first(this.exec, [accountId, phone]);
+  /** The account's contacts among these numbers, by number. */
+  async cards(accountId: number, phones: readonly string[]): Promise<Map<string, ContactCard>> {
+    const found = new Map<string, ContactCard>();
+    let at = 0;
+    for (const size of this.cardsQuery.split(phones.length)) {
+      for (const card of await this.cardsQuery.of(size).all(this.exec, [accountId, ...phones.slice(at, at + size)])) found.set(card.phone, card);
+      at += size;
+    }
+    return found;
   }
 
   get(accountId: number, id: number): Promise<ContactRecord | undefined> {
@@ -80,7 +88,7 @@ export class ContactsRepo extends Repo {
   }
 
   async insert(row: Insertable<ContactsTable>): Promise<number> {
-    return Number((await this.db.insertInto('contacts').values(row).executeTakeFirstOrThrow()).insertId);
+    return (await this.db.insertInto('contacts').values(row).returning('id').executeTakeFirstOrThrow()).id;
   }
 
   async update(accountId: number, id: number, patch: Updateable<ContactsTable>): Promise<void> {

@@ -3,9 +3,8 @@
  * between states. Hot-path queries are compiled from Kysely once (the query builder costs ~10×
  * more than SQLite itself), and every write runs in a batch transaction of its caller.
  */
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { Prepared, Repo, type Db, type Executor } from './repo.js';
+import { Prepared, PreparedBySize, Repo, type Db, type Executor } from './repo.js';
 import type { MessageState } from './tables.js';
 
 export interface NewMessage {
@@ -94,15 +93,18 @@ export class MessageQueue extends Repo {
   }
 
   /** Queue accepted messages (run on the caller's transaction); returns their ids in order. */
-  async insert(rows: readonly NewMessage[]): Promise<{ id: number; uuid: string }[]> {
-    const ids: { id: number; uuid: string }[] = [];
-    for (const r of rows) {
-      const uuid = randomUUID();
-      const res = await this.q.insert.run(this.exec, [
-        uuid, r.account_id, r.sender, r.recipient, r.body, r.encoding, r.parts, r.operator, r.failover,
-        'queued', r.not_before, r.expires_at, r.cost, r.created_at, r.webhook_url,
-      ]);
-      ids.push({ id: Number(res.insertId), uuid });
+  async insert(rows: readonly NewMessage[]): Promise<number[]> {
+    const ids: number[] = [];
+    let at = 0;
+    for (const size of this.q.insert.split(rows.length)) {
+      const params: unknown[] = [];
+      for (let i = at; i < at + size; i++) {
+        const r = rows[i]!;
+        params.push(r.account_id, r.sender, r.recipient, r.body, r.encoding, r.parts, r.operator, r.failover, 'queued', r.not_before, r.expires_at, r.cost, r.created_at, r.webhook_url);
+      }
+      // Ids of one multi-row insert grow in row order; RETURNING's own order is not promised.
+      ids.push(...(await this.q.insert.of(size).all(this.exec, params)).map((r) => r.id).sort((a, b) => a - b));
+      at += size;
     }
     return ids;
   }
@@ -195,12 +197,11 @@ function compileQueue(db: Db) {
       .where('not_before', '<=', 0);
   const returning = ['id', 'sender', 'recipient', 'body', 'parts', 'acked_mask', 'attempts', 'operator', 'expires_at', 'account_id', 'webhook_url'] as const;
   return {
-    insert: new Prepared(
-      db.insertInto('messages').values({
-        uuid: '', account_id: 0, sender: '', recipient: '', body: '', encoding: 'gsm7', parts: 0, operator: '', failover: null,
-        status: 'queued', not_before: 0, expires_at: 0, cost: 0, created_at: 0, webhook_url: null,
-      }),
-    ),
+    insert: new PreparedBySize((size) =>
+      db.insertInto('messages').values(Array.from({ length: size }, () => ({
+        account_id: 0, sender: '', recipient: '', body: '', encoding: 'gsm7' as const, parts: 0, operator: '', failover: null,
+        status: 'queued' as const, not_before: 0, expires_at: 0, cost: 0, created_at: 0, webhook_url: null,
+      }))).returning('id')),
     claimPrimary: new Prepared(
       db.updateTable('messages')
         .set({ status: 'submitting', attempts: sql`attempts + 1`, submitted_at: 0 })

@@ -4,19 +4,32 @@
  * repository is built once per store; `on(trx, exec)` gives the same repository bound to a
  * transaction, sharing its compiled queries and in-memory indexes.
  */
-import { sql, type CompiledQuery, type Compilable, type Kysely, type QueryResult, type SelectQueryBuilder } from 'kysely';
+import { sql, type CompiledQuery, type Compilable, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database } from './tables.js';
 
 export type Db = Kysely<Database>;
 
 /**
- * Runs a compiled query on the connection a repository is bound to. A backend may run it more
- * directly than Kysely's executor does (SQLite: straight on the held connection); any backend
- * can use `kyselyExecutor`.
+ * Runs a compiled query with fresh parameters on the connection a repository is bound to. A
+ * backend runs it as directly as it can (SQLite: a cached statement on the held connection, no
+ * result objects to build); any backend can use `kyselyExecutor`. Writes that need a new row's id
+ * use RETURNING, which every backend has.
  */
-export type Executor = <R>(query: CompiledQuery<R>) => Promise<QueryResult<R>>;
+export interface Executor {
+  all<R>(query: CompiledQuery<R>, params: readonly unknown[]): Promise<R[]>;
+  get<R>(query: CompiledQuery<R>, params: readonly unknown[]): Promise<R | undefined>;
+  /** A write without RETURNING: how many rows it changed. */
+  run(query: CompiledQuery, params: readonly unknown[]): Promise<number>;
+}
 
-export const kyselyExecutor = (db: Db): Executor => (query) => db.executeQuery(query);
+export function kyselyExecutor(db: Db): Executor {
+  const exec = <R>(q: CompiledQuery<R>, params: readonly unknown[]) => db.executeQuery<R>({ ...q, parameters: params });
+  return {
+    all: async (q, params) => (await exec(q, params)).rows,
+    get: async (q, params) => (await exec(q, params)).rows[0],
+    run: async (q, params) => Number((await exec(q, params)).numAffectedRows ?? 0n),
+  };
+}
 
 /** A query compiled with placeholder values, run later with fresh positional parameters. */
 export class Prepared<R> {
@@ -26,20 +39,48 @@ export class Prepared<R> {
     this.compiled = query.compile();
   }
 
-  run(exec: Executor, params: readonly unknown[]): Promise<QueryResult<R>> {
-    return exec({ ...this.compiled, parameters: params });
+  all(exec: Executor, params: readonly unknown[]): Promise<R[]> {
+    return exec.all(this.compiled, params);
   }
 
-  async all(exec: Executor, params: readonly unknown[]): Promise<R[]> {
-    return (await this.run(exec, params)).rows;
+  first(exec: Executor, params: readonly unknown[]): Promise<R | undefined> {
+    return exec.get(this.compiled, params);
   }
 
-  async first(exec: Executor, params: readonly unknown[]): Promise<R | undefined> {
-    return (await this.run(exec, params)).rows[0];
+  /** For writes without RETURNING: how many rows changed. */
+  run(exec: Executor, params: readonly unknown[]): Promise<number> {
+    return exec.run(this.compiled, params);
+  }
+}
+
+/**
+ * Queries whose SQL depends on a count (IN lists, multi-row inserts), prepared per count. Counts
+ * are kept to powers of two up to `max`, so a handful of texts serve every size.
+ */
+export class PreparedBySize<R> {
+  private readonly bySize = new Map<number, Prepared<R>>();
+
+  constructor(private readonly build: (size: number) => Compilable<R>, readonly max = 64) {}
+
+  of(size: number): Prepared<R> {
+    let p = this.bySize.get(size);
+    if (!p) this.bySize.set(size, (p = new Prepared(this.build(size))));
+    return p;
   }
 
-  async changes(exec: Executor, params: readonly unknown[]): Promise<number> {
-    return Number((await this.run(exec, params)).numAffectedRows ?? 0n);
+  /** Sizes that add up to n: `max` while it fits, then the powers of two of the rest. */
+  split(n: number): number[] {
+    const sizes: number[] = [];
+    let left = n;
+    while (left >= this.max) {
+      sizes.push(this.max);
+      left -= this.max;
+    }
+    for (let size = this.max / 2; size >= 1; size /= 2) if (left >= size) {
+      sizes.push(size);
+      left -= size;
+    }
+    return sizes;
   }
 }
 

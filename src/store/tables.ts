@@ -7,8 +7,6 @@ export const FINAL_STATES: readonly MessageState[] = ['delivered', 'undelivered'
 
 export interface MessagesTable {
   id: Generated<number>;
-  /** The id Mifumo clients use; null on rows queued before 0.2. */
-  uuid: string | null;
   account_id: number | null;
   sender: string;
   recipient: string;

@@ -38,6 +38,11 @@ export class Outbox {
     this.admins = new Set(await repos.accounts.adminIds());
   }
 
+  /** Whether `event` of this account goes anywhere: callers skip building payloads nobody reads. */
+  listens(accountId: number, event: WebhookEvent, directUrl?: string | null): boolean {
+    return !!directUrl || (this.byAccount.get(accountId)?.some((s) => s.events.has(event)) ?? false);
+  }
+
   /** Queue `event` for every active webhook of the account subscribed to it, and for `directUrl`. */
   emit(tx: Repos, accountId: number, event: WebhookEvent, data: EventData, directUrl?: string | null): Promise<number> {
     const subs = this.byAccount.get(accountId)?.filter((s) => s.events.has(event));
@@ -81,14 +86,18 @@ export class Outbox {
       if (e.type === 'outcome') {
         const o = e.outcome;
         if (o.accountId === null || o.kind === 'retry') continue;
+        const event = o.kind === 'sent' ? 'message.sent' : 'message.failed';
+        if (!this.listens(o.accountId, event, o.webhookUrl)) continue;
         const data = { message_id: o.id, recipient: o.recipient, operator: o.operator, status: o.kind === 'sent' ? 'sent' : o.state, ...(o.kind === 'failed' ? { error: o.error } : { smsc_message_id: o.firstRawId }) };
-        await this.emit(tx, o.accountId, o.kind === 'sent' ? 'message.sent' : 'message.failed', data, o.webhookUrl);
+        await this.emit(tx, o.accountId, event, data, o.webhookUrl);
       } else if (e.type === 'final') {
         const m = e.message;
         if (m.account_id === null) continue;
         const delivered = e.state === 'delivered';
+        const event = delivered ? 'message.delivered' : 'message.failed';
+        if (!this.listens(m.account_id, event, m.webhook_url)) continue;
         const data = { message_id: m.id, recipient: m.recipient, operator: m.operator, status: e.state, sms_count: m.parts, [delivered ? 'delivered_at' : 'failed_at']: m.done_at ? new Date(m.done_at).toISOString() : null };
-        await this.emit(tx, m.account_id, delivered ? 'message.delivered' : 'message.failed', data, m.webhook_url);
+        await this.emit(tx, m.account_id, event, data, m.webhook_url);
       } else {
         // MO belongs to no account: the operator's admins receive it.
         for (const admin of this.admins) {

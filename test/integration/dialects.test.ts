@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { messageUuid, parseMessageUuid } from '../../src/services/message-uuid.js';
 import { accountIdOf, call, fund, PASSWORD, registerAndLogin } from '../support/api.js';
 import { startGateway, startSimulator, type Gateway } from '../support/harness.js';
 
@@ -102,9 +103,10 @@ test('an idempotent send replayed through a second dialect is rendered by that d
     assert.equal(replay.json.data.sent, 2);
     assert.equal(replay.json.data.cost, first.json.data.total_cost);
     const uuids = replay.json.data.messages.map((m: { message_id: string }) => m.message_id);
-    const rows = await gw.store.db.selectFrom('messages').select(['id', 'uuid']).where('account_id', '=', id).orderBy('id').execute();
+    const rows = await gw.store.db.selectFrom('messages').select(['id', 'created_at']).where('account_id', '=', id).orderBy('id').execute();
     assert.deepEqual(rows.map((r) => r.id), first.json.data.message_ids, 'no message was queued twice');
-    assert.deepEqual(rows.map((r) => r.uuid), uuids);
+    assert.deepEqual(rows.map((r) => messageUuid(r.id, r.created_at)), uuids);
+    assert.deepEqual(uuids.map((u: string) => parseMessageUuid(u)?.id), first.json.data.message_ids);
     assert.equal(await gw.credits.balanceOf(id), 1000 - first.json.data.total_cost, 'debited once');
 
     // And back: the SendWave rendering of the same stored result.

@@ -18,7 +18,7 @@ export class Connection implements DatabaseConnection {
 
   constructor(readonly sqlite: SQLite.Database) {}
 
-  private statement(sql: string): SQLite.Statement {
+  statement(sql: string): SQLite.Statement {
     let st = this.statements.get(sql);
     if (!st) {
       // Bounded: IN lists of varying length make distinct texts.
@@ -58,19 +58,39 @@ export class Connection implements DatabaseConnection {
   }
 }
 
-/** Straight on the connection: for a transaction's repositories, which run only while it holds it. */
-export const heldExecutor = (c: Connection): Executor => (query) => c.executeQuery(query);
+type Op<T> = (c: Connection, q: CompiledQuery, params: readonly unknown[]) => T;
+const all: Op<unknown[]> = (c, q, params) => c.statement(q.sql).all(...params);
+const get: Op<unknown> = (c, q, params) => c.statement(q.sql).get(...params);
+const run: Op<number> = (c, q, params) => c.statement(q.sql).run(...params).changes;
 
-/** One statement outside any transaction: takes the connection for it, at once when it is free. */
+/** Straight on the connection: for a transaction's repositories, which run only while it holds it. */
+export function heldExecutor(c: Connection): Executor {
+  return {
+    all: <R>(q: CompiledQuery<R>, params: readonly unknown[]) => Promise.resolve(all(c, q, params) as R[]),
+    get: <R>(q: CompiledQuery<R>, params: readonly unknown[]) => Promise.resolve(get(c, q, params) as R | undefined),
+    run: (q, params) => Promise.resolve(run(c, q, params)),
+  };
+}
+
+/**
+ * One statement outside any transaction: takes the connection for it, at once when it is free
+ * (no closure, no extra promise on that path: it runs for every authenticated request).
+ */
 export function lockingExecutor(c: Connection, lock: ConnectionLock): Executor {
-  const run: Executor = (query) => {
+  const now = <T>(op: Op<T>, q: CompiledQuery, params: readonly unknown[]): T => {
     try {
-      return c.executeQuery(query);
+      return op(c, q, params);
     } finally {
       lock.release();
     }
   };
-  return (query) => (lock.tryAcquire() ? run(query) : lock.acquire().then(() => run(query)));
+  const locked = <T>(op: Op<T>, q: CompiledQuery, params: readonly unknown[]): Promise<T> =>
+    lock.tryAcquire() ? Promise.resolve(now(op, q, params)) : lock.acquire().then(() => now(op, q, params));
+  return {
+    all: <R>(q: CompiledQuery<R>, params: readonly unknown[]) => locked(all, q, params) as Promise<R[]>,
+    get: <R>(q: CompiledQuery<R>, params: readonly unknown[]) => locked(get, q, params) as Promise<R | undefined>,
+    run: (q, params) => locked(run, q, params),
+  };
 }
 
 /**

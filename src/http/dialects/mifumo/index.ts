@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Account } from '../../../services/accounts.js';
 import type { Services } from '../../../services/index.js';
+import { messageUuid } from '../../../services/message-uuid.js';
 import type { SendSummary } from '../../../services/sending.js';
 import { Api, iso, type ApiDeps } from '../../core/route.js';
 import { envelope, mifumo } from './errors.js';
@@ -67,9 +68,10 @@ function mountIntegration(deps: ApiDeps, s: Services): Api {
 }
 
 export function sentView(r: SendSummary) {
+  const uuids = r.message_ids.map((id) => messageUuid(id, r.created_at));
   return envelope({
-    message_id: r.message_uuids[0] ?? null, status: 'queued', total: r.total, sent: r.accepted, failed: r.failed, sms_count: r.sms_count, cost: r.total_cost,
-    sender_id: r.sender_id, messages: r.message_uuids.map((uuid) => ({ message_id: uuid, status: 'queued' })),
+    message_id: uuids[0] ?? null, status: 'queued', total: r.total, sent: r.accepted, failed: r.failed, sms_count: r.sms_count, cost: r.total_cost,
+    sender_id: r.sender_id, messages: uuids.map((uuid) => ({ message_id: uuid, status: 'queued' })),
     failures: r.failures.map((f) => ({ recipient: f.recipient, error: f.error, reason: f.reason })),
   }, 'SMS sent successfully');
 }
