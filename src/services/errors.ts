@@ -16,7 +16,8 @@ export type ErrorKind =
   | 'rate_limited'
   | 'payload_too_large'
   | 'unsupported_media_type'
-  | 'unavailable';
+  | 'unavailable'
+  | 'internal';
 
 /** One problem with one input field: a stable code and the values the wording may use. */
 export interface FieldIssue {
@@ -97,6 +98,7 @@ export const ERROR_CODES = {
   rate_limited: 'Too many requests: retry in {retry_after} s.',
   loopback_only: 'This endpoint answers loopback clients only.',
   unavailable: 'The service is unavailable.',
+  server_error: 'Server Error',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

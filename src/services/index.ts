@@ -9,6 +9,7 @@ import type { CreditService } from './credits.js';
 import type { GatewayService } from './gateway.js';
 import type { HistoryService } from './history.js';
 import type { SenderIdService } from './sender-ids.js';
+import type { SessionService } from './sessions.js';
 import type { SendingService } from './sending.js';
 import type { TemplateService } from './templates.js';
 import type { WebhookService } from './webhooks.js';
@@ -25,6 +26,7 @@ export interface Services {
   imports: ContactImportService;
   senderIds: SenderIdService;
   sending: SendingService;
+  sessions: SessionService;
   templates: TemplateService;
   webhooks: WebhookService;
 }

@@ -130,6 +130,12 @@ export class WebhookService {
     return this.changes.run(actor, async (c) => c.emitTest(this.found(await c.tx.webhooks.get(actor.account.id, id))));
   }
 
+  /** One webhook with its last delivery attempts. */
+  async detail(actor: Actor, id: number, lastLogs = 10): Promise<{ webhook: WebhookRecord; logs: WebhookLogRecord[] }> {
+    const webhook = await this.get(actor, id);
+    return { webhook, logs: (await this.store.repos.webhooks.logs(actor.account.id, id, {}, { page: 1, size: lastLogs })).rows };
+  }
+
   async logs(actor: Actor, id: number, f: { event?: string | undefined; success?: boolean | undefined }, req: PageRequest): Promise<Page<WebhookLogRecord>> {
     await this.get(actor, id);
     return this.store.repos.webhooks.logs(actor.account.id, id, f, req);

@@ -18,6 +18,7 @@ import { MessageService } from './messages.js';
 import { Phones } from './phones.js';
 import { SenderIdService } from './sender-ids.js';
 import { SendingService } from './sending.js';
+import { SessionService } from './sessions.js';
 import { TemplateService } from './templates.js';
 import { WebhookService } from './webhooks.js';
 
@@ -41,17 +42,19 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
   const messages = new MessageService(config, d.router, store.repos.blacklist, (accountId, phones) => contacts.cards(accountId, phones));
   const senderIds = new SenderIdService(store, changes, config.default_sender_id);
   const webhooks = new WebhookService(store, changes, config.webhooks.allow_private_networks);
+  const credentials = await CredentialService.create(store, changes, { secret: config.auth.jwt_secret, ttlSeconds: config.auth.token_ttl });
   const services: Services = {
     accounts,
     audit: new AuditService(store),
     blacklist: new BlacklistService(store, changes, phones),
     contacts,
-    credentials: await CredentialService.create(store, changes, { secret: config.auth.jwt_secret, ttlSeconds: config.auth.token_ttl }),
+    credentials,
     credits: new CreditService(store, changes),
     gateway: new GatewayService({ binds: d.binds }, d.router, config.default_route),
     history: new HistoryService(store),
     imports: new ContactImportService(changes, contacts),
     senderIds,
+    sessions: new SessionService(accounts, credentials),
     sending: new SendingService(store, changes, messages, senderIds, accounts, webhooks, config.operators.map((o) => o.name)),
     templates: new TemplateService(store, changes),
     webhooks,

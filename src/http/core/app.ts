@@ -81,12 +81,10 @@ function renderErrors(log: Logger): Koa.Middleware {
       if (ctx.status === 404 && ctx.body == null) throw new ServiceError('not_found', 'unknown_path', {}, { path: ctx.path });
     } catch (err) {
       const dialect: Dialect = ctx.state.dialect ?? dialectOf(ctx.path);
-      const serviceError = toServiceError(err, ctx);
+      let serviceError = toServiceError(err, ctx);
       if (!serviceError) {
         log.error({ reqId: ctx.state.requestId, err }, 'request failed');
-        ctx.status = 500;
-        ctx.body = { message: 'Server Error' };
-        return;
+        serviceError = new ServiceError('internal', 'server_error');
       }
       const out = dialect.renderError(serviceError);
       ctx.status = out.status;

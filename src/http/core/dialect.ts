@@ -25,7 +25,7 @@ export interface Dialect {
 /** The HTTP status of each kind of error, unless a dialect documents another. */
 export const STATUS: Record<ErrorKind, number> = {
   validation: 422, bad_request: 400, unauthenticated: 401, forbidden: 403, not_found: 404, method_not_allowed: 405, conflict: 409,
-  insufficient_credits: 402, rate_limited: 429, payload_too_large: 413, unsupported_media_type: 415, unavailable: 503,
+  insufficient_credits: 402, rate_limited: 429, payload_too_large: 413, unsupported_media_type: 415, unavailable: 503, internal: 500,
 };
 
 /** Operations endpoints and anything outside a dialect: plain `{message}`. */

@@ -19,6 +19,7 @@ const DETAIL: Partial<Record<ErrorCode, string>> = {
   method_not_allowed: 'Method "{method}" not allowed.',
   rate_limited: 'Request was throttled. Expected available in {retry_after} seconds.',
   invalid_json: 'JSON parse error.',
+  server_error: 'A server error occurred.',
 };
 
 export const flow: Dialect = {

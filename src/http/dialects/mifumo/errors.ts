@@ -21,6 +21,7 @@ const CODES: Partial<Record<ErrorCode, string>> = {
   rate_limited: 'RATE_LIMIT_EXCEEDED',
   invalid_json: 'INVALID_JSON',
   body_too_large: 'PAYLOAD_TOO_LARGE',
+  server_error: 'INTERNAL_ERROR',
 };
 
 /** The most specific documented code a validation error deserves. */

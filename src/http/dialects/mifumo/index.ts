@@ -29,19 +29,19 @@ export function mountMifumo(deps: ApiDeps, s: Services): Api[] {
     method: 'post', path: '/login/', summary: 'Log in with email and password: the user and a token pair', auth: 'none',
     body: z.object({ email: z.string().min(1), password: z.string().min(1) }),
     handler: async ({ body }) => {
-      const account = await s.accounts.authenticate(body.email, body.password);
-      return { message: 'Login successful', user: { ...mifumoUser(account), last_login_at: iso(Date.now()) }, tokens: await s.credentials.issuePair(account) };
+      const { account, access, refresh } = await s.sessions.login(body.email, body.password, { refresh: true });
+      return { message: 'Login successful', user: { ...mifumoUser(account), last_login_at: iso(Date.now()) }, tokens: { access, refresh } };
     },
   });
   auth.route({
     method: 'post', path: '/token/refresh/', summary: 'A new access token for a refresh token', auth: 'none',
     body: z.object({ refresh: z.string().min(1) }),
-    handler: async ({ body }) => ({ access: await s.credentials.refresh(body.refresh) }),
+    handler: async ({ body }) => ({ access: await s.sessions.refresh(body.refresh) }),
   });
   auth.route({
     method: 'post', path: '/logout/', summary: 'Revoke the access token used for this call', auth: 'required',
     handler: async ({ actor }) => {
-      await s.credentials.revokeOwnToken(actor);
+      await s.sessions.logout(actor);
       return { message: 'Logout successful' };
     },
   });

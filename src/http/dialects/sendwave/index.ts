@@ -51,16 +51,16 @@ function mountAuth(api: Api, s: Services): void {
       password_confirmation: z.string().optional(),
     }).refine((b) => b.password_confirmation === undefined || b.password_confirmation === b.password, { path: ['password'], message: 'confirmed' }),
     handler: async ({ body }) => {
-      const account = await s.accounts.register(body);
-      return { message: 'Inscription réussie', data: { user: userView(account), token: await s.credentials.issueToken(account) } };
+      const session = await s.sessions.register(body);
+      return { message: 'Inscription réussie', data: { user: userView(session.account), token: session.access } };
     },
   });
   api.route({
     method: 'post', path: '/auth/login', summary: 'Log in with email and password', auth: 'none',
     body: z.object({ email: z.string().min(1), password: z.string().min(1) }),
     handler: async ({ body }) => {
-      const account = await s.accounts.authenticate(body.email, body.password);
-      return { message: 'Connexion réussie', data: { user: userView(account), token: await s.credentials.issueToken(account) } };
+      const session = await s.sessions.login(body.email, body.password);
+      return { message: 'Connexion réussie', data: { user: userView(session.account), token: session.access } };
     },
   });
   api.route({
@@ -70,7 +70,7 @@ function mountAuth(api: Api, s: Services): void {
   api.route({
     method: 'post', path: '/auth/logout', summary: 'Revoke the access token used for this call', auth: 'required',
     handler: async ({ actor }) => {
-      await s.credentials.revokeOwnToken(actor);
+      await s.sessions.logout(actor);
       return { message: 'Déconnexion réussie' };
     },
   });

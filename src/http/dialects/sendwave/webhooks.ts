@@ -43,10 +43,8 @@ export function mountWebhooks(api: Api, s: Services): void {
   api.route({
     method: 'get', path: '/webhooks/:id', summary: 'One webhook with its last 10 delivery logs', auth: 'required', permission,
     handler: async ({ params, actor }) => {
-      const id = idParam(params.id);
-      const w = await s.webhooks.get(actor, id);
-      const logs = await s.webhooks.logs(actor, id, {}, { page: 1, size: 10 });
-      return { data: { ...webhookView(w), logs: logs.rows.map(webhookLogView) } };
+      const { webhook, logs } = await s.webhooks.detail(actor, idParam(params.id));
+      return { data: { ...webhookView(webhook), logs: logs.map(webhookLogView) } };
     },
   });
   resource(api, {
