@@ -5,6 +5,7 @@ import * as m003 from './003_webhooks_audit.js';
 import * as m004 from './004_contacts.js';
 import * as m005 from './005_blacklist_phone.js';
 import * as m006 from './006_service_boundary.js';
+import * as m007 from './007_campaigns.js';
 
 /** Every migration, in order. Listed statically so the same list works from sources and from dist/. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '004_contacts': m004,
   '005_blacklist_phone': m005,
   '006_service_boundary': m006,
+  '007_campaigns': m007,
 };

@@ -13,7 +13,7 @@ import { Ledger, type LedgerEvent } from './dispatch/ledger.js';
 import { createApp } from './http/core/app.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { Router } from './routing/router.js';
-import { createServices } from './services/wiring.js';
+import { createServices, type BackgroundWork } from './services/wiring.js';
 import type { Services } from './services/index.js';
 import type { MessageService } from './services/messages.js';
 import { Bind } from './smpp/bind.js';
@@ -32,6 +32,7 @@ export interface Daemon {
   metrics: Metrics;
   simulators: SmscSimulator[];
   http: Server;
+  background: BackgroundWork;
   /** Base URL of the HTTP listener, e.g. http://127.0.0.1:8080 */
   url: string;
   stop(): Promise<void>;
@@ -39,7 +40,14 @@ export interface Daemon {
 
 export const VERSION = (JSON.parse(readFileSync(new URL(`${import.meta.url.includes('/dist/') ? '../../' : '../'}package.json`, import.meta.url), 'utf8')) as { version: string }).version;
 
-export async function startDaemon(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Daemon> {
+export interface DaemonOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The campaigns' clock: tests inject one, and then drive the scheduler themselves. */
+  clock?: () => number;
+}
+
+export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
+  const env = options.env ?? process.env;
   const store = openStore(config.database.path, { synchronous: config.database.synchronous });
   const applied = await migrate(store);
   if (applied.length) log.info({ migrations: applied }, 'database migrated');
@@ -60,7 +68,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
   webhookWorker.start();
 
   const binds = config.operators.flatMap((op) => op.binds.map((b) => new Bind({ ...b, name: b.name! }, op, log.child({ part: 'smpp' }))));
-  const { services, messages } = await createServices({ config, store, outbox, router, wake: () => webhookWorker.kick(), binds: () => binds.map(describeBind) });
+  const { services, messages, background } = await createServices({ config, store, outbox, router, wake: () => webhookWorker.kick(), binds: () => binds.map(describeBind), log, clock: options.clock });
   await services.accounts.ensureAdmin(env, config.database.path, log);
 
   const ledger = new Ledger({
@@ -87,6 +95,8 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     });
     bind.start();
   }
+  background.runner.start();
+  await background.scheduler.start();
   const dispatcher = new Dispatcher({ store, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics, blacklist: store.repos.blacklist });
   dispatcher.start();
 
@@ -113,6 +123,8 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
       http.closeIdleConnections();
       setTimeout(() => http.closeAllConnections(), 2000).unref();
       await closed;
+      await background.scheduler.stop();
+      await background.runner.stop();
       await dispatcher.stop();
       await Promise.all(binds.map((b) => b.stop()));
       await ledger.flush();
@@ -122,7 +134,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
       log.info('stopped');
     })());
 
-  return { config, store, services, messages, binds, router, metrics, simulators, http, url, stop };
+  return { config, store, services, messages, binds, router, metrics, simulators, http, background, url, stop };
 }
 
 async function startSimulators(config: Config, log: Logger): Promise<SmscSimulator[]> {

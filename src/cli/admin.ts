@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.js';
+import { createLogger } from '../log.js';
 import { Router } from '../routing/router.js';
 import type { Services } from '../services/index.js';
 import { cliActor } from '../services/policy.js';
@@ -29,7 +30,7 @@ export async function withServices<T>(config: Config, fn: (c: CliContext) => Pro
     const outbox = new Outbox();
     await outbox.load(store.repos);
     // The daemon's webhook worker delivers what the CLI queues, at its next poll.
-    const { services, messages } = await createServices({ config, store, outbox, router: new Router(config.routes, config.default_route), wake: () => undefined, binds: () => [] });
+    const { services, messages } = await createServices({ config, store, outbox, router: new Router(config.routes, config.default_route), wake: () => undefined, binds: () => [], log: createLogger('warn', process.stderr) });
     return await fn({ store, services, messages });
   } finally {
     await store.close();

@@ -3,6 +3,7 @@
  * them); every key has a default where a safe one exists, so a config file only says what differs.
  */
 import { z } from 'zod';
+import { isTimeZone } from '../scheduler/slots.js';
 
 const seconds = z.number().positive();
 const share = z.number().min(0).max(1);
@@ -163,6 +164,13 @@ export const configSchema = z
       })
       .strict()
       .default({ allow_private_networks: false, retry_initial: 5, retry_max: 3600, concurrency: 64, per_destination: 4 }),
+    campaigns: z
+      .object({
+        /** Time zone of the accounts that set none: recurring campaigns run at their local times. */
+        timezone: z.string().refine(isTimeZone, 'an IANA time zone such as "Africa/Libreville"').default('UTC'),
+      })
+      .strict()
+      .default({ timezone: 'UTC' }),
     /** Built-in SMSC simulators started inside the daemon (demo mode; never in production). */
     simulators: z.array(simulatorSchema).default([]),
     default_sender_id: z.string().max(11).default('Relais'),

@@ -71,6 +71,10 @@ export const FIELD_CODES = {
   file_not_multipart: 'Send the CSV as multipart/form-data in a field named "{field}".',
   file_too_large: 'The {field} is larger than {max_mb} MB: split it.',
   csv_malformed: 'The CSV is malformed near line {line}: {reason}. Rows before it were imported.',
+  percentages_total: 'The variant percentages must add up to 100 (they add up to {total}).',
+  no_recipients: 'The campaign has no recipient left to send to.',
+  timezone: 'The {field} must be an IANA time zone such as Africa/Libreville.',
+  time_of_day: 'The {field} must be a time of day, HH:MM.',
   csv_no_phone_column: 'The CSV must have a header line with at least a "phone" column (name,email,phone,group,status).',
 } as const;
 
@@ -91,6 +95,8 @@ export const ERROR_CODES = {
   permission_denied: 'You do not have permission to perform this action.',
   registration_closed: 'Registration is closed on this gateway: ask the operator for an account.',
   self_suspension: 'An admin cannot suspend their own account.',
+  campaign_active: 'The campaign is {status}: pause or cancel it first.',
+  campaign_state: 'The campaign is {status}: it cannot go to {to}.',
   not_found: 'Not found.',
   unknown_path: 'Not found.',
   method_not_allowed: 'Method {method} not allowed.',

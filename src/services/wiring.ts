@@ -1,11 +1,16 @@
 /** Builds the service layer over one store: what the daemon serves and the CLI runs. */
+import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { RecurringScheduler } from '../scheduler/recurring.js';
 import type { Router } from '../routing/router.js';
 import type { Store } from '../store/db.js';
 import type { Outbox } from '../webhooks/outbox.js';
 import { AccountService } from './accounts.js';
 import { AuditService } from './audit.js';
 import { BlacklistService } from './blacklist.js';
+import { AudienceCollector } from './campaigns/audience.js';
+import { CampaignRunner } from './campaigns/runner.js';
+import { CampaignService } from './campaigns/service.js';
 import { Changes } from './changes.js';
 import { ContactImportService } from './contact-import.js';
 import { ContactService } from './contacts.js';
@@ -16,6 +21,7 @@ import { HistoryService } from './history.js';
 import type { Services } from './index.js';
 import { MessageService } from './messages.js';
 import { Phones } from './phones.js';
+import { SegmentService } from './segments.js';
 import { SenderIdService } from './sender-ids.js';
 import { SendingService } from './sending.js';
 import { SessionService } from './sessions.js';
@@ -31,9 +37,18 @@ export interface ServiceDeps {
   wake: () => void;
   /** Bind states, for the operator's view. */
   binds: () => unknown[];
+  log: Logger;
+  /** The campaign runner's and scheduler's clock (tests inject one); real node-cron jobs only with the real one. */
+  clock?: () => number;
 }
 
-export async function createServices(d: ServiceDeps): Promise<{ services: Services; messages: MessageService; changes: Changes }> {
+/** What runs in the background beside the services: the daemon starts and stops it. */
+export interface BackgroundWork {
+  runner: CampaignRunner;
+  scheduler: RecurringScheduler;
+}
+
+export async function createServices(d: ServiceDeps): Promise<{ services: Services; messages: MessageService; changes: Changes; background: BackgroundWork }> {
   const { config, store } = d;
   const changes = new Changes(store, d.outbox, d.wake);
   const phones = new Phones(config.numbering);
@@ -43,21 +58,28 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
   const senderIds = new SenderIdService(store, changes, config.default_sender_id);
   const webhooks = new WebhookService(store, changes, config.webhooks.allow_private_networks);
   const credentials = await CredentialService.create(store, changes, { secret: config.auth.jwt_secret, ttlSeconds: config.auth.token_ttl });
+  const runner = new CampaignRunner(store, config.dispatcher.validity * 1000, d.log.child({ part: 'campaigns' }), d.clock);
+  let scheduler: RecurringScheduler | null = null;
+  const campaigns = new CampaignService(store, changes, senderIds, new AudienceCollector(store, messages), runner,
+    { maxParts: config.dispatcher.max_parts, timezone: config.campaigns.timezone }, (id) => void scheduler?.refresh(id));
+  scheduler = new RecurringScheduler(store, campaigns, d.log.child({ part: 'scheduler' }), d.clock, d.clock === undefined);
   const services: Services = {
     accounts,
     audit: new AuditService(store),
     blacklist: new BlacklistService(store, changes, phones),
+    campaigns,
     contacts,
     credentials,
     credits: new CreditService(store, changes),
     gateway: new GatewayService({ binds: d.binds }, d.router, config.default_route),
     history: new HistoryService(store),
     imports: new ContactImportService(changes, contacts),
+    segments: new SegmentService(store, changes),
     senderIds,
     sessions: new SessionService(accounts, credentials),
     sending: new SendingService(store, changes, messages, senderIds, accounts, webhooks, config.operators.map((o) => o.name)),
     templates: new TemplateService(store, changes),
     webhooks,
   };
-  return { services, messages, changes };
+  return { services, messages, changes, background: { runner, scheduler } };
 }

@@ -1,5 +1,5 @@
 /** Accounts: the tenants of the gateway, and the operator's admins among them. */
-import type { Selectable } from 'kysely';
+import type { Insertable } from 'kysely';
 import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest, type Executor } from './repo.js';
 import type { AccountStatus, AccountsTable, Role } from './tables.js';
 
@@ -11,10 +11,12 @@ export interface Account {
   status: AccountStatus;
   balance: number;
   default_sender_id: string | null;
+  /** IANA time zone of the account's schedules; null: the gateway's default. */
+  timezone: string | null;
   created_at: number;
 }
 
-const PUBLIC = ['id', 'name', 'email', 'role', 'status', 'balance', 'default_sender_id', 'created_at'] as const;
+const PUBLIC = ['id', 'name', 'email', 'role', 'status', 'balance', 'default_sender_id', 'timezone', 'created_at'] as const;
 
 export class AccountsRepo extends Repo {
   /** Read on every authenticated request: compiled once. */
@@ -42,7 +44,7 @@ export class AccountsRepo extends Repo {
     return this.db.selectFrom('accounts').select(PUBLIC).where('email', '=', email).executeTakeFirst();
   }
 
-  insert(row: Omit<Selectable<AccountsTable>, 'id' | 'balance'>): Promise<Account> {
+  insert(row: Insertable<AccountsTable>): Promise<Account> {
     return this.db.insertInto('accounts').values(row).returning(PUBLIC).executeTakeFirstOrThrow();
   }
 

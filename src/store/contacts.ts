@@ -16,6 +16,16 @@ export interface ContactCard {
   status: ContactStatus;
 }
 
+/** A segment's filter: every tag, every attribute value, and optionally a status. */
+export interface SegmentFilter {
+  tags?: string[] | undefined;
+  attributes?: Record<string, string> | undefined;
+  status?: ContactStatus | undefined;
+}
+
+/** Which contacts a campaign audience takes from the contact book. */
+export type ContactSource = { ids: readonly number[] } | { groupIds: readonly number[] } | { segment: SegmentFilter };
+
 export interface ContactQuery {
   /** Name, email or phone digits. */
   q?: { text: string; digits: string } | undefined;
@@ -71,6 +81,23 @@ export class ContactsRepo extends Repo {
         .select('m.contact_id').whereRef('m.contact_id', '=', 'c.id').where('g.name', '=', group)));
     }
     return q;
+  }
+
+  /** The next `limit` contacts of a source after contact `afterId`, by id: audiences are read a page at a time. */
+  sourcePage(accountId: number, source: ContactSource, afterId: number, limit: number): Promise<(ContactCard & { id: number })[]> {
+    let q = this.db.selectFrom('contacts as c').select(['c.id', 'c.name', 'c.email', 'c.phone', 'c.custom_fields', 'c.status'])
+      .where('c.account_id', '=', accountId).where('c.id', '>', afterId);
+    if ('ids' in source) q = q.where('c.id', 'in', source.ids.length ? source.ids : [0]);
+    else if ('groupIds' in source) {
+      const groups = source.groupIds.length ? source.groupIds : [0];
+      q = q.where((eb) => eb.exists(eb.selectFrom('contact_group_members as m').select('m.contact_id').whereRef('m.contact_id', '=', 'c.id').where('m.group_id', 'in', groups)));
+    } else {
+      const f = source.segment;
+      for (const tag of f.tags ?? []) q = q.where('c.tags', 'like', `%${JSON.stringify(tag)}%`);
+      for (const [k, v] of Object.entries(f.attributes ?? {})) q = q.where('c.custom_fields', 'like', `%${JSON.stringify(k)}:${JSON.stringify(v)}%`);
+      if (f.status) q = q.where('c.status', '=', f.status);
+    }
+    return q.orderBy('c.id').limit(limit).execute();
   }
 
   page(accountId: number, f: ContactQuery, req: PageRequest): Promise<Page<ContactRecord>> {

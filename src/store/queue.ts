@@ -109,14 +109,24 @@ export class MessageQueue extends Repo {
     return ids;
   }
 
-  /** Claim due messages for `operator`, and for down operators that fail over to it (on the caller's transaction). */
+  /**
+   * Claim due messages for `operator`, and for down operators that fail over to it (on the
+   * caller's transaction): one-off sends first, then campaign traffic with the room left.
+   */
   async claim(operator: string, failoverFrom: readonly string[], now: number, limit: number): Promise<ClaimedMessage[]> {
-    const out = (await this.q.claimPrimary.all(this.exec, ['submitting', now, 'queued', operator, now, limit])) as ClaimedMessage[];
-    for (const down of failoverFrom) {
-      if (out.length >= limit) break;
-      out.push(...((await this.q.claimFailover.all(this.exec, ['submitting', now, 'queued', operator, now, down, limit - out.length])) as ClaimedMessage[]));
-    }
-    return out.sort((a, b) => a.id - b.id);
+    const out: ClaimedMessage[] = [];
+    const take = async (query: Prepared<ClaimedMessage>, lane: 0 | 1, over: string | null) => {
+      if (out.length >= limit) return;
+      const params = over === null
+        ? ['submitting', now, 'queued', lane, operator, now, ...(lane === 1 ? ['paused', 'cancelled'] : []), limit - out.length]
+        : ['submitting', now, 'queued', lane, operator, now, ...(lane === 1 ? ['paused', 'cancelled'] : []), over, limit - out.length];
+      out.push(...(await query.all(this.exec, params)));
+    };
+    await take(this.q.claimDirect, 0, null);
+    for (const down of failoverFrom) await take(this.q.claimDirectFailover, 0, down);
+    await take(this.q.claimCampaigns, 1, null);
+    for (const down of failoverFrom) await take(this.q.claimCampaignsFailover, 1, down);
+    return out;
   }
 
   /** Write dispatch outcomes; the caller wraps the batch in one transaction. */
@@ -190,30 +200,35 @@ export class MessageQueue extends Repo {
 
 /** The hot-path queries, compiled once with placeholder values. */
 function compileQueue(db: Db) {
-  const claimable = (operatorColumn: 'operator' | 'failover') =>
-    db.selectFrom('messages').select('id')
+  const returning = ['id', 'sender', 'recipient', 'body', 'parts', 'acked_mask', 'attempts', 'operator', 'expires_at', 'account_id', 'webhook_url'] as const;
+  // Lane 0 (one-off sends) by due time; lane 1 (campaigns) by position in their run, so running
+  // campaigns interleave, and never a message of a paused or cancelled campaign.
+  const claimable = (operatorColumn: 'operator' | 'failover', lane: 0 | 1) => {
+    const q = db.selectFrom('messages').select('id')
       .where('status', '=', 'queued')
+      .where('lane', '=', lane)
       .where(operatorColumn, '=', '')
       .where('not_before', '<=', 0);
-  const returning = ['id', 'sender', 'recipient', 'body', 'parts', 'acked_mask', 'attempts', 'operator', 'expires_at', 'account_id', 'webhook_url'] as const;
+    return lane === 0
+      ? q.orderBy('not_before').orderBy('id')
+      : q.where('campaign_id', 'not in', (eb) => eb.selectFrom('campaigns').select('id').where('status', 'in', ['paused', 'cancelled'])).orderBy('seq').orderBy('id');
+  };
+  const claim = (operatorColumn: 'operator' | 'failover', lane: 0 | 1) => new Prepared(
+    db.updateTable('messages')
+      .set({ status: 'submitting', attempts: sql`attempts + 1`, submitted_at: 0 })
+      .where('id', 'in', (operatorColumn === 'operator' ? claimable('operator', lane) : claimable('failover', lane).where('operator', '=', '')).limit(1))
+      .returning(returning),
+  );
   return {
     insert: new PreparedBySize((size) =>
       db.insertInto('messages').values(Array.from({ length: size }, () => ({
         account_id: 0, sender: '', recipient: '', body: '', encoding: 'gsm7' as const, parts: 0, operator: '', failover: null,
         status: 'queued' as const, not_before: 0, expires_at: 0, cost: 0, created_at: 0, webhook_url: null,
       }))).returning('id')),
-    claimPrimary: new Prepared(
-      db.updateTable('messages')
-        .set({ status: 'submitting', attempts: sql`attempts + 1`, submitted_at: 0 })
-        .where('id', 'in', claimable('operator').orderBy('not_before').orderBy('id').limit(1))
-        .returning(returning),
-    ),
-    claimFailover: new Prepared(
-      db.updateTable('messages')
-        .set({ status: 'submitting', attempts: sql`attempts + 1`, submitted_at: 0 })
-        .where('id', 'in', claimable('failover').where('operator', '=', '').orderBy('not_before').orderBy('id').limit(1))
-        .returning(returning),
-    ),
+    claimDirect: claim('operator', 0),
+    claimDirectFailover: claim('failover', 0),
+    claimCampaigns: claim('operator', 1),
+    claimCampaignsFailover: claim('failover', 1),
     insertPart: new Prepared(
       db.insertInto('message_parts')
         .values({ message_id: 0, part_no: 0, operator: '', smsc_id: '', state: 'sent', sent_at: 0, raw_smsc_id: '' })

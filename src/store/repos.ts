@@ -2,6 +2,7 @@
 import { AccountsRepo } from './accounts.js';
 import { AuditRepo } from './audit.js';
 import { BlacklistRepo } from './blacklist.js';
+import { CampaignsRepo } from './campaigns.js';
 import { ContactsRepo } from './contacts.js';
 import { CredentialsRepo } from './credentials.js';
 import { CreditsRepo } from './credits.js';
@@ -11,6 +12,7 @@ import { MoRepo } from './mo.js';
 import { OutboxRepo } from './outbox.js';
 import { MessageQueue } from './queue.js';
 import type { Db, Executor } from './repo.js';
+import { SegmentsRepo } from './segments.js';
 import { SenderIdsRepo } from './sender-ids.js';
 import { TemplatesRepo } from './templates.js';
 import { WebhooksRepo } from './webhooks.js';
@@ -19,6 +21,7 @@ export class Repos {
   readonly accounts: AccountsRepo;
   readonly audit: AuditRepo;
   readonly blacklist: BlacklistRepo;
+  readonly campaigns: CampaignsRepo;
   readonly contacts: ContactsRepo;
   readonly credentials: CredentialsRepo;
   readonly credits: CreditsRepo;
@@ -27,6 +30,7 @@ export class Repos {
   readonly mo: MoRepo;
   readonly outbox: OutboxRepo;
   readonly queue: MessageQueue;
+  readonly segments: SegmentsRepo;
   readonly senderIds: SenderIdsRepo;
   readonly templates: TemplatesRepo;
   readonly webhooks: WebhooksRepo;
@@ -37,6 +41,7 @@ export class Repos {
     this.accounts = make(root?.accounts, () => new AccountsRepo(db, exec));
     this.audit = make(root?.audit, () => new AuditRepo(db, exec));
     this.blacklist = make(root?.blacklist, () => new BlacklistRepo(db, exec));
+    this.campaigns = make(root?.campaigns, () => new CampaignsRepo(db, exec));
     this.contacts = make(root?.contacts, () => new ContactsRepo(db, exec));
     this.credentials = make(root?.credentials, () => new CredentialsRepo(db, exec));
     this.credits = make(root?.credits, () => new CreditsRepo(db, exec));
@@ -45,6 +50,7 @@ export class Repos {
     this.mo = make(root?.mo, () => new MoRepo(db, exec));
     this.outbox = make(root?.outbox, () => new OutboxRepo(db, exec));
     this.queue = make(root?.queue, () => new MessageQueue(db, exec));
+    this.segments = make(root?.segments, () => new SegmentsRepo(db, exec));
     this.senderIds = make(root?.senderIds, () => new SenderIdsRepo(db, exec));
     this.templates = make(root?.templates, () => new TemplatesRepo(db, exec));
     this.webhooks = make(root?.webhooks, () => new WebhooksRepo(db, exec));

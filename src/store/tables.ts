@@ -1,9 +1,10 @@
 /** Row types of the tables, as Kysely sees them. Times are epoch milliseconds (UTC). */
 import type { Generated } from 'kysely';
 
-export const MESSAGE_STATES = ['queued', 'submitting', 'sent', 'delivered', 'undelivered', 'expired', 'rejected', 'failed'] as const;
+/** `paused`: a campaign's message held while its campaign is paused; `cancelled`: its campaign was cancelled before it was sent. */
+export const MESSAGE_STATES = ['queued', 'submitting', 'sent', 'delivered', 'undelivered', 'expired', 'rejected', 'failed', 'paused', 'cancelled'] as const;
 export type MessageState = (typeof MESSAGE_STATES)[number];
-export const FINAL_STATES: readonly MessageState[] = ['delivered', 'undelivered', 'expired', 'rejected', 'failed'];
+export const FINAL_STATES: readonly MessageState[] = ['delivered', 'undelivered', 'expired', 'rejected', 'failed', 'cancelled'];
 
 export interface MessagesTable {
   id: Generated<number>;
@@ -38,6 +39,12 @@ export interface MessagesTable {
   api_key_id: number | null;
   /** Per-send callback: this message's events also go there. */
   webhook_url: string | null;
+  campaign_id: number | null;
+  variant_id: number | null;
+  /** 0: one-off sends, claimed first; 1: campaign traffic. */
+  lane: Generated<number>;
+  /** Position within its campaign run: campaigns interleave by it. */
+  seq: Generated<number>;
 }
 
 export interface MessagePartsTable {
@@ -95,6 +102,8 @@ export interface AccountsTable {
   default_sender_id: string | null;
   /** Signs per-send webhook_url callbacks; generated on first use. */
   webhook_secret: string | null;
+  /** IANA time zone for schedules; null: the gateway's default. */
+  timezone: Generated<string | null>;
   created_at: number;
   updated_at: number;
 }
@@ -138,7 +147,7 @@ export interface CreditTransactionsTable {
   account_id: number;
   amount: number;
   balance_after: number;
-  reason: 'topup' | 'send' | 'refund' | 'adjustment';
+  reason: 'topup' | 'send' | 'refund' | 'adjustment' | 'reservation' | 'release';
   reference: string | null;
   created_at: number;
 }
@@ -276,6 +285,77 @@ export interface TemplatesTable {
   updated_at: number;
 }
 
+export const CAMPAIGN_STATES = ['draft', 'scheduled', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+export type CampaignState = (typeof CAMPAIGN_STATES)[number];
+
+export interface CampaignsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  message: string;
+  template_id: number | null;
+  sender_id: string | null;
+  /** JSON `Audience`. */
+  audience: string;
+  status: CampaignState;
+  scheduled_at: number | null;
+  /** JSON `Schedule`, or null. */
+  schedule: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CampaignVariantsTable {
+  id: Generated<number>;
+  campaign_id: number;
+  name: string;
+  message: string;
+  percentage: number;
+}
+
+export type RunPhase = 'collecting' | 'expanding' | 'done' | 'failed';
+
+export interface CampaignRunsTable {
+  id: Generated<number>;
+  campaign_id: number;
+  slot: number | null;
+  phase: RunPhase;
+  /** The sender ID resolved when the run started. */
+  sender: string;
+  total: Generated<number>;
+  removed: Generated<number>;
+  duplicates: Generated<number>;
+  reserved: Generated<number>;
+  expanded: Generated<number>;
+  started_at: number;
+  finished_at: number | null;
+}
+
+export interface CampaignRecipientsTable {
+  run_id: number;
+  phone: string;
+  pos: number;
+  variant_id: number | null;
+  body: string;
+  encoding: 'gsm7' | 'ucs2';
+  parts: number;
+  operator: string;
+  failover: string | null;
+  cost: number;
+}
+
+export interface SegmentsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  description: string | null;
+  /** JSON `SegmentFilter`. */
+  filter: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   messages: MessagesTable;
   message_parts: MessagePartsTable;
@@ -297,4 +377,9 @@ export interface Database {
   contact_groups: ContactGroupsTable;
   contact_group_members: ContactGroupMembersTable;
   templates: TemplatesTable;
+  campaigns: CampaignsTable;
+  campaign_variants: CampaignVariantsTable;
+  campaign_runs: CampaignRunsTable;
+  campaign_recipients: CampaignRecipientsTable;
+  segments: SegmentsTable;
 }

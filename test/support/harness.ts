@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { createLogger } from '../../src/log.js';
 import type { SendRequest, SendResult } from '../../src/services/messages.js';
 import { SmscSimulator, type SimulatorOptions } from '../../src/smpp/simulator/simulator.js';
@@ -84,10 +84,10 @@ export interface MessageRow {
   smsc_id: string | null;
 }
 
-export async function startGateway(operators: OperatorInput[], extra: Record<string, unknown> = {}, dbPath?: string, logTo?: NodeJS.WritableStream): Promise<Gateway> {
+export async function startGateway(operators: OperatorInput[], extra: Record<string, unknown> = {}, dbPath?: string, logTo?: NodeJS.WritableStream, options: DaemonOptions = {}): Promise<Gateway> {
   const tmp = dbPath ? null : tempDir();
   const cfg = testConfig(dbPath ?? join(tmp!.dir, 'relais.db'), operators, extra);
-  const daemon = await startDaemon(cfg, createLogger(cfg.log.level, logTo));
+  const daemon = await startDaemon(cfg, createLogger(cfg.log.level, logTo), options);
   const enqueue = async (req: SendRequest) => {
     const plan = await daemon.messages.plan(req);
     return daemon.store.transaction((tx) => daemon.messages.commit(tx, req, plan));

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
+import { createLogger } from '../../src/log.js';
 import { Router } from '../../src/routing/router.js';
 import { ServiceError } from '../../src/services/errors.js';
 import type { Services } from '../../src/services/index.js';
@@ -32,7 +33,7 @@ before(async () => {
   await store.repos.blacklist.load();
   const outbox = new Outbox();
   await outbox.load(store.repos);
-  ({ services, changes } = await createServices({ config, store, outbox, router: new Router(config.routes), wake: () => undefined, binds: () => [] }));
+  ({ services, changes } = await createServices({ config, store, outbox, router: new Router(config.routes), wake: () => undefined, binds: () => [], log: createLogger('silent') }));
   account = await services.accounts.create({ name: 'Tenant', email: 'tenant@example.com', password: 'password123' });
 });
 

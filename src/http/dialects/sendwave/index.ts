@@ -10,6 +10,7 @@ import type { Services } from '../../../services/index.js';
 import { MESSAGE_STATES } from '../../../store/tables.js';
 import { Api, idParam, type ApiDeps } from '../../core/route.js';
 import { isoDate, isoEndDate, phoneLike } from '../../core/validate.js';
+import { mountCampaigns } from './campaigns.js';
 import { mountContacts } from './contacts.js';
 import { sendwave } from './errors.js';
 import { mountBlacklist } from './blacklist.js';
@@ -30,6 +31,7 @@ export function mountSendwave(deps: ApiDeps, s: Services): Api[] {
   mountSenderIds(api, s);
   mountMessages(api, s);
   mountContacts(api, s);
+  mountCampaigns(api, s);
   mountTemplates(api, s);
   mountBlacklist(api, s, 'account');
   mountWebhooks(api, s);
