@@ -95,7 +95,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     });
     bind.start();
   }
-  background.runner.start();
+  await background.runner.start();
   await background.scheduler.start();
   const dispatcher = new Dispatcher({ store, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics, blacklist: store.repos.blacklist });
   dispatcher.start();

@@ -19,6 +19,8 @@ export interface RunnerHooks {
   startDue(campaign: CampaignRecord): Promise<void>;
   /** Nothing of the campaign is left to submit. */
   finished(campaign: CampaignRecord): Promise<void>;
+  /** A cancelled campaign still has waiting messages or a reservation (the daemon stopped mid-cancel). */
+  finishCancel(campaign: CampaignRecord): Promise<void>;
 }
 
 export class CampaignRunner {
@@ -34,10 +36,28 @@ export class CampaignRunner {
     this.hooks = hooks;
   }
 
-  start(): void {
+  /** Cleans up what a stop left half done, then works every tick. */
+  async start(): Promise<void> {
+    await this.recover();
     this.timer ??= setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
     void this.tick();
+  }
+
+  /**
+   * A run still collecting belonged to a start request that died with the process: nothing was
+   * reserved yet, so it goes. A cancel cut short is finished. Expansions simply carry on.
+   */
+  private async recover(): Promise<void> {
+    for (const run of await this.store.repos.campaigns.unfinishedRuns()) {
+      if (run.phase !== 'collecting') continue;
+      await this.dropStaged(run.id);
+      await this.store.transaction((tx) => tx.campaigns.removeRun(run.id));
+    }
+    for (const c of await this.store.repos.campaigns.withStatus(['cancelled'])) {
+      const runs = await this.store.repos.campaigns.runs(c.id);
+      if (runs.some((r) => r.phase === 'expanding') || (await this.store.repos.campaigns.waiting(c.id)) > 0) await this.hooks?.finishCancel(c);
+    }
   }
 
   async stop(): Promise<void> {

@@ -61,7 +61,7 @@ export class CampaignService {
     /** Called when a campaign's schedule changes (the recurring scheduler rebuilds its job). */
     private readonly onScheduleChange: (campaignId: number) => void = () => undefined,
   ) {
-    runner.attach({ startDue: (c) => this.startDue(c), finished: (c) => this.finish(c) });
+    runner.attach({ startDue: (c) => this.startDue(c), finished: (c) => this.finish(c), finishCancel: (c) => this.releaseAll(c) });
   }
 
   // ---- reads ----
@@ -306,6 +306,14 @@ export class CampaignService {
    */
   async cancel(actor: Actor, id: number): Promise<CampaignDetail> {
     const c = await this.transition(actor, id, ['running', 'paused', 'scheduled'], 'cancelled', 'campaign.cancelled');
+    await this.releaseAll(c);
+    this.onScheduleChange(id);
+    return this.detail((await this.store.repos.campaigns.byId(id))!);
+  }
+
+  /** A cancelled campaign's reservation not yet spent and its waiting messages, given back. */
+  private async releaseAll(c: CampaignRecord): Promise<void> {
+    const id = c.id;
     await this.runner.exclusive(id, async () => {
       for (const run of await this.store.repos.campaigns.runs(id)) {
         if (run.phase !== 'expanding') continue;
@@ -322,8 +330,6 @@ export class CampaignService {
       if (refund > 0) await tx.credits.credit(c.account_id, refund, 'refund', `campaign:${id}:cancelled`);
       return count;
     });
-    this.onScheduleChange(id);
-    return this.detail((await this.store.repos.campaigns.byId(id))!);
   }
 
   private async transition(actor: Actor, id: number, from: CampaignState[], to: CampaignState, action: string): Promise<CampaignRecord> {

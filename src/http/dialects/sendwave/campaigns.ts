@@ -56,7 +56,7 @@ export const campaignView = (d: CampaignDetail) => {
   return {
     id: c.id, name: c.name, message_content: c.message, status: c.status, sender_id: c.sender_id, template_id: c.template_id,
     scheduled_at: iso(c.scheduled_at), group_ids: d.audience.group_ids ?? [], contact_ids: d.audience.contact_ids ?? [], segment_ids: d.audience.segment_ids ?? [],
-    recipients: d.audience.numbers ?? [], schedule: d.schedule, stats: statsView(d.counters), delivery_rate: d.counters.delivery_rate,
+    recipients_count: d.audience.numbers?.length ?? 0, schedule: d.schedule, stats: statsView(d.counters), delivery_rate: d.counters.delivery_rate,
     variants: d.variants.map((v) => ({ id: v.variant.id, variant_name: v.variant.name, message: v.variant.message, percentage: v.variant.percentage, stats: statsView(v) })),
     runs: d.runs.map((r) => ({ id: r.id, phase: r.phase, total: r.total, removed: r.removed, duplicates: r.duplicates, reserved: r.reserved, started_at: iso(r.started_at), finished_at: iso(r.finished_at) })),
     last_error: c.last_error, created_at: iso(c.created_at), updated_at: iso(c.updated_at),
