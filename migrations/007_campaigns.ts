@@ -46,6 +46,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     // collecting → expanding → done, or failed
     .addColumn('phase', 'text', (c) => c.notNull())
     .addColumn('sender', 'text', (c) => c.notNull())
+    // The sub-account that started it: its messages and credits count against it.
+    .addColumn('sub_account_id', 'integer')
     .addColumn('total', 'integer', (c) => c.notNull().defaultTo(0))
     // Recipients left out: invalid, no route, blacklisted, opted out; and repeats of one number.
     .addColumn('removed', 'integer', (c) => c.notNull().defaultTo(0))

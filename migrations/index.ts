@@ -6,6 +6,7 @@ import * as m004 from './004_contacts.js';
 import * as m005 from './005_blacklist_phone.js';
 import * as m006 from './006_service_boundary.js';
 import * as m007 from './007_campaigns.js';
+import * as m008 from './008_sub_accounts_billing.js';
 
 /** Every migration, in order. Listed statically so the same list works from sources and from dist/. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '005_blacklist_phone': m005,
   '006_service_boundary': m006,
   '007_campaigns': m007,
+  '008_sub_accounts_billing': m008,
 };

@@ -96,6 +96,9 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     bind.start();
   }
   await background.runner.start();
+  // Package credits past their validity leave the balance through the ledger.
+  const expiry = setInterval(() => void services.billing.expireLots().catch((err: unknown) => log.error({ err }, 'credit expiry failed')), 60_000);
+  expiry.unref();
   await background.scheduler.start();
   const dispatcher = new Dispatcher({ store, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics, blacklist: store.repos.blacklist });
   dispatcher.start();
@@ -123,6 +126,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       http.closeIdleConnections();
       setTimeout(() => http.closeAllConnections(), 2000).unref();
       await closed;
+      clearInterval(expiry);
       await background.scheduler.stop();
       await background.runner.stop();
       await dispatcher.stop();

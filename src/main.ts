@@ -5,7 +5,7 @@
  * does not restart-loop on it when RestartPreventExitStatus=78).
  */
 import { parseArgs } from 'node:util';
-import { creditsCommand, senderIdsCommand, userCommand, withServices } from './cli/admin.js';
+import { creditsCommand, doctorCommand, ordersCommand, packagesCommand, senderIdsCommand, userCommand, withServices } from './cli/admin.js';
 import { ConfigError, loadConfig, resolveConfigPath } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { startDaemon } from './daemon.js';
@@ -25,6 +25,9 @@ const USAGE = `usage: relais <command> [options]
   user     create --email E [--name N] [--password P] [--admin] | list
   credits  --email E --amount N                 add (or, negative, remove) credits
   sender-ids list [--status S] | approve --id N | reject --id N
+  packages list | create --name N --sms N --price P [--bonus N] [--currency C] [--validity-days D] | disable --id N | enable --id N
+  orders   list [--status S] | confirm --id N | reject --id N
+  doctor                                        check every balance against its ledger (exit 1 if anything differs)
 Config: --config, else $RELAIS_CONFIG, else config/relais.yaml, else the demo config.`;
 
 const EX_CONFIG = 78;
@@ -41,6 +44,9 @@ async function main(argv: string[]): Promise<number | null> {
     case 'user': return withConfig(rest, userCommand);
     case 'credits': return withConfig(rest, creditsCommand);
     case 'sender-ids': return withConfig(rest, senderIdsCommand);
+    case 'packages': return withConfig(rest, packagesCommand);
+    case 'orders': return withConfig(rest, ordersCommand);
+    case 'doctor': return withConfig(rest, doctorCommand);
     case 'help': case '--help': case '-h': console.log(USAGE); return 0;
     default: console.error(`unknown command "${command}"\n${USAGE}`); return 2;
   }

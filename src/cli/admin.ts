@@ -90,3 +90,51 @@ export async function senderIdsCommand(config: Config, args: string[]): Promise<
     return 0;
   });
 }
+
+/** relais packages list | create --name N --sms N --price P [--bonus N] [--currency C] [--validity-days D] | disable --id N | enable --id N */
+export async function packagesCommand(config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { id: { type: 'string' }, name: { type: 'string' }, sms: { type: 'string' }, price: { type: 'string' }, bonus: { type: 'string' }, currency: { type: 'string' }, 'validity-days': { type: 'string' } } });
+  const usage = 'usage: relais packages list | create --name N --sms N --price P [--bonus N] [--currency XAF] [--validity-days D] | disable --id N | enable --id N';
+  if (!['list', 'create', 'disable', 'enable'].includes(sub ?? '') || (sub === 'create' && !(values.name && values.sms && values.price)) || ((sub === 'disable' || sub === 'enable') && !values.id)) {
+    console.error(usage);
+    return 2;
+  }
+  return withServices(config, async ({ services }) => {
+    const actor = cliActor();
+    if (sub === 'list') (await services.billing.packages(actor)).forEach(print);
+    else if (sub === 'create') {
+      print(await services.billing.createPackage(actor, {
+        name: values.name!, sms_count: Number(values.sms), price: Number(values.price), bonus_sms: Number(values.bonus ?? 0), currency: values.currency ?? config.billing.currency,
+        validity_days: values['validity-days'] ? Number(values['validity-days']) : null, is_active: true,
+      }));
+    } else print(await services.billing.updatePackage(actor, Number(values.id), { is_active: sub === 'enable' }));
+    return 0;
+  });
+}
+
+/** relais orders list [--status pending] | confirm --id N | reject --id N */
+export async function ordersCommand(config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { id: { type: 'string' }, status: { type: 'string' } } });
+  const decision = sub === 'confirm' ? 'confirmed' : sub === 'reject' ? 'rejected' : null;
+  if (sub !== 'list' && !(decision && values.id)) {
+    console.error('usage: relais orders list [--status pending|confirmed|rejected] | confirm --id N | reject --id N');
+    return 2;
+  }
+  return withServices(config, async ({ services }) => {
+    if (decision) print(await services.billing.decide(cliActor(), Number(values.id), decision));
+    else (await services.billing.orders(cliActor(), { status: values.status as 'pending' | 'confirmed' | 'rejected' | undefined })).forEach(print);
+    return 0;
+  });
+}
+
+/** relais doctor: every balance against its ledger; exit 1 when something differs. */
+export async function doctorCommand(config: Config): Promise<number> {
+  return withServices(config, async ({ services }) => {
+    const report = await services.doctor.check(cliActor());
+    for (const p of report.problems) console.log(`PROBLEM ${p.kind} account ${p.account_id ?? '-'}: ${p.detail}`);
+    console.log(`${report.ok ? 'ok' : 'NOT OK'}: ${report.accounts} accounts, ${report.ledger_rows} ledger rows checked, ${report.problems.length} problem(s)`);
+    return report.ok ? 0 : 1;
+  });
+}

@@ -164,6 +164,15 @@ export const configSchema = z
       })
       .strict()
       .default({ allow_private_networks: false, retry_initial: 5, retry_max: 3600, concurrency: 64, per_destination: 4 }),
+    billing: z
+      .object({
+        /** Currency of balances, prices and packages (balances are integers in its smallest unit). */
+        currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "XAF"').default('XAF'),
+        /** Credits one SMS of a package is worth: like an operator's price_per_part, so that a package of N SMS sends N parts. */
+        credits_per_sms: z.number().int().min(1).default(20),
+      })
+      .strict()
+      .default({ currency: 'XAF', credits_per_sms: 20 }),
     campaigns: z
       .object({
         /** Time zone of the accounts that set none: recurring campaigns run at their local times. */

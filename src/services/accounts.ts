@@ -3,6 +3,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Account } from '../store/accounts.js';
+import type { SubAccountRecord } from '../store/sub-accounts.js';
 import type { Store } from '../store/db.js';
 import type { Page, PageRequest } from '../store/repo.js';
 import type { AccountStatus, Role } from '../store/tables.js';
@@ -32,11 +33,11 @@ export class AccountService {
   /** An account with 0 credits and no sender ID (registration, the admin API, the CLI). */
   async create(input: NewAccount): Promise<Account> {
     const email = input.email.trim().toLowerCase();
-    if (await this.store.repos.accounts.emailTaken(email)) throw fieldError('email', 'taken');
+    if (await this.emailTaken(email)) throw fieldError('email', 'taken');
     const passwordHash = await hashPassword(input.password); // slow: before the transaction
     const now = Date.now();
     const account = await this.store.transaction(async (tx) => {
-      if (await tx.accounts.emailTaken(email)) throw fieldError('email', 'taken');
+      if ((await tx.accounts.emailTaken(email)) || (await tx.subAccounts.emailTaken(email))) throw fieldError('email', 'taken');
       return tx.accounts.insert({
         name: input.name.trim(), email, password_hash: passwordHash, role: input.role ?? 'user', status: 'active',
         default_sender_id: null, webhook_secret: randomSecret(24), created_at: now, updated_at: now,
@@ -46,14 +47,30 @@ export class AccountService {
     return account;
   }
 
-  /** Same work and same answer whether the email exists or not. */
-  async authenticate(email: string, password: string): Promise<Account> {
-    const row = await this.store.repos.accounts.withPasswordByEmail(email.trim().toLowerCase());
-    const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
-    if (!row || !ok) throw new ServiceError('unauthenticated', 'invalid_credentials');
-    if (row.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
-    const { password_hash: _, ...account } = row;
-    return account;
+  /**
+   * An account's or a sub-account's email and password (every dialect's login). Same work and
+   * same answer whether the email exists or not.
+   */
+  async authenticate(email: string, password: string): Promise<{ account: Account; subAccount: SubAccountRecord | null }> {
+    const clean = email.trim().toLowerCase();
+    const row = await this.store.repos.accounts.withPasswordByEmail(clean);
+    const sub = row ? undefined : await this.store.repos.subAccounts.withPasswordByEmail(clean);
+    const ok = await verifyPassword(password, row?.password_hash ?? sub?.password_hash ?? DUMMY_HASH);
+    if (!ok || (!row && !sub)) throw new ServiceError('unauthenticated', 'invalid_credentials');
+    if (row) {
+      if (row.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
+      const { password_hash: _, ...account } = row;
+      return { account, subAccount: null };
+    }
+    const { password_hash: _, ...subAccount } = sub!;
+    const parent = await this.get(subAccount.account_id);
+    if (!parent || parent.status !== 'active' || subAccount.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
+    return { account: parent, subAccount };
+  }
+
+  /** One login per email, accounts and sub-accounts alike. */
+  async emailTaken(email: string): Promise<boolean> {
+    return (await this.store.repos.accounts.emailTaken(email)) || (await this.store.repos.subAccounts.emailTaken(email));
   }
 
   get(id: number): Promise<Account | undefined> {

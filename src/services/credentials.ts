@@ -12,7 +12,7 @@ import type { Store } from '../store/db.js';
 import type { TokenKind } from '../store/tables.js';
 import type { Changes } from './changes.js';
 import { ServiceError, notFound } from './errors.js';
-import { accountActor, authorize, type Actor, type Credential, type Origin } from './policy.js';
+import { accountActor, authorize, subAccountActor, type Actor, type Credential, type Origin } from './policy.js';
 import { randomSecret, sha256 } from './secrets.js';
 
 export type { ApiKeyRow };
@@ -33,9 +33,22 @@ const REFRESH_TTL_S = 30 * 24 * 3600;
 
 const unauthenticated = () => new ServiceError('unauthenticated', 'unauthenticated');
 
+/** Who a verified credential speaks for. */
+interface Verified {
+  accountId: number;
+  subAccountId: number | null;
+  credential: Credential;
+}
+
+/** Whom a token or key is issued to: an account, or one of its sub-accounts. */
+export interface Holder {
+  account: Account;
+  subAccountId?: number | null | undefined;
+}
+
 export class CredentialService {
   /** Credentials verified in the last few seconds: every revocation clears it. */
-  private readonly recent = new Map<string, { accountId: number; credential: Credential; until: number }>();
+  private readonly recent = new Map<string, Verified & { until: number }>();
 
   private constructor(
     private readonly store: Store,
@@ -51,14 +64,14 @@ export class CredentialService {
     return new CredentialService(store, changes, secret, opts.ttlSeconds);
   }
 
-  /** An access token for the account (each recorded by its jti, so it can be revoked). */
-  issueToken(account: Account): Promise<string> {
-    return this.sign(account.id, 'access', this.ttlSeconds);
+  /** An access token (each recorded by its jti, so it can be revoked). */
+  issueToken(h: Holder): Promise<string> {
+    return this.sign(h, 'access', this.ttlSeconds);
   }
 
   /** An access token and a refresh token (the FLOW and Mifumo logins). */
-  async issuePair(account: Account): Promise<{ access: string; refresh: string }> {
-    return { access: await this.issueToken(account), refresh: await this.sign(account.id, 'refresh', REFRESH_TTL_S) };
+  async issuePair(h: Holder): Promise<{ access: string; refresh: string }> {
+    return { access: await this.issueToken(h), refresh: await this.sign(h, 'refresh', REFRESH_TTL_S) };
   }
 
   /** A new access token for a valid, unrevoked refresh token; `invalid_token` otherwise. */
@@ -70,17 +83,16 @@ export class CredentialService {
       throw new ServiceError('unauthenticated', 'invalid_token');
     }
     if (claims.typ !== 'refresh' || (await this.refused(claims, 'refresh'))) throw new ServiceError('unauthenticated', 'invalid_token');
-    const account = await this.store.repos.accounts.get(Number(claims.sub));
-    if (!account) throw new ServiceError('unauthenticated', 'invalid_token');
-    if (account.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
-    return this.issueToken(account);
+    const hit = this.recent.get(claims.jti!)!;
+    const actor = await this.actorOf(hit, { ip: null, userAgent: null });
+    return this.issueToken({ account: actor.account, subAccountId: actor.subAccountId });
   }
 
-  private async sign(accountId: number, kind: TokenKind, ttlSeconds: number): Promise<string> {
+  private async sign(h: Holder, kind: TokenKind, ttlSeconds: number): Promise<string> {
     const jti = randomUUID();
     const now = Date.now();
-    await this.store.repos.credentials.addToken({ jti, account_id: accountId, kind, created_at: now, expires_at: now + ttlSeconds * 1000 });
-    return jwt.sign({ sub: String(accountId), jti, ...(kind === 'refresh' ? { typ: kind } : {}) }, this.jwtSecret, { algorithm: 'HS256', expiresIn: ttlSeconds });
+    await this.store.repos.credentials.addToken({ jti, account_id: h.account.id, sub_account_id: h.subAccountId ?? null, kind, created_at: now, expires_at: now + ttlSeconds * 1000 });
+    return jwt.sign({ sub: String(h.account.id), jti, ...(kind === 'refresh' ? { typ: kind } : {}) }, this.jwtSecret, { algorithm: 'HS256', expiresIn: ttlSeconds });
   }
 
   /** Logout: the token the actor used stops working at once. */
@@ -105,13 +117,16 @@ export class CredentialService {
     if (hit && hit.until >= Date.now()) return String(hit.accountId) !== claims.sub;
     const row = await this.store.repos.credentials.token(claims.jti);
     if (!row || row.kind !== kind || row.revoked_at !== null || row.expires_at < Date.now() || String(row.account_id) !== claims.sub) return true;
-    this.remember(claims.jti, row.account_id, { kind: 'token', jti: claims.jti });
+    this.remember(claims.jti, { accountId: row.account_id, subAccountId: row.sub_account_id, credential: { kind: 'token', jti: claims.jti } });
     return false;
   }
 
-  /** The actor behind a verified, unrevoked access token. */
-  actorForToken(claims: TokenClaims, origin: Origin): Promise<Actor> {
-    return this.actorOf(Number(claims.sub), { kind: 'token', jti: claims.jti }, origin);
+  /** The actor behind a verified, unrevoked access token (koa-jwt and isRevoked ran just before). */
+  async actorForToken(claims: TokenClaims, origin: Origin): Promise<Actor> {
+    if (await this.refused(claims, 'access')) throw unauthenticated();
+    const hit = this.recent.get(claims.jti);
+    if (!hit) throw unauthenticated();
+    return this.actorOf(hit, origin);
   }
 
   /** The actor behind an API key; `unauthenticated` for an unknown or revoked key. */
@@ -123,24 +138,36 @@ export class CredentialService {
       // Minute precision is enough for "last used": no write on every request of a busy integrator.
       const now = Date.now();
       if (row.last_used_at === null || now - row.last_used_at > 60_000) await this.store.repos.credentials.touchKey(row.id, now);
-      hit = this.remember(key, row.account_id, { kind: 'api_key', id: row.id });
+      hit = this.remember(key, { accountId: row.account_id, subAccountId: row.sub_account_id, credential: { kind: 'api_key', id: row.id } });
     }
-    return this.actorOf(hit.accountId, hit.credential, origin);
+    return this.actorOf(hit, origin);
   }
 
-  private remember(key: string, accountId: number, credential: Credential) {
+  private remember(key: string, v: Verified): Verified & { until: number } {
     if (this.recent.size >= RECENT_MAX) this.recent.clear();
-    const entry = { accountId, credential, until: Date.now() + RECENT_MS };
+    const entry = { ...v, until: Date.now() + RECENT_MS };
     this.recent.set(key, entry);
     return entry;
   }
 
-  /** The account is read fresh on every request: suspension, balance and default sender apply at once. */
-  private async actorOf(accountId: number, credential: Credential, origin: Origin): Promise<Actor> {
-    const account = await this.store.repos.accounts.get(accountId);
+  /**
+   * The account (and sub-account) are read fresh on every request: a suspension, a permission
+   * change, a balance or default sender apply at once.
+   */
+  private async actorOf(v: Verified, origin: Origin): Promise<Actor> {
+    const account = await this.store.repos.accounts.get(v.accountId);
     if (!account) throw unauthenticated();
     if (account.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
-    return accountActor(account, credential, origin);
+    if (v.subAccountId === null) return accountActor(account, v.credential, origin);
+    const sub = await this.store.repos.subAccounts.get(v.subAccountId);
+    if (!sub || sub.account_id !== account.id) throw unauthenticated();
+    if (sub.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
+    return subAccountActor(account, sub, v.credential, origin);
+  }
+
+  /** Forget every remembered verification (a suspension, a revocation). */
+  forgetVerified(): void {
+    this.recent.clear();
   }
 
   // ---- API keys ----
@@ -154,7 +181,7 @@ export class CredentialService {
     authorize(actor, 'manage_api_keys');
     const key = newKey();
     const row = await this.changes.run(actor, async (c) => {
-      const row = await c.tx.credentials.addKey({ account_id: actor.account.id, name, prefix: key.slice(0, 10), key_hash: sha256(key), created_at: Date.now() });
+      const row = await c.tx.credentials.addKey({ account_id: actor.account.id, sub_account_id: actor.subAccountId, name, prefix: key.slice(0, 10), key_hash: sha256(key), created_at: Date.now() });
       await c.audit({ action: 'api_key.created', model: 'ApiKey', modelId: row.id, new: { name: row.name, prefix: row.prefix, key } });
       return row;
     });

@@ -1,16 +1,12 @@
-/** Credit balances: what an account can read of its own, and the operator's top-ups and removals. */
+/** The operator's top-ups and removals of credits, and the 402 a charge that cannot be made answers. */
+import type { Shortfall } from '../store/credits.js';
 import type { Store } from '../store/db.js';
 import type { Changes } from './changes.js';
-import { fieldError, notFound } from './errors.js';
+import { ServiceError, fieldError, notFound } from './errors.js';
 import { authorize, type Actor } from './policy.js';
 
 export class CreditService {
   constructor(private readonly store: Store, private readonly changes: Changes) {}
-
-  balance(actor: Actor): Promise<number> {
-    authorize(actor, 'view_balance');
-    return this.store.repos.credits.balanceOf(actor.account.id);
-  }
 
   /** Add (amount > 0) or remove credits; a removal never takes the balance below zero. Returns the new balance. */
   async adjust(actor: Actor, accountId: number, amount: number, reference?: string): Promise<number> {
@@ -19,10 +15,17 @@ export class CreditService {
     const ref = reference ?? (actor.credential.kind === 'cli' ? 'cli' : `admin:${actor.account.id}`);
     return this.changes.run(actor, async (c) => {
       if (!(await c.tx.accounts.get(accountId))) throw notFound('account');
-      const balance = amount > 0 ? await c.tx.credits.credit(accountId, amount, 'topup', ref) : await c.tx.credits.debit(accountId, -amount, ref, 'adjustment');
+      const balance = amount > 0 ? await c.tx.credits.credit({ accountId, amount, reason: 'topup', reference: ref }) : await c.tx.credits.debit({ accountId, amount: -amount, reason: 'adjustment', reference: ref });
       if (balance === null) throw fieldError('amount', 'balance_below_zero', { balance: await c.tx.credits.balanceOf(accountId) });
       await c.audit({ action: amount > 0 ? 'account.credits_added' : 'account.credits_removed', model: 'Account', modelId: accountId, new: { amount, balance } });
       return balance;
     });
   }
+}
+
+/** The 402 for a charge that cannot be made: the account's balance, or the sub-account's limit. */
+export function insufficient(required: number, short: Shortfall): ServiceError {
+  return short.short === 'account'
+    ? new ServiceError('insufficient_credits', 'insufficient_credits', {}, { required, balance: short.balance })
+    : new ServiceError('insufficient_credits', 'credit_limit_reached', {}, { required, available: short.available });
 }

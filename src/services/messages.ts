@@ -21,6 +21,8 @@ export type RecipientResult =
 
 export interface SendRequest {
   accountId: number | null;
+  /** The sub-account sending, if one is. */
+  subAccountId?: number | null | undefined;
   sender: string;
   recipients: readonly string[];
   text: string;
@@ -131,7 +133,7 @@ export class MessageService {
     for (const p of plan.planned) {
       if (!p.ok) continue;
       rows.push({
-        account_id: req.accountId, sender: req.sender, recipient: p.e164, body: p.body, encoding: p.shape.encoding,
+        account_id: req.accountId, sub_account_id: req.subAccountId ?? null, sender: req.sender, recipient: p.e164, body: p.body, encoding: p.shape.encoding,
         parts: p.shape.parts, operator: p.operator, failover: p.failover, not_before: notBefore, expires_at: expiresAt,
         cost: p.cost, created_at: now, webhook_url: req.webhookUrl ?? null,
       });

@@ -5,6 +5,7 @@
  * they need only to refuse early and to document it.
  */
 import type { Account } from '../store/accounts.js';
+import type { SubAccountRole } from '../store/tables.js';
 import { ServiceError } from './errors.js';
 
 /** The eight permissions SendWave documents for sub-accounts. */
@@ -25,6 +26,25 @@ export const OPERATOR_PERMISSIONS = [
 
 export const PERMISSIONS = [...ACCOUNT_PERMISSIONS, ...OPERATOR_PERMISSIONS] as const;
 export type Permission = (typeof PERMISSIONS)[number];
+
+export type SendwavePermission = (typeof SENDWAVE_PERMISSIONS)[number];
+
+/**
+ * Sub-account roles: the documented permissions a new sub-account of the role starts with (the
+ * permissions endpoint replaces them), and the rights that come with the role whatever that set.
+ */
+export const ROLES: Record<SubAccountRole, { defaults: readonly SendwavePermission[]; extras: readonly Permission[] }> = {
+  admin: { defaults: SENDWAVE_PERMISSIONS, extras: ['manage_webhooks', 'manage_api_keys', 'manage_sender_ids', 'manage_sub_accounts', 'manage_blacklist', 'view_audit', 'view_balance'] },
+  manager: { defaults: SENDWAVE_PERMISSIONS, extras: ['manage_sender_ids', 'manage_blacklist', 'view_balance'] },
+  sender: { defaults: ['send_sms', 'view_history'], extras: ['view_balance'] },
+  viewer: { defaults: ['view_history', 'view_analytics'], extras: ['view_balance'] },
+};
+
+/** What a sub-account may do: its documented permissions, plus its role's own rights. */
+export function subAccountPermissions(role: SubAccountRole, granted: readonly string[]): ReadonlySet<Permission> {
+  const documented = granted.filter((p): p is SendwavePermission => (SENDWAVE_PERMISSIONS as readonly string[]).includes(p));
+  return new Set<Permission>([...documented, ...ROLES[role].extras]);
+}
 
 /** How the actor proved who it is. */
 export type Credential =
@@ -65,6 +85,11 @@ export function authorize(actor: Pick<Actor, 'permissions'>, permission: Permiss
 }
 
 const NO_ORIGIN: Origin = { ip: null, userAgent: null };
+
+/** A sub-account acting inside its parent account, with exactly its permissions. */
+export function subAccountActor(parent: Account, sub: { id: number; role: SubAccountRole; permissions: string }, credential: Credential, origin: Origin = NO_ORIGIN): Actor {
+  return { account: parent, subAccountId: sub.id, credential, permissions: subAccountPermissions(sub.role, JSON.parse(sub.permissions) as string[]), origin };
+}
 
 /** The account itself acting through a credential (HTTP). */
 export function accountActor(account: Account, credential: Credential, origin: Origin = NO_ORIGIN): Actor {

@@ -9,7 +9,8 @@ import type { Store } from '../store/db.js';
 import type { Repos } from '../store/repos.js';
 import type { AccountService } from './accounts.js';
 import type { Changes } from './changes.js';
-import { ServiceError, fieldError } from './errors.js';
+import { insufficient } from './credits.js';
+import { fieldError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import type { MessageService, RecipientError, SendRequest, SendResult } from './messages.js';
 import { authorize, type Actor } from './policy.js';
@@ -86,7 +87,7 @@ export class SendingService {
     const webhookUrl = input.webhook_url === undefined ? undefined : await this.webhooks.checkUrl(input.webhook_url, 'webhook_url');
     if (webhookUrl) await this.accounts.ensureWebhookSecret(account.id); // callbacks are signed with it
     const sender = await this.senderIds.resolve(account.id, input.sender_id, account.default_sender_id);
-    const req: SendRequest = { accountId: account.id, sender, recipients: input.recipients, text: input.message, notBefore: input.scheduled_at, webhookUrl };
+    const req: SendRequest = { accountId: account.id, subAccountId: actor.subAccountId, sender, recipients: input.recipients, text: input.message, notBefore: input.scheduled_at, webhookUrl };
     const plan = await this.messages.plan(req);
     const outcome = await this.commits.run(async (tx) => {
       // Re-checked inside the transaction: two concurrent retries cannot both send.
@@ -95,9 +96,13 @@ export class SendingService {
         const stored = await this.replay(tx, account.id, idempotencyKey, requestHash);
         if (stored) return stored;
       }
-      const balance = await tx.credits.debit(account.id, plan.totalCost, `send:${Date.now()}`);
-      if (balance === null) throw new ServiceError('insufficient_credits', 'insufficient_credits', {}, { required: plan.totalCost, balance: await tx.credits.balanceOf(account.id) });
+      const short = await tx.credits.shortfall(account.id, actor.subAccountId, plan.totalCost);
+      if (short) throw insufficient(plan.totalCost, short);
       const result = await this.messages.commit(tx, req, plan);
+      // The debit names the messages it paid for, so `relais doctor` can check it.
+      const ids = result.results.flatMap((r) => (r.ok ? [r.id] : []));
+      const balance = await tx.credits.debit({ accountId: account.id, subAccountId: actor.subAccountId, amount: plan.totalCost, reason: 'send', reference: ids.length ? `send:${ids[0]}-${ids[ids.length - 1]}` : null });
+      if (balance === null) throw new Error('the balance moved inside the send transaction');
       const scheduled = input.scheduled_at !== undefined && input.scheduled_at > Date.now() ? input.scheduled_at : null;
       const summary = this.summarize(result, sender, scheduled, balance);
       if (idempotencyKey) await tx.idempotency.put(account.id, idempotencyKey, { request_hash: requestHash, response: JSON.stringify(summary) });

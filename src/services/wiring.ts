@@ -7,6 +7,7 @@ import type { Store } from '../store/db.js';
 import type { Outbox } from '../webhooks/outbox.js';
 import { AccountService } from './accounts.js';
 import { AuditService } from './audit.js';
+import { BillingService } from './billing.js';
 import { BlacklistService } from './blacklist.js';
 import { AudienceCollector } from './campaigns/audience.js';
 import { CampaignRunner } from './campaigns/runner.js';
@@ -16,6 +17,7 @@ import { ContactImportService } from './contact-import.js';
 import { ContactService } from './contacts.js';
 import { CredentialService } from './credentials.js';
 import { CreditService } from './credits.js';
+import { DoctorService } from './doctor.js';
 import { GatewayService } from './gateway.js';
 import { HistoryService } from './history.js';
 import type { Services } from './index.js';
@@ -25,6 +27,7 @@ import { SegmentService } from './segments.js';
 import { SenderIdService } from './sender-ids.js';
 import { SendingService } from './sending.js';
 import { SessionService } from './sessions.js';
+import { SubAccountService } from './sub-accounts.js';
 import { TemplateService } from './templates.js';
 import { WebhookService } from './webhooks.js';
 
@@ -66,17 +69,20 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
   const services: Services = {
     accounts,
     audit: new AuditService(store),
+    billing: new BillingService(store, changes, { currency: config.billing.currency, creditsPerSms: config.billing.credits_per_sms }),
     blacklist: new BlacklistService(store, changes, phones),
     campaigns,
     contacts,
     credentials,
     credits: new CreditService(store, changes),
+    doctor: new DoctorService(store),
     gateway: new GatewayService({ binds: d.binds }, d.router, config.default_route),
     history: new HistoryService(store),
     imports: new ContactImportService(changes, contacts),
     segments: new SegmentService(store, changes),
     senderIds,
     sessions: new SessionService(accounts, credentials),
+    subAccounts: new SubAccountService(store, changes, accounts, credentials),
     sending: new SendingService(store, changes, messages, senderIds, accounts, webhooks, config.operators.map((o) => o.name)),
     templates: new TemplateService(store, changes),
     webhooks,

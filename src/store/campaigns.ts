@@ -22,6 +22,7 @@ export interface ExpansionContext {
   runId: number;
   campaignId: number;
   accountId: number;
+  subAccountId: number | null;
   sender: string;
   now: number;
   expiresAt: number;
@@ -115,8 +116,8 @@ export class CampaignsRepo extends Repo {
   // ---- runs ----
 
   /** A new run; undefined when this schedule slot already has one (each slot runs once). */
-  insertRun(campaignId: number, slot: number | null, sender: string, at: number): Promise<RunRecord | undefined> {
-    return this.db.insertInto('campaign_runs').values({ campaign_id: campaignId, slot, sender, phase: 'collecting', started_at: at })
+  insertRun(campaignId: number, slot: number | null, sender: string, subAccountId: number | null, at: number): Promise<RunRecord | undefined> {
+    return this.db.insertInto('campaign_runs').values({ campaign_id: campaignId, slot, sender, sub_account_id: subAccountId, phase: 'collecting', started_at: at })
       .onConflict((oc) => oc.columns(['campaign_id', 'slot']).doNothing()).returningAll().executeTakeFirst();
   }
 
@@ -188,9 +189,9 @@ export class CampaignsRepo extends Repo {
     const upTo = last?.pos ?? null;
     if (upTo === null) return null;
     await this.db.insertInto('messages')
-      .columns(['account_id', 'sender', 'recipient', 'body', 'encoding', 'parts', 'operator', 'failover', 'status', 'not_before', 'expires_at', 'cost', 'created_at', 'webhook_url', 'campaign_id', 'variant_id', 'lane', 'seq'])
+      .columns(['account_id', 'sub_account_id', 'sender', 'recipient', 'body', 'encoding', 'parts', 'operator', 'failover', 'status', 'not_before', 'expires_at', 'cost', 'created_at', 'webhook_url', 'campaign_id', 'variant_id', 'lane', 'seq'])
       .expression(this.db.selectFrom('campaign_recipients').select([
-        sql.lit(c.accountId).as('account_id'), sql<string>`${c.sender}`.as('sender'), 'phone', 'body', 'encoding', 'parts', 'operator', 'failover',
+        sql.lit(c.accountId).as('account_id'), sql<number | null>`${c.subAccountId}`.as('sub_account_id'), sql<string>`${c.sender}`.as('sender'), 'phone', 'body', 'encoding', 'parts', 'operator', 'failover',
         sql<string>`${'queued'}`.as('status'), sql<number>`${c.now}`.as('not_before'), sql<number>`${c.expiresAt}`.as('expires_at'), 'cost',
         sql<number>`${c.now}`.as('created_at'), sql<null>`null`.as('webhook_url'), sql.lit(c.campaignId).as('campaign_id'), 'variant_id', sql.lit(1).as('lane'), 'pos',
       ]).where('run_id', '=', c.runId).where('pos', '>', afterPos).where('pos', '<=', upTo).orderBy('pos'))
@@ -212,10 +213,13 @@ export class CampaignsRepo extends Repo {
    * Cancels up to `limit` of the campaign's waiting messages (queued or paused, never one in a
    * bind's window); returns how many and what they cost, to refund in the same transaction.
    */
-  async cancelWaiting(campaignId: number, at: number, limit: number): Promise<{ count: number; refund: number }> {
+  async cancelWaiting(campaignId: number, at: number, limit: number): Promise<{ count: number; refunds: { subAccountId: number | null; amount: number }[] }> {
     const rows = await this.db.updateTable('messages').set({ status: 'cancelled', done_at: at, error: 'campaign cancelled before submission', refunded: 1 })
       .where('id', 'in', (eb) => eb.selectFrom('messages').select('id').where('campaign_id', '=', campaignId).where('status', 'in', ['queued', 'paused']).orderBy('seq').limit(limit))
-      .returning(['cost', 'acked_mask']).execute();
-    return { count: rows.length, refund: rows.reduce((sum, r) => sum + (r.acked_mask === 0 ? r.cost : 0), 0) };
+      .returning(['cost', 'acked_mask', 'sub_account_id']).execute();
+    // One refund per sub-account (or none) the chunk's messages were charged to.
+    const bySub = new Map<number | null, number>();
+    for (const r of rows) if (r.acked_mask === 0) bySub.set(r.sub_account_id, (bySub.get(r.sub_account_id) ?? 0) + r.cost);
+    return { count: rows.length, refunds: [...bySub].filter(([, amount]) => amount > 0).map(([subAccountId, amount]) => ({ subAccountId, amount })) };
   }
 }

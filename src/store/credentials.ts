@@ -24,12 +24,12 @@ export class CredentialsRepo extends Repo {
     return (await this.setting(key)) ?? value;
   }
 
-  async addToken(row: { jti: string; account_id: number; kind: TokenKind; created_at: number; expires_at: number }): Promise<void> {
+  async addToken(row: { jti: string; account_id: number; sub_account_id: number | null; kind: TokenKind; created_at: number; expires_at: number }): Promise<void> {
     await this.db.insertInto('auth_tokens').values(row).execute();
   }
 
   token(jti: string) {
-    return this.db.selectFrom('auth_tokens').select(['account_id', 'kind', 'revoked_at', 'expires_at']).where('jti', '=', jti).executeTakeFirst();
+    return this.db.selectFrom('auth_tokens').select(['account_id', 'sub_account_id', 'kind', 'revoked_at', 'expires_at']).where('jti', '=', jti).executeTakeFirst();
   }
 
   async revokeToken(jti: string, at: number): Promise<void> {
@@ -37,14 +37,14 @@ export class CredentialsRepo extends Repo {
   }
 
   keyByHash(hash: string) {
-    return this.db.selectFrom('api_keys').select(['id', 'account_id', 'revoked_at', 'last_used_at']).where('key_hash', '=', hash).executeTakeFirst();
+    return this.db.selectFrom('api_keys').select(['id', 'account_id', 'sub_account_id', 'revoked_at', 'last_used_at']).where('key_hash', '=', hash).executeTakeFirst();
   }
 
   async touchKey(id: number, at: number): Promise<void> {
     await this.db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
   }
 
-  addKey(row: { account_id: number; name: string; prefix: string; key_hash: string; created_at: number }): Promise<ApiKeyRow> {
+  addKey(row: { account_id: number; sub_account_id: number | null; name: string; prefix: string; key_hash: string; created_at: number }): Promise<ApiKeyRow> {
     return this.db.insertInto('api_keys').values(row).returning(KEY_COLUMNS).executeTakeFirstOrThrow();
   }
 

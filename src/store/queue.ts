@@ -9,6 +9,7 @@ import type { MessageState } from './tables.js';
 
 export interface NewMessage {
   account_id: number | null;
+  sub_account_id: number | null;
   sender: string;
   recipient: string;
   body: string;
@@ -100,7 +101,7 @@ export class MessageQueue extends Repo {
       const params: unknown[] = [];
       for (let i = at; i < at + size; i++) {
         const r = rows[i]!;
-        params.push(r.account_id, r.sender, r.recipient, r.body, r.encoding, r.parts, r.operator, r.failover, 'queued', r.not_before, r.expires_at, r.cost, r.created_at, r.webhook_url);
+        params.push(r.account_id, r.sub_account_id, r.sender, r.recipient, r.body, r.encoding, r.parts, r.operator, r.failover, 'queued', r.not_before, r.expires_at, r.cost, r.created_at, r.webhook_url);
       }
       // Ids of one multi-row insert grow in row order; RETURNING's own order is not promised.
       ids.push(...(await this.q.insert.of(size).all(this.exec, params)).map((r) => r.id).sort((a, b) => a - b));
@@ -222,7 +223,7 @@ function compileQueue(db: Db) {
   return {
     insert: new PreparedBySize((size) =>
       db.insertInto('messages').values(Array.from({ length: size }, () => ({
-        account_id: 0, sender: '', recipient: '', body: '', encoding: 'gsm7' as const, parts: 0, operator: '', failover: null,
+        account_id: 0, sub_account_id: null, sender: '', recipient: '', body: '', encoding: 'gsm7' as const, parts: 0, operator: '', failover: null,
         status: 'queued' as const, not_before: 0, expires_at: 0, cost: 0, created_at: 0, webhook_url: null,
       }))).returning('id')),
     claimDirect: claim('operator', 0),

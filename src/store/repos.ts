@@ -1,6 +1,7 @@
 /** Every repository of one store, on the store's connection or bound to one transaction. */
 import { AccountsRepo } from './accounts.js';
 import { AuditRepo } from './audit.js';
+import { BillingRepo } from './billing.js';
 import { BlacklistRepo } from './blacklist.js';
 import { CampaignsRepo } from './campaigns.js';
 import { ContactsRepo } from './contacts.js';
@@ -14,12 +15,14 @@ import { MessageQueue } from './queue.js';
 import type { Db, Executor } from './repo.js';
 import { SegmentsRepo } from './segments.js';
 import { SenderIdsRepo } from './sender-ids.js';
+import { SubAccountsRepo } from './sub-accounts.js';
 import { TemplatesRepo } from './templates.js';
 import { WebhooksRepo } from './webhooks.js';
 
 export class Repos {
   readonly accounts: AccountsRepo;
   readonly audit: AuditRepo;
+  readonly billing: BillingRepo;
   readonly blacklist: BlacklistRepo;
   readonly campaigns: CampaignsRepo;
   readonly contacts: ContactsRepo;
@@ -32,6 +35,7 @@ export class Repos {
   readonly queue: MessageQueue;
   readonly segments: SegmentsRepo;
   readonly senderIds: SenderIdsRepo;
+  readonly subAccounts: SubAccountsRepo;
   readonly templates: TemplatesRepo;
   readonly webhooks: WebhooksRepo;
 
@@ -40,6 +44,7 @@ export class Repos {
     const make = <R extends { on(db: Db, exec: Executor): R }>(own: R | undefined, create: () => R): R => (own ? own.on(db, exec) : create());
     this.accounts = make(root?.accounts, () => new AccountsRepo(db, exec));
     this.audit = make(root?.audit, () => new AuditRepo(db, exec));
+    this.billing = make(root?.billing, () => new BillingRepo(db, exec));
     this.blacklist = make(root?.blacklist, () => new BlacklistRepo(db, exec));
     this.campaigns = make(root?.campaigns, () => new CampaignsRepo(db, exec));
     this.contacts = make(root?.contacts, () => new ContactsRepo(db, exec));
@@ -52,6 +57,7 @@ export class Repos {
     this.queue = make(root?.queue, () => new MessageQueue(db, exec));
     this.segments = make(root?.segments, () => new SegmentsRepo(db, exec));
     this.senderIds = make(root?.senderIds, () => new SenderIdsRepo(db, exec));
+    this.subAccounts = make(root?.subAccounts, () => new SubAccountsRepo(db, exec));
     this.templates = make(root?.templates, () => new TemplatesRepo(db, exec));
     this.webhooks = make(root?.webhooks, () => new WebhooksRepo(db, exec));
   }

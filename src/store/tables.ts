@@ -45,6 +45,8 @@ export interface MessagesTable {
   lane: Generated<number>;
   /** Position within its campaign run: campaigns interleave by it. */
   seq: Generated<number>;
+  /** The sub-account that sent it, if one did. */
+  sub_account_id: number | null;
 }
 
 export interface MessagePartsTable {
@@ -113,6 +115,7 @@ export type TokenKind = 'access' | 'refresh';
 export interface AuthTokensTable {
   jti: string;
   account_id: number;
+  sub_account_id: number | null;
   kind: Generated<TokenKind>;
   created_at: number;
   expires_at: number;
@@ -122,6 +125,8 @@ export interface AuthTokensTable {
 export interface ApiKeysTable {
   id: Generated<number>;
   account_id: number;
+  /** Created by (and acting as) this sub-account, or null for the account itself. */
+  sub_account_id: number | null;
   name: string;
   /** The first characters of the key, shown in listings so a user can tell keys apart. */
   prefix: string;
@@ -142,13 +147,21 @@ export interface SenderIdsTable {
   decided_at: number | null;
 }
 
+export const CREDIT_REASONS = ['topup', 'send', 'refund', 'adjustment', 'reservation', 'release', 'package', 'expiry'] as const;
+export type CreditReason = (typeof CREDIT_REASONS)[number];
+
 export interface CreditTransactionsTable {
   id: Generated<number>;
   account_id: number;
   amount: number;
   balance_after: number;
-  reason: 'topup' | 'send' | 'refund' | 'adjustment' | 'reservation' | 'release';
+  reason: CreditReason;
+  /**
+   * What the movement is about, in a form `relais doctor` checks: `send:<first>-<last>` (message
+   * ids), `message:<id>`, `campaign:<id>:run:<run>`, `order:<id>`, `lot:<id>`, or free text.
+   */
   reference: string | null;
+  sub_account_id: number | null;
   created_at: number;
 }
 
@@ -323,6 +336,7 @@ export interface CampaignRunsTable {
   phase: RunPhase;
   /** The sender ID resolved when the run started. */
   sender: string;
+  sub_account_id: number | null;
   total: Generated<number>;
   removed: Generated<number>;
   duplicates: Generated<number>;
@@ -356,6 +370,66 @@ export interface SegmentsTable {
   updated_at: number;
 }
 
+export const SUB_ACCOUNT_ROLES = ['admin', 'manager', 'sender', 'viewer'] as const;
+export type SubAccountRole = (typeof SUB_ACCOUNT_ROLES)[number];
+
+export interface SubAccountsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  email: string;
+  password_hash: string;
+  role: SubAccountRole;
+  /** JSON array of permission names. */
+  permissions: string;
+  status: AccountStatus;
+  credit_limit: number | null;
+  credits_used: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SmsPackagesTable {
+  id: Generated<number>;
+  name: string;
+  sms_count: number;
+  bonus_sms: number;
+  price: number;
+  currency: string;
+  validity_days: number | null;
+  is_active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type OrderStatus = 'pending' | 'confirmed' | 'rejected';
+
+export interface PackageOrdersTable {
+  id: Generated<number>;
+  uuid: string;
+  account_id: number;
+  package_id: number;
+  status: OrderStatus;
+  payment_method: string | null;
+  provider: string | null;
+  price: number;
+  currency: string;
+  credits: number;
+  created_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+}
+
+export interface CreditLotsTable {
+  id: Generated<number>;
+  account_id: number;
+  order_id: number;
+  credits: number;
+  remaining: number;
+  expires_at: number;
+  created_at: number;
+}
+
 export interface Database {
   messages: MessagesTable;
   message_parts: MessagePartsTable;
@@ -382,4 +456,8 @@ export interface Database {
   campaign_runs: CampaignRunsTable;
   campaign_recipients: CampaignRecipientsTable;
   segments: SegmentsTable;
+  sub_accounts: SubAccountsTable;
+  sms_packages: SmsPackagesTable;
+  package_orders: PackageOrdersTable;
+  credit_lots: CreditLotsTable;
 }

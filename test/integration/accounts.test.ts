@@ -57,7 +57,7 @@ test('credits come back for messages the SMSC never took; not for delivered ones
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
   try {
     const account = await gw.accounts.create({ name: 'A', email: 'a@example.com', password: 'password123' });
-    await gw.credits.credit(account.id, 100, 'topup', 'test');
+    await gw.credits.credit({ accountId: account.id, amount: 100, reason: 'topup', reference: 'test' });
     const token = (await post(`${gw.url}/api/auth/login`, { email: 'a@example.com', password: 'password123' })).json.data.token as string;
     const sent = await post(`${gw.url}/api/messages/send`, { recipients: ['+24162000001', '+24162000002'], message: 'hi' }, token);
     assert.equal(sent.status, 200);

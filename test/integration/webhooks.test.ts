@@ -41,7 +41,7 @@ const FAST = { webhooks: { allow_private_networks: true, retry_initial: 0.1, ret
 
 async function account(gw: Gateway, email: string, credits = 1000): Promise<{ id: number; token: string }> {
   const a = await gw.accounts.create({ name: email, email, password: 'password123' });
-  await gw.credits.credit(a.id, credits, 'topup', 'test');
+  await gw.credits.credit({ accountId: a.id, amount: credits, reason: 'topup', reference: 'test' });
   const login = await call(gw, 'POST', '/api/auth/login', { body: { email, password: 'password123' } });
   return { id: a.id, token: login.json.data.token };
 }

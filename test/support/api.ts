@@ -72,7 +72,7 @@ export async function adminToken(gw: Pick<Gateway, 'url' | 'accounts'>): Promise
 
 /** Tops up an account's balance; returns the new balance. */
 export async function fund(gw: Pick<Gateway, 'credits'>, accountId: number, amount: number): Promise<number> {
-  const balance = await gw.credits.credit(accountId, amount, 'topup', 'test');
+  const balance = await gw.credits.credit({ accountId, amount, reason: 'topup', reference: 'test' });
   assert.notEqual(balance, null, `no account ${accountId}`);
   return balance!;
 }

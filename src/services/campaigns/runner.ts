@@ -119,7 +119,7 @@ export class CampaignRunner {
         // Real time for the queue (the dispatcher's clock); the injected one only decides what is due.
         const now = Date.now();
         const upTo = await this.store.transaction(async (tx) => {
-          const up = await tx.campaigns.expand({ runId: run.id, campaignId: run.campaign_id, accountId: campaign.account_id, sender: run.sender, now, expiresAt: now + this.validityMs }, current.expanded, CHUNK);
+          const up = await tx.campaigns.expand({ runId: run.id, campaignId: run.campaign_id, accountId: campaign.account_id, subAccountId: run.sub_account_id, sender: run.sender, now, expiresAt: now + this.validityMs }, current.expanded, CHUNK);
           if (up === null) await tx.campaigns.updateRun(run.id, { phase: 'done', finished_at: now });
           else await tx.campaigns.updateRun(run.id, { expanded: up });
           return up;

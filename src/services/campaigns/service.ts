@@ -12,6 +12,7 @@ import type { Page, PageRequest } from '../../store/repo.js';
 import type { CampaignState } from '../../store/tables.js';
 import { analyze } from '../../smpp/codec.js';
 import type { Changes } from '../changes.js';
+import { insufficient } from '../credits.js';
 import { ServiceError, fieldError, notFound } from '../errors.js';
 import { authorize, systemActor, type Actor, type Permission } from '../policy.js';
 import type { SenderIdService } from '../sender-ids.js';
@@ -253,7 +254,7 @@ export class CampaignService {
     this.starting.add(campaign.id);
     try {
       const sender = await this.senderIds.resolve(actor.account.id, campaign.sender_id ?? undefined, actor.account.default_sender_id);
-      const run = await this.store.transaction((tx) => tx.campaigns.insertRun(campaign.id, o.slot, sender, Date.now()));
+      const run = await this.store.transaction((tx) => tx.campaigns.insertRun(campaign.id, o.slot, sender, actor.subAccountId, Date.now()));
       if (!run) return campaign; // this slot ran already
       const variants = await this.store.repos.campaigns.variants(campaign.id);
       const collected = await this.collector.collect({ runId: run.id, accountId: actor.account.id, sender, message: o.message, audience: o.audience, variants });
@@ -276,8 +277,10 @@ export class CampaignService {
     return this.changes.run(actor, async (ch) => {
       const c = await ch.tx.campaigns.transition(campaign.id, STARTABLE, 'running', Date.now());
       if (!c) throw new ServiceError('conflict', 'campaign_active', {}, { status: campaign.status });
-      const balance = await ch.tx.credits.debit(actor.account.id, collected.cost, `campaign:${campaign.id}:run:${runId}`, 'reservation');
-      if (balance === null) throw new ServiceError('insufficient_credits', 'insufficient_credits', {}, { required: collected.cost, balance: await ch.tx.credits.balanceOf(actor.account.id) });
+      const charge = { accountId: actor.account.id, subAccountId: actor.subAccountId, amount: collected.cost, reason: 'reservation' as const, reference: `campaign:${campaign.id}:run:${runId}` };
+      const short = await ch.tx.credits.shortfall(charge.accountId, charge.subAccountId, charge.amount);
+      if (short) throw insufficient(charge.amount, short);
+      await ch.tx.credits.debit(charge);
       await ch.tx.campaigns.updateRun(runId, { phase: 'expanding', total: collected.total, removed: collected.removed, duplicates: collected.duplicates, reserved: collected.cost });
       const data = { campaign_id: c.id, name: c.name, run_id: runId, total: collected.total, removed: collected.removed, duplicates: collected.duplicates, cost: collected.cost };
       await ch.emit('campaign.started', data);
@@ -319,15 +322,15 @@ export class CampaignService {
         if (run.phase !== 'expanding') continue;
         await this.store.transaction(async (tx) => {
           const left = await tx.campaigns.unexpandedCost(run.id, run.expanded);
-          if (left > 0) await tx.credits.credit(c.account_id, left, 'release', `campaign:${id}:run:${run.id}`);
+          if (left > 0) await tx.credits.credit({ accountId: c.account_id, subAccountId: run.sub_account_id, amount: left, reason: 'release', reference: `campaign:${id}:run:${run.id}` });
           await tx.campaigns.updateRun(run.id, { phase: 'done', finished_at: Date.now() });
         });
         await this.runner.dropStaged(run.id);
       }
     });
     await this.runner.drain(id, async (tx) => {
-      const { count, refund } = await tx.campaigns.cancelWaiting(id, Date.now(), CampaignRunner.chunk);
-      if (refund > 0) await tx.credits.credit(c.account_id, refund, 'refund', `campaign:${id}:cancelled`);
+      const { count, refunds } = await tx.campaigns.cancelWaiting(id, Date.now(), CampaignRunner.chunk);
+      for (const r of refunds) await tx.credits.credit({ accountId: c.account_id, subAccountId: r.subAccountId, amount: r.amount, reason: 'refund', reference: `campaign:${id}:cancelled` });
       return count;
     });
   }

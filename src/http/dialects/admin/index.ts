@@ -8,6 +8,8 @@ import { Api, idParam, type ApiDeps } from '../../core/route.js';
 import { mountBlacklist } from '../sendwave/blacklist.js';
 import { sendwave } from '../sendwave/errors.js';
 import { pageOf, pageQuery, paginated } from '../sendwave/paging.js';
+import { resource } from '../sendwave/resource.js';
+import { orderView, packageView } from '../sendwave/sub-accounts.js';
 import { accountView, senderIdView } from '../sendwave/views.js';
 
 export function mountAdmin(deps: ApiDeps, s: Services): Api[] {
@@ -15,6 +17,7 @@ export function mountAdmin(deps: ApiDeps, s: Services): Api[] {
   mountAccounts(api, s);
   mountSenderIds(api, s);
   mountBlacklist(api, s, 'global');
+  mountBilling(api, s);
   api.route({
     method: 'get', path: '/binds', summary: 'SMPP binds: state and counters', auth: 'required', permission: 'operator.gateway',
     handler: ({ actor }) => ({ data: s.gateway.binds(actor) }),
@@ -66,3 +69,36 @@ function mountSenderIds(api: Api, s: Services): void {
   }
 }
 
+
+/** The operator's packages and the orders waiting for a payment to be confirmed; the ledger check. */
+function mountBilling(api: Api, s: Services): void {
+  const permission = 'operator.credits';
+  const fields = {
+    name: z.string().trim().min(1).max(100), sms_count: z.number().int().min(1), bonus_sms: z.number().int().min(0), price: z.number().int().min(0),
+    currency: z.string().regex(/^[A-Z]{3}$/), validity_days: z.number().int().min(1).nullable(), is_active: z.boolean(),
+  };
+  resource(api, {
+    path: '/packages', permission, view: packageView,
+    list: { summary: 'Every SMS package, on sale or not', run: (actor) => s.billing.packages(actor) },
+    create: {
+      summary: 'Create an SMS package', message: 'Package created', run: (actor, b) => s.billing.createPackage(actor, b),
+      body: z.object({ ...fields, bonus_sms: fields.bonus_sms.default(0), validity_days: fields.validity_days.default(null), is_active: fields.is_active.default(true) }),
+    },
+    update: { summary: 'Update an SMS package (is_active: false takes it off sale)', body: z.object(fields).partial(), message: 'Package updated', run: (actor, id, b) => s.billing.updatePackage(actor, id, b) },
+  });
+  api.route({
+    method: 'get', path: '/orders', summary: 'Package orders, by status (pending: waiting for a payment to be confirmed)', auth: 'required', permission,
+    query: z.object({ status: z.enum(['pending', 'confirmed', 'rejected']).optional() }),
+    handler: async ({ query, actor }) => ({ data: (await s.billing.orders(actor, query)).map(orderView) }),
+  });
+  for (const [action, decision] of [['confirm', 'confirmed'], ['reject', 'rejected']] as const) {
+    api.route({
+      method: 'post', path: `/orders/:id/${action}`, summary: action === 'confirm' ? 'Confirm an order: its credits join the balance, through the ledger' : 'Reject an order: nothing changes', auth: 'required', permission,
+      handler: async ({ params, actor }) => ({ data: orderView(await s.billing.decide(actor, idParam(params.id), decision)) }),
+    });
+  }
+  api.route({
+    method: 'get', path: '/doctor', summary: 'Check that every balance equals its ledger and every ledger row points at what it paid for', auth: 'required', permission,
+    handler: async ({ actor }) => ({ data: await s.doctor.check(actor) }),
+  });
+}

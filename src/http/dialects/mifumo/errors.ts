@@ -18,6 +18,7 @@ const CODES: Partial<Record<ErrorCode, string>> = {
   unknown_path: 'NOT_FOUND',
   method_not_allowed: 'METHOD_NOT_ALLOWED',
   insufficient_credits: 'INSUFFICIENT_BALANCE',
+  credit_limit_reached: 'INSUFFICIENT_BALANCE',
   rate_limited: 'RATE_LIMIT_EXCEEDED',
   invalid_json: 'INVALID_JSON',
   body_too_large: 'PAYLOAD_TOO_LARGE',
@@ -42,7 +43,7 @@ export const mifumo: Dialect = {
       const details = drfFields(err.fields);
       return { status: 400, body: { success: false, message: Object.values(details).flat()[0] ?? message, data: null, error_code: validationCode(err.fields), details } };
     }
-    const details = err.kind === 'insufficient_credits' ? { required: err.params.required, balance: err.params.balance } : null;
+    const details = err.kind === 'insufficient_credits' ? { ...err.params } : null;
     return { status: STATUS[err.kind], body: { success: false, message, data: null, error_code: CODES[err.code] ?? err.code.toUpperCase(), details } };
   },
 };

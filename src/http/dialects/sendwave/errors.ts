@@ -35,6 +35,7 @@ const ERRORS: Partial<Record<ErrorCode, string | ((params: Record<string, string
   permission_denied: "Cette action n'est pas autorisée.",
   rate_limited: 'Too Many Attempts.',
   insufficient_credits: 'Crédit insuffisant : cet envoi coûte {required}, le solde est de {balance}.',
+  credit_limit_reached: 'Limite de crédit du sous-compte atteinte : cet envoi coûte {required}, il reste {available}.',
   not_found: (p) => (p.what ? 'No query results for {what}.' : 'No query results.'),
   unknown_path: 'Not Found.',
   method_not_allowed: 'The {method} method is not supported for this route.',

@@ -8,10 +8,11 @@ import { stringify } from 'csv-stringify';
 import { z } from 'zod';
 import type { Services } from '../../../services/index.js';
 import { MESSAGE_STATES } from '../../../store/tables.js';
-import { Api, idParam, type ApiDeps } from '../../core/route.js';
+import { Api, idParam, iso, type ApiDeps } from '../../core/route.js';
 import { isoDate, isoEndDate, phoneLike } from '../../core/validate.js';
 import { mountCampaigns } from './campaigns.js';
 import { mountContacts } from './contacts.js';
+import { mountBilling, mountSubAccounts, subAccountView } from './sub-accounts.js';
 import { sendwave } from './errors.js';
 import { mountBlacklist } from './blacklist.js';
 import { pageOf, pageQuery, paginated } from './paging.js';
@@ -32,13 +33,18 @@ export function mountSendwave(deps: ApiDeps, s: Services): Api[] {
   mountMessages(api, s);
   mountContacts(api, s);
   mountCampaigns(api, s);
+  mountSubAccounts(api, s);
+  mountBilling(api, s);
   mountTemplates(api, s);
   mountBlacklist(api, s, 'account');
   mountWebhooks(api, s);
   mountAuditLogs(api, s);
   api.route({
     method: 'get', path: '/balance', summary: 'Credit balance of the caller', auth: 'required', permission: 'view_balance',
-    handler: async ({ actor }) => ({ data: { balance: await s.credits.balance(actor), currency_unit: 'smallest unit' } }),
+    handler: async ({ actor }) => {
+      const b = await s.billing.balance(actor);
+      return { data: { balance: b.credits, currency: b.currency, currency_unit: 'smallest unit', last_movement_at: iso(b.last_movement_at), ...(b.sub_account ? { sub_account: b.sub_account } : {}) } };
+    },
   });
   return [api];
 }
@@ -62,12 +68,12 @@ function mountAuth(api: Api, s: Services): void {
     body: z.object({ email: z.string().min(1), password: z.string().min(1) }),
     handler: async ({ body }) => {
       const session = await s.sessions.login(body.email, body.password);
-      return { message: 'Connexion réussie', data: { user: userView(session.account), token: session.access } };
+      return { message: 'Connexion réussie', data: { user: session.subAccount ? userView(session.subAccount) : userView(session.account), token: session.access } };
     },
   });
   api.route({
     method: 'get', path: '/auth/me', summary: 'The current account', auth: 'required',
-    handler: ({ actor }) => ({ data: accountView(actor.account) }),
+    handler: async ({ actor }) => ({ data: { ...accountView(actor.account), ...(actor.subAccountId === null ? {} : { sub_account: subAccountView(await s.subAccounts.self(actor)) }) } }),
   });
   api.route({
     method: 'post', path: '/auth/logout', summary: 'Revoke the access token used for this call', auth: 'required',

@@ -13,7 +13,7 @@ import type { WebhookLogRecord, WebhookRecord } from '../../../services/webhooks
 import { iso } from '../../core/route.js';
 import { laravel } from './errors.js';
 
-export const userView = (a: Account) => ({ id: a.id, name: a.name, email: a.email });
+export const userView = (a: Pick<Account, 'id' | 'name' | 'email'>) => ({ id: a.id, name: a.name, email: a.email });
 
 export const accountView = (a: Account) => ({
   ...userView(a), role: a.role, status: a.status, balance: a.balance, default_sender_id: a.default_sender_id, created_at: iso(a.created_at),
