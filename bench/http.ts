@@ -7,11 +7,12 @@ export interface Answer {
   json: any;
 }
 
-export async function call(pool: Pool, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<Answer> {
+/** One JSON call; `timeoutMs` bounds the wait for the headers and then for the body. */
+export async function call(pool: Pool, method: 'GET' | 'POST', path: string, token?: string, body?: unknown, timeoutMs = 10_000): Promise<Answer> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await pool.request({ method, path, headers, body: body === undefined ? null : JSON.stringify(body), headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const res = await pool.request({ method, path, headers, body: body === undefined ? null : JSON.stringify(body), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const text = await res.body.text();
   let json: unknown = null;
   try {

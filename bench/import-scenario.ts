@@ -4,7 +4,8 @@
  * again (every row updated), one request at a time, each timed from send to whole answer read.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { FormData, type Pool } from 'undici';
+import type { Pool } from 'undici';
+import { answerData, contactsCsv, postContactsCsv } from './contacts-csv.js';
 import { scrapeLag } from './http.js';
 import type { Options } from './options.js';
 import { procCpuSeconds, procMemory, type DaemonProcess } from './processes.js';
@@ -50,17 +51,9 @@ export interface ImportScenarioResult {
   wallMs: number;
 }
 
-/**
- * The CSV the import posts: header `name,email,phone,group,status,company` (company is not a
- * contact column: it lands in custom_fields), `rows` distinct numbers +2416 2000000+i, 10 groups.
- */
+/** The CSV the import posts: 10 groups, and `company`, which is not a contact column (it lands in custom_fields). */
 function importCsv(rows: number): Buffer {
-  const lines: string[] = ['name,email,phone,group,status,company'];
-  for (let i = 0; i < rows; i++) {
-    const n = i + 1;
-    lines.push(`Contact ${n},contact${n}@example.com,+2416${2000000 + i},group-${(i % IMPORT_GROUPS) + 1},active,Company ${(i % 97) + 1}`);
-  }
-  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  return contactsCsv(rows, (i) => `group-${(i % IMPORT_GROUPS) + 1}`, { name: 'company', value: (i) => `Company ${(i % 97) + 1}` });
 }
 
 export async function runImport(opts: Options): Promise<ImportScenarioResult> {
@@ -101,13 +94,10 @@ async function importPass(
   c: { pool: Pool; admin: Pool; daemon: DaemonProcess; apiKey: string; file: Blob; rows: number; timeoutS: number },
 ): Promise<ImportPass> {
   const expected = { created: pass === 'new' ? c.rows : 0, updated: pass === 'new' ? 0 : c.rows, failed: 0, errors: [] };
-  // One FormData per request (undici streams it, multipart with its own boundary).
-  const form = new FormData();
-  form.append('file', c.file, 'contacts.csv');
   const cpu0 = process.cpuUsage();
   const daemonCpu0 = procCpuSeconds(c.daemon.pid);
   const p0 = performance.now();
-  const { status, text } = await postImport(c.pool, c.apiKey, form, c.timeoutS);
+  const { status, text } = await postContactsCsv(c.pool, c.apiKey, c.file, c.timeoutS);
   const ms = performance.now() - p0;
   const daemonCpu = procCpuSeconds(c.daemon.pid) - daemonCpu0;
   const cpu = process.cpuUsage(cpu0);
@@ -134,30 +124,6 @@ async function importPass(
     rssAfterBytes: mem.rssBytes,
     peakRssBytes: mem.peakBytes,
   };
-}
-
-/** The answer's status and body; the reason instead of the body when the request failed (status 0 if none came). */
-async function postImport(pool: Pool, apiKey: string, form: FormData, timeoutS: number): Promise<{ status: number; text: string }> {
-  const headers = { authorization: `Bearer ${apiKey}`, accept: 'application/json' };
-  let status = 0;
-  try {
-    const res = await pool.request({
-      method: 'POST', path: '/api/contacts/import', headers, body: form,
-      headersTimeout: timeoutS * 1000, bodyTimeout: timeoutS * 1000,
-    });
-    status = res.statusCode;
-    return { status, text: await res.body.text() };
-  } catch (err) {
-    return { status, text: `request failed: ${(err as Error).message}` };
-  }
-}
-
-function answerData(text: string): any {
-  try {
-    return JSON.parse(text)?.data ?? null;
-  } catch {
-    return null; // reported by the caller
-  }
 }
 
 /** What the database holds now (WAL: this read-only connection reads the daemon's commits). */

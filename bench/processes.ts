@@ -3,7 +3,7 @@
  * dist/, stopping them, and their /proc figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -214,6 +214,20 @@ export function procMemory(pid: number | undefined): { rssBytes: number; peakByt
     return { rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM') };
   } catch {
     return { rssBytes: NaN, peakBytes: NaN };
+  }
+}
+
+/**
+ * Set a process's VmHWM back to its current RSS (Linux ≥ 4.0: `5` into /proc/<pid>/clear_refs), so
+ * that the next peak read covers only what follows. False when that is not possible here.
+ */
+export function resetPeakMemory(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,12 +1,20 @@
 /**
  * The benchmark's report: markdown (the machine, the run, one table per view of the message
- * scenarios, one per import) and, with --json, every figure as one JSON object.
+ * scenarios, one per import, one per campaign) and, with --json, every figure as one JSON object.
  */
 import os from 'node:os';
+import { CAMPAIGN_GROUP, type CampaignScenarioResult } from './campaign-scenario.js';
 import { fmtInt, fmtLatency, fmtNum, mb, table } from './format.js';
 import { IMPORT_GROUPS, type ImportScenarioResult } from './import-scenario.js';
 import type { Options } from './options.js';
 import type { ScenarioResult } from './send-scenarios.js';
+
+/** What the scenarios that ran gave, by kind, each kind in the order it ran. */
+export interface Outcomes {
+  results: ScenarioResult[];
+  imports: ImportScenarioResult[];
+  campaigns: CampaignScenarioResult[];
+}
 
 function machine() {
   const cpus = os.cpus();
@@ -19,7 +27,7 @@ function machine() {
   };
 }
 
-export function report(opts: Options, results: ScenarioResult[], imports: ImportScenarioResult[], loadAtStart: number[]): string {
+export function report(opts: Options, { results, imports, campaigns }: Outcomes, loadAtStart: number[]): string {
   const m = machine();
   const out: string[] = [];
   out.push('## Relais benchmark');
@@ -28,6 +36,7 @@ export function report(opts: Options, results: ScenarioResult[], imports: Import
   out.push(`- processes: benchmark (HTTP client + read-only SQLite reader), daemon (\`relais serve\`), SMSC simulator — all three on these ${m.cores} cores`);
   if (results.length) out.push(...messageSections(opts, results));
   for (const r of imports) out.push(...importSection(r, results.length > 0));
+  for (const r of campaigns) out.push(...campaignSection(r, results.length + imports.length > 0));
   const failed = results.filter((r) => r.firstHttpError !== null);
   if (failed.length) {
     out.push('');
@@ -36,9 +45,9 @@ export function report(opts: Options, results: ScenarioResult[], imports: Import
   return out.join('\n');
 }
 
-/** Every figure, one line of JSON. */
-export function jsonReport(opts: Options, results: ScenarioResult[], imports: ImportScenarioResult[], loadAtStart: number[]): string {
-  return JSON.stringify({ machine: machine(), loadAtStart, options: opts, scenarios: results, imports });
+/** Every figure, one line of JSON (`campaigns` only when one ran). */
+export function jsonReport(opts: Options, { results, imports, campaigns }: Outcomes, loadAtStart: number[]): string {
+  return JSON.stringify({ machine: machine(), loadAtStart, options: opts, scenarios: results, imports, ...(campaigns.length ? { campaigns } : {}) });
 }
 
 // ---- the message scenarios ------------------------------------------------------------------
@@ -149,5 +158,40 @@ function importTable(r: ImportScenarioResult): string {
       fmtNum(p.benchCpuPercent, 0),
     ]),
     2,
+  );
+}
+
+// ---- the campaign ---------------------------------------------------------------------------
+
+/** Its line (with the date when nothing above printed it), its table, what went wrong. */
+function campaignSection(r: CampaignScenarioResult, datedAbove: boolean): string[] {
+  const out = [
+    '',
+    `- campaign: ${fmtInt(r.recipients)} contacts imported into one group \`${CAMPAIGN_GROUP}\` (GET /api/contact-groups: ${fmtInt(r.group.contacts)} contacts), one campaign to it (POST /api/campaigns), started with POST /api/campaigns/<id>/send and polled (GET /api/campaigns/<id>, every 200 ms) until its run's phase is \`done\`; meanwhile GET /api/balance with the API key, one at a time on its own connection, 10 ms after each answer; the binds send while the runner expands; daemon peak (VmHWM) after the import ${mb(r.daemon.peakBeforeStartBytes)} MB${r.daemon.peakReset ? ', reset before the start' : ' (could not be reset: the peak below is over its whole life)'}${datedAbove ? '' : `; ${new Date().toISOString()}`}`,
+    '',
+    campaignTable(r),
+  ];
+  for (const p of r.problems) out.push(`- campaign: ${p}`);
+  return out;
+}
+
+function campaignTable(r: CampaignScenarioResult): string {
+  const l = r.light;
+  return table(
+    ['scenario', 'recipients', 'import s', 'start s', 'expansion s', 'start → expanded s', 'recipients/s', 'daemon RSS before start → peak MB', 'daemon CPU %', 'daemon event loop lag p99 / max ms', 'light requests', 'light p50 / p99 / max ms'],
+    [[
+      r.scenario,
+      r.start.totalRecipients === r.recipients ? fmtInt(r.recipients) : `${fmtInt(r.start.totalRecipients)} (expected ${fmtInt(r.recipients)})`,
+      fmtNum(r.import.ms / 1000, 2),
+      fmtNum(r.start.ms / 1000, 2),
+      `${fmtNum(r.expansion.ms / 1000, 2)}${r.expansion.timedOut ? ' (timeout)' : ''}${r.expansion.phase === 'failed' ? ' (failed)' : ''}`,
+      fmtNum(r.totalMs / 1000, 2),
+      fmtInt(r.recipientsPerSecond),
+      `${mb(r.daemon.rssBeforeStartBytes)} → ${mb(r.daemon.peakRssBytes)}`,
+      fmtNum(r.daemon.cpuPercent, 0),
+      `${fmtNum(r.daemon.eventLoopLagP99Ms, 0)} / ${fmtNum(r.daemon.eventLoopLagMaxMs, 0)}`,
+      `${fmtInt(l.requests)}${l.errors ? `, ${fmtInt(l.errors)} errors` : ''}`,
+      `${fmtLatency(l.p50Ms)} / ${fmtLatency(l.p99Ms)} / ${fmtLatency(l.maxMs)}`,
+    ]],
   );
 }

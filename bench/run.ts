@@ -16,14 +16,16 @@
  *   processes.ts        spawning the simulator and the daemon; their /proc figures
  *   http.ts             the daemon's API as the benchmark calls it
  *   send-scenarios.ts   plain, single, receipts, throttle5
- *   import-scenario.ts  import
+ *   import-scenario.ts  import (contacts-csv.ts: the CSV and its POST, shared with campaign)
+ *   campaign-scenario.ts campaign (latency-probe.ts: the light requests it times meanwhile)
  *   report.ts           the markdown tables and the JSON (format.ts, stats.ts: the numbers)
  */
 import os from 'node:os';
-import { runImport, type ImportScenarioResult } from './import-scenario.js';
+import { runCampaign } from './campaign-scenario.js';
+import { runImport } from './import-scenario.js';
 import { parseOptions, USAGE, type Options } from './options.js';
-import { jsonReport, report } from './report.js';
-import { runScenario, setSurvival, type ScenarioResult } from './send-scenarios.js';
+import { jsonReport, report, type Outcomes } from './report.js';
+import { runScenario, setSurvival } from './send-scenarios.js';
 import { handleSignals, Interrupted, isInterrupted } from './setup.js';
 
 /** Exit code: 0 when every scenario ran, 1 if one failed, 2 on a bad flag, 130 when interrupted. */
@@ -42,32 +44,33 @@ async function main(): Promise<number> {
   handleSignals();
 
   const loadAtStart = os.loadavg();
-  const { results, imports } = await runAll(opts);
-  setSurvival(results);
+  const outcomes = await runAll(opts);
+  setSurvival(outcomes.results);
 
-  if (results.length || imports.length) {
-    process.stdout.write(`\n${report(opts, results, imports, loadAtStart)}\n`);
-    if (opts.json) process.stdout.write(`${jsonReport(opts, results, imports, loadAtStart)}\n`);
+  const ran = outcomes.results.length + outcomes.imports.length + outcomes.campaigns.length;
+  if (ran) {
+    process.stdout.write(`\n${report(opts, outcomes, loadAtStart)}\n`);
+    if (opts.json) process.stdout.write(`${jsonReport(opts, outcomes, loadAtStart)}\n`);
   }
   if (isInterrupted()) return 130;
-  return results.length + imports.length === opts.scenarios.length ? 0 : 1;
+  return ran === opts.scenarios.length ? 0 : 1;
 }
 
 /** The scenarios in the order asked; one that fails is reported and the next one runs. */
-async function runAll(opts: Options): Promise<{ results: ScenarioResult[]; imports: ImportScenarioResult[] }> {
-  const results: ScenarioResult[] = [];
-  const imports: ImportScenarioResult[] = [];
+async function runAll(opts: Options): Promise<Outcomes> {
+  const outcomes: Outcomes = { results: [], imports: [], campaigns: [] };
   for (const name of opts.scenarios) {
     try {
-      if (name === 'import') imports.push(await runImport(opts));
-      else results.push(await runScenario(name, opts));
+      if (name === 'import') outcomes.imports.push(await runImport(opts));
+      else if (name === 'campaign') outcomes.campaigns.push(await runCampaign(opts));
+      else outcomes.results.push(await runScenario(name, opts));
     } catch (err) {
       if (err instanceof Interrupted) break;
       process.stderr.write(`[${name}] failed: ${(err as Error).stack ?? String(err)}\n`);
     }
     if (isInterrupted()) break;
   }
-  return { results, imports };
+  return outcomes;
 }
 
 main().then(

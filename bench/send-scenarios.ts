@@ -24,7 +24,7 @@ export const SCENARIOS = {
 } as const satisfies Record<MessageScenario, { receipts: boolean; target: 'sent' | 'delivered'; simArgs: readonly string[]; oneByOne: boolean }>;
 
 /** Default price of one part (operator price_per_part); the bench text is one part. */
-const PRICE_PER_PART = 20;
+export const PRICE_PER_PART = 20;
 
 const TEXT = 'Relais benchmark: your code is 482913. It expires in 10 minutes.';
 
