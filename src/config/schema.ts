@@ -79,6 +79,22 @@ export const simulatorSchema = z
   })
   .strict();
 
+const count = z.number().int().min(1);
+const MIFUMO_LIMITS = { sms_per_minute: 100, status_per_minute: 200, reports_per_minute: 50, balance_per_minute: 20, contacts_per_hour: 500, api_per_hour: 1000, unauthenticated_per_hour: 100 };
+const mifumoLimits = z
+  .object({
+    sms_per_minute: count.default(100),
+    status_per_minute: count.default(200),
+    reports_per_minute: count.default(50),
+    balance_per_minute: count.default(20),
+    contacts_per_hour: count.default(500),
+    /** Every other authenticated Mifumo operation. */
+    api_per_hour: count.default(1000),
+    /** Login, registration and refresh, per client IP. */
+    unauthenticated_per_hour: count.default(100),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     http: z
@@ -87,9 +103,11 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         /** Largest JSON body accepted (10 000 recipients fit in about 250 KB). */
         body_limit_kb: z.number().int().min(1).default(2048),
+        /** How long FLOW's send-sms may wait for the SMSC's submit_sm_resp before answering (0: answer at once). */
+        flow_send_wait: z.number().min(0).max(10).default(2),
       })
       .strict()
-      .default({ host: '0.0.0.0', port: 8080, body_limit_kb: 2048 }),
+      .default({ host: '0.0.0.0', port: 8080, body_limit_kb: 2048, flow_send_wait: 2 }),
     auth: z
       .object({
         /** open: anyone may register (with 0 credits and no sender ID); closed: only admins create accounts. */
@@ -97,18 +115,22 @@ export const configSchema = z
         token_ttl: seconds.default(7 * 24 * 3600),
         /** HS256 secret for access tokens; generated and kept in the database when absent (env RELAIS_JWT_SECRET). */
         jwt_secret: z.string().min(32).optional(),
+        /** Mifumo registration: active at once, or once the code sent by SMS to its phone comes back (POST /api/auth/verify-phone/). */
+        activation: z.enum(['immediate', 'sms_code']).default('immediate'),
       })
       .strict()
-      .default({ registration: 'open', token_ttl: 7 * 24 * 3600 }),
+      .default({ registration: 'open', token_ttl: 7 * 24 * 3600, activation: 'immediate' }),
     rate_limits: z
       .object({
         send_per_minute: z.number().int().min(1).default(60),
         default_per_minute: z.number().int().min(1).default(120),
         /** Login and registration, per client IP: slows down password guessing. */
         auth_per_minute: z.number().int().min(1).default(20),
+        /** The Mifumo dialect's documented limits, per operation (seeds 002 and 004). */
+        mifumo: mifumoLimits.default(MIFUMO_LIMITS),
       })
       .strict()
-      .default({ send_per_minute: 60, default_per_minute: 120, auth_per_minute: 20 }),
+      .default({ send_per_minute: 60, default_per_minute: 120, auth_per_minute: 20, mifumo: MIFUMO_LIMITS }),
     database: z
       .object({
         path: z.string().min(1),
@@ -209,3 +231,4 @@ export type BindConfig = OperatorConfig['binds'][number];
 export type RouteConfig = Config['routes'][number];
 export type SimulatorConfig = Config['simulators'][number];
 export type DispatcherConfig = Config['dispatcher'];
+export type RateLimits = Config['rate_limits'];

@@ -19,6 +19,13 @@ export interface NewAccount {
   email: string;
   password: string;
   role?: Role;
+  username?: string | undefined;
+  phone_number?: string | undefined;
+  timezone?: string | undefined;
+  /** Registration details kept as given (first_name, last_name, business_name…). */
+  profile?: Record<string, string> | undefined;
+  /** Created `pending`: it logs in once its phone is verified. */
+  pending?: boolean | undefined;
 }
 
 export class AccountService {
@@ -30,17 +37,30 @@ export class AccountService {
     return this.create({ ...input, role: 'user' });
   }
 
+  /** A pending account's phone, proven: it becomes active. */
+  async activate(accountId: number): Promise<Account> {
+    const account = await this.store.transaction(async (tx) => {
+      await tx.accounts.clearVerification(accountId);
+      return tx.accounts.setStatus(accountId, 'active', Date.now());
+    });
+    if (!account) throw notFound('account');
+    return account;
+  }
+
   /** An account with 0 credits and no sender ID (registration, the admin API, the CLI). */
   async create(input: NewAccount): Promise<Account> {
     const email = input.email.trim().toLowerCase();
+    const username = input.username?.trim().toLowerCase() || null;
     if (await this.emailTaken(email)) throw fieldError('email', 'taken');
+    if (username && (await this.store.repos.accounts.usernameTaken(username))) throw fieldError('username', 'taken');
     const passwordHash = await hashPassword(input.password); // slow: before the transaction
     const now = Date.now();
     const account = await this.store.transaction(async (tx) => {
       if ((await tx.accounts.emailTaken(email)) || (await tx.subAccounts.emailTaken(email))) throw fieldError('email', 'taken');
       return tx.accounts.insert({
-        name: input.name.trim(), email, password_hash: passwordHash, role: input.role ?? 'user', status: 'active',
-        default_sender_id: null, webhook_secret: randomSecret(24), created_at: now, updated_at: now,
+        name: input.name.trim(), email, password_hash: passwordHash, role: input.role ?? 'user', status: input.pending ? 'pending' : 'active',
+        default_sender_id: null, webhook_secret: randomSecret(24), username, phone_number: input.phone_number ?? null, timezone: input.timezone ?? null,
+        profile: JSON.stringify(input.profile ?? {}), created_at: now, updated_at: now,
       });
     });
     if (account.role === 'admin') await this.changes.reloadSubscribers();
@@ -53,11 +73,12 @@ export class AccountService {
    */
   async authenticate(email: string, password: string): Promise<{ account: Account; subAccount: SubAccountRecord | null }> {
     const clean = email.trim().toLowerCase();
-    const row = await this.store.repos.accounts.withPasswordByEmail(clean);
+    const row = await this.store.repos.accounts.withPasswordByLogin(clean);
     const sub = row ? undefined : await this.store.repos.subAccounts.withPasswordByEmail(clean);
     const ok = await verifyPassword(password, row?.password_hash ?? sub?.password_hash ?? DUMMY_HASH);
     if (!ok || (!row && !sub)) throw new ServiceError('unauthenticated', 'invalid_credentials');
     if (row) {
+      if (row.status === 'pending') throw new ServiceError('forbidden', 'account_pending');
       if (row.status !== 'active') throw new ServiceError('forbidden', 'account_suspended');
       const { password_hash: _, ...account } = row;
       return { account, subAccount: null };

@@ -150,6 +150,17 @@ export class BillingService {
 
   // ---- what an account reads ----
 
+  /** The currency credits are counted in (its smallest unit). */
+  get currency(): string {
+    return this.cfg.currency;
+  }
+
+  /** A dashboard's numbers in one call: the balance and the last `days` days of messages. */
+  async overview(actor: Actor, days = 30): Promise<{ balance: Balance; stats: Stats }> {
+    const to = Date.now();
+    return { balance: await this.balance(actor), stats: await this.stats(actor, { from: to - days * DAY_MS, to }) };
+  }
+
   async balance(actor: Actor): Promise<Balance> {
     authorize(actor, 'view_balance');
     const credits = await this.store.repos.credits.balanceOf(actor.account.id);

@@ -29,11 +29,16 @@ export interface ContactInput {
 
 export type ContactRow = ContactRecord & { groups: string[] };
 
+/** A contact's id, or its uuid. */
+export type ContactRef = number | string;
+
 export interface ContactFilter {
   q?: string | undefined;
   name?: string | undefined;
   phone?: string | undefined;
   tag?: string | undefined;
+  /** Any of these tags. */
+  tags?: string[] | undefined;
   group?: string | undefined;
   status?: ContactStatus | undefined;
 }
@@ -47,22 +52,23 @@ export class ContactService {
 
   // ---- reads ----
 
-  async get(actor: Actor, id: number): Promise<ContactRow> {
+  async get(actor: Actor, ref: ContactRef): Promise<ContactRow> {
     authorize(actor, 'manage_contacts');
-    return this.load(this.store.repos, actor.account.id, id);
+    return this.load(this.store.repos, actor.account.id, ref);
   }
 
-  private async load(repos: Repos, accountId: number, id: number): Promise<ContactRow> {
-    const row = await repos.contacts.get(accountId, id);
+  /** A contact by id, or by uuid (Mifumo); another account's answers as missing. */
+  private async load(repos: Repos, accountId: number, ref: ContactRef): Promise<ContactRow> {
+    const row = typeof ref === 'number' ? await repos.contacts.get(accountId, ref) : await repos.contacts.byUuid(accountId, ref);
     if (!row) throw notFound('contact');
-    return { ...row, groups: (await repos.contacts.groupNames([id])).get(id) ?? [] };
+    return { ...row, groups: (await repos.contacts.groupNames([row.id])).get(row.id) ?? [] };
   }
 
   async page(actor: Actor, f: ContactFilter, req: PageRequest): Promise<Page<ContactRow>> {
     authorize(actor, 'manage_contacts');
     return this.withGroups(await this.store.repos.contacts.page(actor.account.id, {
       q: f.q ? { text: f.q, digits: this.phones.searchDigits(f.q) } : undefined,
-      name: f.name, phoneDigits: f.phone ? this.phones.searchDigits(f.phone) : undefined, tag: f.tag, group: f.group, status: f.status,
+      name: f.name, phoneDigits: f.phone ? this.phones.searchDigits(f.phone) : undefined, tag: f.tag, anyTags: f.tags, group: f.group, status: f.status,
     }, req));
   }
 
@@ -90,12 +96,13 @@ export class ContactService {
     });
   }
 
-  async update(actor: Actor, id: number, patch: Partial<ContactInput>): Promise<ContactRow> {
+  async update(actor: Actor, ref: ContactRef, patch: Partial<ContactInput>): Promise<ContactRow> {
     authorize(actor, 'manage_contacts');
     const phone = patch.phone !== undefined ? this.phones.normalize(patch.phone) : undefined;
     const accountId = actor.account.id;
     return this.changes.run(actor, async (c) => {
-      const before = await this.load(c.tx, accountId, id);
+      const before = await this.load(c.tx, accountId, ref);
+      const id = before.id;
       if (phone !== undefined && phone !== before.phone && (await c.tx.contacts.idByPhone(accountId, phone)) !== undefined) throw fieldError('phone', 'taken');
       await c.tx.contacts.update(accountId, id, columns({ ...patch, ...(phone ? { phone } : {}) }, before.status));
       if (patch.group !== undefined) {
@@ -109,14 +116,33 @@ export class ContactService {
     });
   }
 
-  async remove(actor: Actor, id: number): Promise<ContactRow> {
+  async remove(actor: Actor, ref: ContactRef): Promise<ContactRow> {
     authorize(actor, 'manage_contacts');
     return this.changes.run(actor, async (c) => {
-      const before = await this.load(c.tx, actor.account.id, id);
+      const before = await this.load(c.tx, actor.account.id, ref);
+      const id = before.id;
       await c.tx.contacts.remove(actor.account.id, id);
       await c.emit('contact.deleted', { id: before.id, uuid: before.uuid, name: before.name, phone: before.phone });
       await c.audit({ action: 'contact.deleted', model: 'Contact', modelId: id, old: snapshot(before) });
       return before;
+    });
+  }
+
+  /**
+   * The contact of each (E.164) number, created — named after its number — where the account has
+   * none: FLOW's send-sms answers every message with its contact. Part of sending, so it needs no
+   * contact permission of its own.
+   */
+  async ensure(actor: Actor, phones: readonly string[]): Promise<Map<string, number>> {
+    const accountId = actor.account.id;
+    const known = await this.store.repos.contacts.idsByPhone(accountId, phones);
+    const missing = [...new Set(phones.filter((p) => !known.has(p)))];
+    if (!missing.length) return known;
+    return this.changes.run(actor, async (c) => {
+      const ids = await c.tx.contacts.idsByPhone(accountId, missing); // another request may have made some
+      for (const phone of missing) if (!ids.has(phone)) ids.set(phone, await this.insert(c, { name: phone, phone }));
+      for (const [phone, id] of ids) known.set(phone, id);
+      return known;
     });
   }
 

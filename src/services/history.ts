@@ -3,6 +3,7 @@ import type { Store } from '../store/db.js';
 import type { HistoryFilter, MessageRow, PartRow } from '../store/history.js';
 import type { Page, PageRequest } from '../store/repo.js';
 import { notFound } from './errors.js';
+import { parseMessageUuid } from './message-uuid.js';
 import { authorize, type Actor } from './policy.js';
 
 export type { HistoryFilter, MessageRow, PartRow };
@@ -15,6 +16,15 @@ export class HistoryService {
     const row = await this.store.repos.history.get(actor.account.id, id);
     if (!row) throw notFound('message');
     return { ...row, part_list: await this.store.repos.history.parts(id) };
+  }
+
+  /** By the uuid Mifumo clients know a message by (message-uuid.ts). */
+  async byUuid(actor: Actor, uuid: string): Promise<MessageRow & { part_list: PartRow[] }> {
+    authorize(actor, 'view_history');
+    const ref = parseMessageUuid(uuid);
+    const row = ref ? await this.store.repos.history.get(actor.account.id, ref.id) : undefined;
+    if (!row || row.created_at !== ref!.createdAt) throw notFound('message');
+    return { ...row, part_list: await this.store.repos.history.parts(row.id) };
   }
 
   page(actor: Actor, f: HistoryFilter, req: PageRequest): Promise<Page<MessageRow>> {

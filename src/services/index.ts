@@ -14,6 +14,7 @@ import type { HistoryService } from './history.js';
 import type { SegmentService } from './segments.js';
 import type { SenderIdService } from './sender-ids.js';
 import type { SessionService } from './sessions.js';
+import type { SettingsService } from './settings.js';
 import type { SubAccountService } from './sub-accounts.js';
 import type { SendingService } from './sending.js';
 import type { TemplateService } from './templates.js';
@@ -36,6 +37,7 @@ export interface Services {
   senderIds: SenderIdService;
   sending: SendingService;
   sessions: SessionService;
+  settings: SettingsService;
   subAccounts: SubAccountService;
   templates: TemplateService;
   webhooks: WebhookService;

@@ -101,7 +101,7 @@ export function accountActor(account: Account, credential: Credential, origin: O
  * (account 0, whose audit log is the operator's own).
  */
 export function cliActor(): Actor {
-  const operator: Account = { id: 0, name: 'operator (CLI)', email: '', role: 'admin', status: 'active', balance: 0, default_sender_id: null, timezone: null, created_at: 0 };
+  const operator: Account = { id: 0, name: 'operator (CLI)', email: '', role: 'admin', status: 'active', balance: 0, default_sender_id: null, timezone: null, username: null, phone_number: null, profile: '{}', created_at: 0 };
   return { account: operator, subAccountId: null, credential: { kind: 'cli' }, permissions: ADMIN, origin: { ip: null, userAgent: 'relais-cli' } };
 }
 

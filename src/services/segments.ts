@@ -31,12 +31,16 @@ export class SegmentService {
     return s;
   }
 
-  /** How many contacts the segment selects now. */
-  async size(actor: Actor, id: number): Promise<number> {
-    const s = await this.get(actor, id);
+  /** A segment and how many contacts it selects now. */
+  async detail(actor: Actor, id: number): Promise<{ segment: SegmentRecord; size: number }> {
+    const segment = await this.get(actor, id);
+    return { segment, size: await this.count(actor.account.id, segment) };
+  }
+
+  private async count(accountId: number, s: SegmentRecord): Promise<number> {
     let n = 0;
     for (let after = 0; ;) {
-      const page = await this.store.repos.contacts.sourcePage(actor.account.id, { segment: JSON.parse(s.filter) as SegmentFilter }, after, 5000);
+      const page = await this.store.repos.contacts.sourcePage(accountId, { segment: JSON.parse(s.filter) as SegmentFilter }, after, 5000);
       n += page.length;
       if (page.length < 5000) return n;
       after = page[page.length - 1]!.id;

@@ -27,6 +27,7 @@ import { SegmentService } from './segments.js';
 import { SenderIdService } from './sender-ids.js';
 import { SendingService } from './sending.js';
 import { SessionService } from './sessions.js';
+import { SettingsService } from './settings.js';
 import { SubAccountService } from './sub-accounts.js';
 import { TemplateService } from './templates.js';
 import { WebhookService } from './webhooks.js';
@@ -63,9 +64,10 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
   const credentials = await CredentialService.create(store, changes, { secret: config.auth.jwt_secret, ttlSeconds: config.auth.token_ttl });
   const runner = new CampaignRunner(store, config.dispatcher.validity * 1000, d.log.child({ part: 'campaigns' }), d.clock);
   let scheduler: RecurringScheduler | null = null;
-  const campaigns = new CampaignService(store, changes, senderIds, new AudienceCollector(store, messages), runner,
+  const campaigns = new CampaignService(store, changes, senderIds, new AudienceCollector(store, messages), runner, contacts,
     { maxParts: config.dispatcher.max_parts, timezone: config.campaigns.timezone }, (id) => void scheduler?.refresh(id));
   scheduler = new RecurringScheduler(store, campaigns, d.log.child({ part: 'scheduler' }), d.clock, d.clock === undefined);
+  const sending = new SendingService(store, changes, messages, senderIds, accounts, webhooks, config.operators.map((o) => o.name));
   const services: Services = {
     accounts,
     audit: new AuditService(store),
@@ -81,9 +83,10 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
     imports: new ContactImportService(changes, contacts),
     segments: new SegmentService(store, changes),
     senderIds,
-    sessions: new SessionService(accounts, credentials),
+    sessions: new SessionService(store, accounts, credentials, sending, { activation: config.auth.activation, sender: config.default_sender_id }),
+    settings: new SettingsService(accounts, credentials, webhooks),
     subAccounts: new SubAccountService(store, changes, accounts, credentials),
-    sending: new SendingService(store, changes, messages, senderIds, accounts, webhooks, config.operators.map((o) => o.name)),
+    sending,
     templates: new TemplateService(store, changes),
     webhooks,
   };

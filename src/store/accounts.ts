@@ -13,10 +13,14 @@ export interface Account {
   default_sender_id: string | null;
   /** IANA time zone of the account's schedules; null: the gateway's default. */
   timezone: string | null;
+  username: string | null;
+  phone_number: string | null;
+  /** JSON object: registration details (first_name, last_name, business_name…). */
+  profile: string;
   created_at: number;
 }
 
-const PUBLIC = ['id', 'name', 'email', 'role', 'status', 'balance', 'default_sender_id', 'timezone', 'created_at'] as const;
+const PUBLIC = ['id', 'name', 'email', 'role', 'status', 'balance', 'default_sender_id', 'timezone', 'username', 'phone_number', 'profile', 'created_at'] as const;
 
 export class AccountsRepo extends Repo {
   /** Read on every authenticated request: compiled once. */
@@ -35,9 +39,36 @@ export class AccountsRepo extends Repo {
     return (await this.db.selectFrom('accounts').select('id').where('email', '=', email).executeTakeFirst()) !== undefined;
   }
 
-  /** With the password hash: for login only. */
-  withPasswordByEmail(email: string): Promise<(Account & { password_hash: string }) | undefined> {
-    return this.db.selectFrom('accounts').select([...PUBLIC, 'password_hash']).where('email', '=', email).executeTakeFirst();
+  /** With the password hash, by email or username: for login only. */
+  withPasswordByLogin(login: string): Promise<(Account & { password_hash: string }) | undefined> {
+    return this.db.selectFrom('accounts').select([...PUBLIC, 'password_hash']).where((eb) => eb.or([eb('email', '=', login), eb('username', '=', login)])).executeTakeFirst();
+  }
+
+  async usernameTaken(username: string): Promise<boolean> {
+    return (await this.db.selectFrom('accounts').select('id').where('username', '=', username).executeTakeFirst()) !== undefined;
+  }
+
+  byPhone(phone: string): Promise<Account | undefined> {
+    return this.db.selectFrom('accounts').select(PUBLIC).where('phone_number', '=', phone).orderBy('id', 'desc').executeTakeFirst();
+  }
+
+  // ---- phone verification (Mifumo's activation by SMS code) ----
+
+  async setVerification(accountId: number, codeHash: string, expiresAt: number): Promise<void> {
+    await this.db.insertInto('verification_codes').values({ account_id: accountId, code_hash: codeHash, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('account_id').doUpdateSet({ code_hash: codeHash, expires_at: expiresAt, attempts: 0 })).execute();
+  }
+
+  verification(accountId: number) {
+    return this.db.selectFrom('verification_codes').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+  }
+
+  async countAttempt(accountId: number): Promise<void> {
+    await this.db.updateTable('verification_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('account_id', '=', accountId).execute();
+  }
+
+  async clearVerification(accountId: number): Promise<void> {
+    await this.db.deleteFrom('verification_codes').where('account_id', '=', accountId).execute();
   }
 
   byEmail(email: string): Promise<Account | undefined> {

@@ -25,6 +25,8 @@ export interface ExpansionContext {
   subAccountId: number | null;
   sender: string;
   now: number;
+  /** Not submitted before this (now, or a later time the send was scheduled for). */
+  notBefore: number;
   expiresAt: number;
 }
 
@@ -116,8 +118,8 @@ export class CampaignsRepo extends Repo {
   // ---- runs ----
 
   /** A new run; undefined when this schedule slot already has one (each slot runs once). */
-  insertRun(campaignId: number, slot: number | null, sender: string, subAccountId: number | null, at: number): Promise<RunRecord | undefined> {
-    return this.db.insertInto('campaign_runs').values({ campaign_id: campaignId, slot, sender, sub_account_id: subAccountId, phase: 'collecting', started_at: at })
+  insertRun(campaignId: number, slot: number | null, sender: string, subAccountId: number | null, at: number, notBefore: number | null = null): Promise<RunRecord | undefined> {
+    return this.db.insertInto('campaign_runs').values({ campaign_id: campaignId, slot, sender, sub_account_id: subAccountId, phase: 'collecting', started_at: at, not_before: notBefore })
       .onConflict((oc) => oc.columns(['campaign_id', 'slot']).doNothing()).returningAll().executeTakeFirst();
   }
 
@@ -192,7 +194,7 @@ export class CampaignsRepo extends Repo {
       .columns(['account_id', 'sub_account_id', 'sender', 'recipient', 'body', 'encoding', 'parts', 'operator', 'failover', 'status', 'not_before', 'expires_at', 'cost', 'created_at', 'webhook_url', 'campaign_id', 'variant_id', 'lane', 'seq'])
       .expression(this.db.selectFrom('campaign_recipients').select([
         sql.lit(c.accountId).as('account_id'), sql<number | null>`${c.subAccountId}`.as('sub_account_id'), sql<string>`${c.sender}`.as('sender'), 'phone', 'body', 'encoding', 'parts', 'operator', 'failover',
-        sql<string>`${'queued'}`.as('status'), sql<number>`${c.now}`.as('not_before'), sql<number>`${c.expiresAt}`.as('expires_at'), 'cost',
+        sql<string>`${'queued'}`.as('status'), sql<number>`${c.notBefore}`.as('not_before'), sql<number>`${c.expiresAt}`.as('expires_at'), 'cost',
         sql<number>`${c.now}`.as('created_at'), sql<null>`null`.as('webhook_url'), sql.lit(c.campaignId).as('campaign_id'), 'variant_id', sql.lit(1).as('lane'), 'pos',
       ]).where('run_id', '=', c.runId).where('pos', '>', afterPos).where('pos', '<=', upTo).orderBy('pos'))
       .execute();

@@ -24,7 +24,7 @@ export interface SegmentFilter {
 }
 
 /** Which contacts a campaign audience takes from the contact book. */
-export type ContactSource = { ids: readonly number[] } | { groupIds: readonly number[] } | { segment: SegmentFilter };
+export type ContactSource = { ids: readonly number[] } | { uuids: readonly string[] } | { groupIds: readonly number[] } | { segment: SegmentFilter };
 
 export interface ContactQuery {
   /** Name, email or phone digits. */
@@ -32,6 +32,8 @@ export interface ContactQuery {
   name?: string | undefined;
   phoneDigits?: string | undefined;
   tag?: string | undefined;
+  /** Any of these tags. */
+  anyTags?: string[] | undefined;
   group?: string | undefined;
   status?: ContactStatus | undefined;
 }
@@ -61,6 +63,21 @@ export class ContactsRepo extends Repo {
     return this.db.selectFrom('contacts').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
   }
 
+  /** By the uuid the Mifumo dialect knows contacts by. */
+  byUuid(accountId: number, uuid: string): Promise<ContactRecord | undefined> {
+    return this.db.selectFrom('contacts').selectAll().where('uuid', '=', uuid).where('account_id', '=', accountId).executeTakeFirst();
+  }
+
+  /** Ids of the account's contacts among these numbers, by number (a few hundred at a time). */
+  async idsByPhone(accountId: number, phones: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (let i = 0; i < phones.length; i += 500) {
+      const rows = await this.db.selectFrom('contacts').select(['id', 'phone']).where('account_id', '=', accountId).where('phone', 'in', phones.slice(i, i + 500)).execute();
+      for (const r of rows) found.set(r.phone, r.id);
+    }
+    return found;
+  }
+
   async idByPhone(accountId: number, phone: string): Promise<number | undefined> {
     return (await this.db.selectFrom('contacts').select('id').where('account_id', '=', accountId).where('phone', '=', phone).executeTakeFirst())?.id;
   }
@@ -75,6 +92,8 @@ export class ContactsRepo extends Repo {
     if (f.phoneDigits !== undefined) q = q.where('c.phone', 'like', `%${f.phoneDigits}%`);
     if (f.status) q = q.where('c.status', '=', f.status);
     if (f.tag) q = q.where('c.tags', 'like', `%${JSON.stringify(f.tag)}%`);
+    const anyTags = f.anyTags;
+    if (anyTags?.length) q = q.where((eb) => eb.or(anyTags.map((t) => eb('c.tags', 'like', `%${JSON.stringify(t)}%`))));
     if (f.group) {
       const group = f.group;
       q = q.where((eb) => eb.exists(eb.selectFrom('contact_group_members as m').innerJoin('contact_groups as g', 'g.id', 'm.group_id')
@@ -88,6 +107,7 @@ export class ContactsRepo extends Repo {
     let q = this.db.selectFrom('contacts as c').select(['c.id', 'c.name', 'c.email', 'c.phone', 'c.custom_fields', 'c.status'])
       .where('c.account_id', '=', accountId).where('c.id', '>', afterId);
     if ('ids' in source) q = q.where('c.id', 'in', source.ids.length ? source.ids : [0]);
+    else if ('uuids' in source) q = q.where('c.uuid', 'in', source.uuids.length ? source.uuids : ['']);
     else if ('groupIds' in source) {
       const groups = source.groupIds.length ? source.groupIds : [0];
       q = q.where((eb) => eb.exists(eb.selectFrom('contact_group_members as m').select('m.contact_id').whereRef('m.contact_id', '=', 'c.id').where('m.group_id', 'in', groups)));

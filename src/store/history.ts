@@ -10,6 +10,7 @@ export interface HistoryFilter {
   to?: number | undefined;
   /** Digits anywhere in the number (for a search box). */
   recipientLike?: string | undefined;
+  campaignId?: number | undefined;
 }
 
 const COLUMNS = ['id', 'recipient', 'sender', 'body', 'status', 'operator', 'parts', 'encoding', 'cost', 'attempts', 'error', 'error_code', 'smsc_id', 'not_before', 'created_at', 'sent_at', 'done_at'] as const;
@@ -49,6 +50,7 @@ export class HistoryRepo extends Repo {
     if (f.status) q = q.where('status', '=', f.status);
     if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
     if (f.to !== undefined) q = q.where('created_at', '<', f.to);
+    if (f.campaignId !== undefined) q = q.where('campaign_id', '=', f.campaignId);
     if (f.recipientLike) q = q.where('recipient', 'like', `%${f.recipientLike.replace(/[%_]/g, '')}%`);
     return q;
   }

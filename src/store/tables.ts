@@ -91,7 +91,8 @@ export interface BlacklistTable {
 }
 
 export type Role = 'admin' | 'user';
-export type AccountStatus = 'active' | 'suspended';
+/** `pending`: registered, its phone not verified yet (Mifumo's SMS-code activation). */
+export type AccountStatus = 'active' | 'suspended' | 'pending';
 
 export interface AccountsTable {
   id: Generated<number>;
@@ -106,6 +107,11 @@ export interface AccountsTable {
   webhook_secret: string | null;
   /** IANA time zone for schedules; null: the gateway's default. */
   timezone: Generated<string | null>;
+  /** A login name besides the email (FLOW), unique. */
+  username: Generated<string | null>;
+  phone_number: Generated<string | null>;
+  /** JSON: what registration forms add (first_name, last_name, business_name, country…). */
+  profile: Generated<string>;
   created_at: number;
   updated_at: number;
 }
@@ -337,6 +343,7 @@ export interface CampaignRunsTable {
   /** The sender ID resolved when the run started. */
   sender: string;
   sub_account_id: number | null;
+  not_before: number | null;
   total: Generated<number>;
   removed: Generated<number>;
   duplicates: Generated<number>;
@@ -430,6 +437,13 @@ export interface CreditLotsTable {
   created_at: number;
 }
 
+export interface VerificationCodesTable {
+  account_id: number;
+  code_hash: string;
+  attempts: Generated<number>;
+  expires_at: number;
+}
+
 export interface Database {
   messages: MessagesTable;
   message_parts: MessagePartsTable;
@@ -460,4 +474,5 @@ export interface Database {
   sms_packages: SmsPackagesTable;
   package_orders: PackageOrdersTable;
   credit_lots: CreditLotsTable;
+  verification_codes: VerificationCodesTable;
 }

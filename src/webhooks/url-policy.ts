@@ -20,10 +20,14 @@ export function isPrivateAddress(address: string): boolean {
   return family === 0 ? false : blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-export type UrlRefusal = 'url_invalid' | 'url_scheme' | 'url_credentials' | 'url_unresolvable' | 'url_private';
+export type UrlRefusal = 'url_invalid' | 'url_scheme' | 'url_credentials' | 'url_private';
 export type UrlCheck = { ok: true; url: URL } | { ok: false; code: UrlRefusal; host?: string };
 
-/** Syntax and scheme, and the address when the host is an IP literal or resolves now. */
+/**
+ * Syntax and scheme; an IP literal or `localhost` must not be internal; a host name must not
+ * resolve, now, to an internal address. A name that does not resolve right now is accepted: DNS
+ * on an on-prem box may be split or late, and delivery checks every address it connects to.
+ */
 export async function checkWebhookUrl(raw: string, allowPrivate: boolean): Promise<UrlCheck> {
   let url: URL;
   try {
@@ -34,9 +38,9 @@ export async function checkWebhookUrl(raw: string, allowPrivate: boolean): Promi
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, code: 'url_scheme' };
   if (url.username || url.password) return { ok: false, code: 'url_credentials' };
   if (allowPrivate) return { ok: true, url };
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return { ok: false, code: 'url_private' };
   const addresses = isIP(host) ? [host] : await resolveAll(host);
-  if (!addresses.length) return { ok: false, code: 'url_unresolvable', host };
   if (addresses.some(isPrivateAddress)) return { ok: false, code: 'url_private' };
   return { ok: true, url };
 }

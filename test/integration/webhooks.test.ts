@@ -137,7 +137,7 @@ test('URLs on private, loopback or link-local addresses are refused by default',
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
   try {
     const { token } = await account(gw, 'a@example.com');
-    for (const url of ['http://127.0.0.1:9/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x', 'http://192.168.1.10/x', 'ftp://example.com/x', 'not a url']) {
+    for (const url of ['http://127.0.0.1:9/x', 'http://localhost:9/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x', 'http://192.168.1.10/x', 'ftp://example.com/x', 'not a url']) {
       const r = await call(gw, 'POST', '/api/webhooks', { token, body: { name: 'x', url, events: ['message.sent'] } });
       assert.equal(r.status, 422, url);
       assert.ok(r.json.errors.url, url);
@@ -147,6 +147,9 @@ test('URLs on private, loopback or link-local addresses are refused by default',
     assert.ok(perSend.json.errors.webhook_url);
     const unknownEvent = await call(gw, 'POST', '/api/webhooks', { token, body: { name: 'x', url: 'https://example.com/x', events: ['nope'] } });
     assert.equal(unknownEvent.status, 422);
+    // A public name this box cannot resolve now is accepted (split DNS); delivery checks again.
+    const unresolved = await call(gw, 'POST', '/api/webhooks', { token, body: { name: 'x', url: 'https://hooks.acme.invalid/x', events: ['message.sent'] } });
+    assert.equal(unresolved.status, 201, unresolved.text);
   } finally {
     await gw.cleanup();
     await sim.stop();

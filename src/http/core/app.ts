@@ -11,7 +11,7 @@ import type { Metrics } from '../../ops/metrics.js';
 import { ServiceError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import { mountAdmin } from '../dialects/admin/index.js';
-import { flow } from '../dialects/flow/index.js';
+import { flow, mountFlow } from '../dialects/flow/index.js';
 import { mifumo, mountMifumo } from '../dialects/mifumo/index.js';
 import { mountSendwave, sendwave } from '../dialects/sendwave/index.js';
 import { opsRouter, type OpsView } from '../ops.js';
@@ -56,6 +56,7 @@ export function createApp(deps: AppDeps): Koa {
     ...mountAdmin(apiDeps, deps.services),
     ...mountSendwave(apiDeps, deps.services),
     ...mountMifumo(apiDeps, deps.services),
+    ...mountFlow(apiDeps, deps.services, { sendWaitMs: deps.config.http.flow_send_wait * 1000 }),
   ];
   const document = openApiDocument(apis.flatMap((a) => a.operations), deps.version);
   app.use(async (ctx, next) => {

@@ -1,42 +1,53 @@
 /**
- * Fixed-size sliding-window rate limiting (two one-minute buckets, weighted), per key — a
- * credential and a route group. In memory: one process is the whole gateway.
+ * Sliding-window rate limiting (two fixed windows, weighted), per key — a credential and a route
+ * group. Each key keeps its own window length: most limits are per minute, Mifumo documents some
+ * per hour. In memory: one process is the whole gateway.
  */
 export interface LimitResult {
   allowed: boolean;
   limit: number;
   remaining: number;
   retryAfterSeconds: number;
+  /** Seconds until the current window ends (X-RateLimit-Reset). */
+  resetSeconds: number;
 }
 
-const WINDOW_MS = 60_000;
+interface Bucket {
+  windowMs: number;
+  start: number;
+  current: number;
+  previous: number;
+}
 
 export class RateLimiter {
-  private readonly buckets = new Map<string, { start: number; current: number; previous: number }>();
+  private readonly buckets = new Map<string, Bucket>();
   private sweeps = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  hit(key: string, limit: number): LimitResult {
+  hit(key: string, limit: number, windowMs = 60_000): LimitResult {
     const t = this.now();
-    const windowStart = t - (t % WINDOW_MS);
-    let b = this.buckets.get(key);
-    if (!b || windowStart - b.start >= 2 * WINDOW_MS) b = { start: windowStart, current: 0, previous: 0 };
-    else if (windowStart > b.start) b = { start: windowStart, current: 0, previous: b.current };
-    const weight = 1 - (t - windowStart) / WINDOW_MS;
-    const used = b.previous * weight + b.current;
+    const windowStart = t - (t % windowMs);
+    const b = this.roll(this.buckets.get(key), windowStart, windowMs);
+    this.buckets.set(key, b);
+    const used = b.previous * (1 - (t - windowStart) / windowMs) + b.current;
+    const resetSeconds = Math.ceil((windowStart + windowMs - t) / 1000);
     if (used + 1 > limit) {
-      this.buckets.set(key, b);
-      const retry = Math.max(1, Math.ceil((b.current > 0 ? windowStart + WINDOW_MS - t : (t - windowStart)) / 1000));
-      return { allowed: false, limit, remaining: 0, retryAfterSeconds: retry };
+      const retryAfterSeconds = Math.max(1, b.current > 0 ? resetSeconds : Math.ceil((t - windowStart) / 1000));
+      return { allowed: false, limit, remaining: 0, retryAfterSeconds, resetSeconds };
     }
     b.current += 1;
-    this.buckets.set(key, b);
-    if (++this.sweeps % 10_000 === 0) this.sweep(windowStart);
-    return { allowed: true, limit, remaining: Math.max(0, Math.floor(limit - used - 1)), retryAfterSeconds: 0 };
+    if (++this.sweeps % 10_000 === 0) this.sweep(t);
+    return { allowed: true, limit, remaining: Math.max(0, Math.floor(limit - used - 1)), retryAfterSeconds: 0, resetSeconds };
   }
 
-  private sweep(windowStart: number): void {
-    for (const [k, b] of this.buckets) if (windowStart - b.start >= 2 * WINDOW_MS) this.buckets.delete(k);
+  private roll(b: Bucket | undefined, windowStart: number, windowMs: number): Bucket {
+    if (!b || b.windowMs !== windowMs || windowStart - b.start >= 2 * windowMs) return { windowMs, start: windowStart, current: 0, previous: 0 };
+    if (windowStart > b.start) return { windowMs, start: windowStart, current: 0, previous: b.current };
+    return b;
+  }
+
+  private sweep(t: number): void {
+    for (const [k, b] of this.buckets) if (t - b.start >= 2 * b.windowMs) this.buckets.delete(k);
   }
 }

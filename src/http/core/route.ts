@@ -13,16 +13,23 @@ import { authorize, type Actor, type Permission } from '../../services/policy.js
 import type { Authenticator } from './auth.js';
 import type { Dialect } from './dialect.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { RateLimits } from '../../config/schema.js';
 import { parseOrThrow } from './validate.js';
 
 export type RateGroup = 'send' | 'auth' | 'default';
+/** A limit a dialect documents for some of its operations (Mifumo: per operation, some per hour). */
+export interface RateRule {
+  group: string;
+  limit: number;
+  per: 'minute' | 'hour';
+}
 
 interface RouteBase<B extends z.ZodType, Q extends z.ZodType> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Koa path under the API's prefix, e.g. /messages/:id */
   path: string;
   summary: string;
-  rate?: RateGroup;
+  rate?: RateGroup | RateRule;
   body?: B;
   query?: Q;
   /** Status of a successful answer (200 unless said). */
@@ -51,10 +58,15 @@ export interface OpenApiOperation {
   tag: string;
 }
 
+export interface DefaultRates {
+  caller: RateGroup | RateRule;
+  anonymous: RateGroup | RateRule;
+}
+
 export interface ApiDeps {
   auth: Authenticator;
   limiter: RateLimiter;
-  limits: { send_per_minute: number; default_per_minute: number; auth_per_minute: number };
+  limits: RateLimits;
   bodyLimitKb: number;
 }
 
@@ -63,7 +75,8 @@ export class Api {
   readonly operations: OpenApiOperation[] = [];
   private readonly prelude: Koa.Middleware[];
 
-  constructor(readonly prefix: string, readonly dialect: Dialect, private readonly deps: ApiDeps) {
+  /** `rates`: the limits of routes that name none (a dialect may document its own). */
+  constructor(readonly prefix: string, readonly dialect: Dialect, private readonly deps: ApiDeps, private readonly rates: DefaultRates = { caller: 'default', anonymous: 'auth' }) {
     this.router = new Router({ prefix, strict: true });
     this.prelude = [
       async (ctx, next) => {
@@ -90,7 +103,7 @@ export class Api {
     this.router[spec.method](spec.path, ...this.prelude, async (ctx) => {
       const actor = spec.auth === 'required' ? await this.deps.auth.actor(ctx) : null;
       if (actor) ctx.state.actor = actor;
-      this.limit(ctx, spec.rate ?? (actor ? 'default' : 'auth'), actor);
+      this.limit(ctx, spec.rate ?? (actor ? this.rates.caller : this.rates.anonymous), actor);
       if (actor && permission) authorize(actor, permission);
       const input = {
         ctx,
@@ -108,16 +121,23 @@ export class Api {
   }
 
   /** Per credential (or per IP before login) and per route group; headers on every answer. */
-  private limit(ctx: Koa.Context, group: RateGroup, actor: Actor | null): void {
-    const { limits } = this.deps;
-    const limit = group === 'send' ? limits.send_per_minute : group === 'auth' ? limits.auth_per_minute : limits.default_per_minute;
-    const r = this.deps.limiter.hit(`${actor ? credentialKey(actor) : `ip:${ctx.ip}`}|${group}`, limit);
+  private limit(ctx: Koa.Context, rate: RateGroup | RateRule, actor: Actor | null): void {
+    const rule = typeof rate === 'string' ? this.groupRule(rate) : rate;
+    const windowMs = rule.per === 'hour' ? 3_600_000 : 60_000;
+    const r = this.deps.limiter.hit(`${actor ? credentialKey(actor) : `ip:${ctx.ip}`}|${rule.group}`, rule.limit, windowMs);
     ctx.set('X-RateLimit-Limit', String(r.limit));
     ctx.set('X-RateLimit-Remaining', String(r.remaining));
+    ctx.set('X-RateLimit-Reset', String(r.resetSeconds));
     if (!r.allowed) {
       ctx.set('Retry-After', String(r.retryAfterSeconds));
       throw new ServiceError('rate_limited', 'rate_limited', {}, { retry_after: r.retryAfterSeconds });
     }
+  }
+
+  private groupRule(group: RateGroup): RateRule {
+    const { limits } = this.deps;
+    const limit = group === 'send' ? limits.send_per_minute : group === 'auth' ? limits.auth_per_minute : limits.default_per_minute;
+    return { group, limit, per: 'minute' };
   }
 }
 

@@ -1,5 +1,6 @@
 /** zod → neutral field issues (each dialect words them), and input schemas every dialect shares. */
 import { z } from 'zod';
+import { isTimeZone } from '../../scheduler/slots.js';
 import { FIELD_CODES, invalid, issue, type FieldCode, type FieldIssue, type FieldIssues } from '../../services/errors.js';
 
 export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
@@ -60,3 +61,6 @@ export const isoEndDate = z.string().refine(isDate, 'date').transform((s) => Dat
 
 /** A query flag written true/false or 1/0. */
 export const queryBoolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** An IANA time zone (Africa/Libreville). */
+export const timeZone = z.string().refine(isTimeZone, 'timezone');

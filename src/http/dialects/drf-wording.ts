@@ -32,4 +32,5 @@ const DRF: FieldWording = {
 export const drf = wording(DRF);
 
 /** `{field: ["…"]}`, with errors not about one field under DRF's `non_field_errors`. */
-export const drfFields = (fields: FieldIssues): Record<string, string[]> => drf.fields(fields, (f) => (f === '_' ? 'non_field_errors' : f));
+export const drfFields = (fields: FieldIssues, rename: (field: string) => string = (f) => f): Record<string, string[]> =>
+  drf.fields(fields, (f) => (f === '_' ? 'non_field_errors' : rename(f)));

@@ -9,16 +9,26 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ContactSource, SegmentFilter } from '../../store/contacts.js';
 import type { StagedRecipient, VariantRecord } from '../../store/campaigns.js';
 import type { Store } from '../../store/db.js';
-import type { MessageService, Planned } from '../messages.js';
+import type { MessageService, Planned, RecipientError } from '../messages.js';
 import { VariantSplitter, type Audience } from './model.js';
 
 const CHUNK = 1000;
+/** Left-out recipients a run remembers with their reason (for an answer that lists them). */
+const KEEP_REJECTED = 1000;
+
+export interface Rejected {
+  recipient: string;
+  error: RecipientError;
+  reason: string;
+}
 
 export interface Collected {
   total: number;
   removed: number;
   duplicates: number;
   cost: number;
+  /** The first left-out explicit numbers, with why. */
+  rejected: Rejected[];
 }
 
 export interface CollectRequest {
@@ -43,6 +53,7 @@ export class AudienceCollector {
   private async sources(accountId: number, a: Audience): Promise<ContactSource[]> {
     const out: ContactSource[] = [];
     if (a.contact_ids?.length) out.push({ ids: a.contact_ids });
+    if (a.contact_uuids?.length) out.push({ uuids: a.contact_uuids });
     if (a.group_ids?.length) out.push({ groupIds: a.group_ids });
     for (const id of a.segment_ids ?? []) {
       const segment = await this.store.repos.segments.get(accountId, id);
@@ -55,7 +66,7 @@ export class AudienceCollector {
 /** One run's staging: positions, variants and totals carried from chunk to chunk. */
 class StagingRun {
   private pos = 0;
-  private readonly totals: Collected = { total: 0, removed: 0, duplicates: 0, cost: 0 };
+  private readonly totals: Collected = { total: 0, removed: 0, duplicates: 0, cost: 0, rejected: [] };
   private readonly splitter: VariantSplitter | null;
 
   constructor(private readonly store: Store, private readonly messages: MessageService, private readonly req: CollectRequest) {
@@ -76,7 +87,7 @@ class StagingRun {
   }
 
   result(): Collected {
-    return { ...this.totals };
+    return { ...this.totals, rejected: [...this.totals.rejected] };
   }
 
   private async addChunk(phones: readonly string[]): Promise<void> {
@@ -97,6 +108,9 @@ class StagingRun {
   private async fresh(planned: readonly Planned[]): Promise<Extract<Planned, { ok: true }>[]> {
     const ok = planned.filter((p): p is Extract<Planned, { ok: true }> => p.ok);
     this.totals.removed += planned.length - ok.length;
+    for (const p of planned) {
+      if (!p.ok && this.totals.rejected.length < KEEP_REJECTED) this.totals.rejected.push({ recipient: p.input, error: p.error, reason: p.reason });
+    }
     const staged = await this.store.repos.campaigns.staged(this.req.runId, ok.map((p) => p.e164));
     const seen = new Set<string>();
     const out = ok.filter((p) => {

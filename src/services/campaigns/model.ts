@@ -8,6 +8,8 @@ export type { CampaignRecord, RunRecord, VariantRecord };
 export interface Audience {
   numbers?: string[] | undefined;
   contact_ids?: number[] | undefined;
+  /** Contacts by uuid (Mifumo knows contacts by their uuid). */
+  contact_uuids?: string[] | undefined;
   group_ids?: number[] | undefined;
   segment_ids?: number[] | undefined;
 }

@@ -109,6 +109,12 @@ export class CampaignRunner {
     return runs.some((r) => r.phase === 'collecting' || r.phase === 'expanding') || (await this.store.repos.campaigns.waiting(campaignId)) > 0;
   }
 
+  /** Copies a run into the queue now, rather than at the next tick (a caller answers with its messages). */
+  async expandNow(runId: number): Promise<void> {
+    const run = await this.store.repos.campaigns.run(runId);
+    if (run?.phase === 'expanding') await this.expandRun(run);
+  }
+
   /** Copies a run into the queue, a chunk per transaction, while its campaign is running. */
   private async expandRun(run: RunRecord): Promise<void> {
     for (let done = false; !done;) {
@@ -118,8 +124,9 @@ export class CampaignRunner {
         const current = (await this.store.repos.campaigns.run(run.id))!;
         // Real time for the queue (the dispatcher's clock); the injected one only decides what is due.
         const now = Date.now();
+        const notBefore = Math.max(now, run.not_before ?? 0);
         const upTo = await this.store.transaction(async (tx) => {
-          const up = await tx.campaigns.expand({ runId: run.id, campaignId: run.campaign_id, accountId: campaign.account_id, subAccountId: run.sub_account_id, sender: run.sender, now, expiresAt: now + this.validityMs }, current.expanded, CHUNK);
+          const up = await tx.campaigns.expand({ runId: run.id, campaignId: run.campaign_id, accountId: campaign.account_id, subAccountId: run.sub_account_id, sender: run.sender, now, notBefore, expiresAt: notBefore + this.validityMs }, current.expanded, CHUNK);
           if (up === null) await tx.campaigns.updateRun(run.id, { phase: 'done', finished_at: now });
           else await tx.campaigns.updateRun(run.id, { expanded: up });
           return up;

@@ -4,7 +4,7 @@
  * expands it into the queue; pause, resume and cancel act on the campaign at once and on its
  * waiting messages a chunk at a time. Counters come from the messages' own states.
  */
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Account } from '../../store/accounts.js';
 import type { CampaignRecord } from '../../store/campaigns.js';
 import type { Store } from '../../store/db.js';
@@ -12,11 +12,13 @@ import type { Page, PageRequest } from '../../store/repo.js';
 import type { CampaignState } from '../../store/tables.js';
 import { analyze } from '../../smpp/codec.js';
 import type { Changes } from '../changes.js';
+import type { ContactService } from '../contacts.js';
+import type { MessageRow } from '../history.js';
 import { insufficient } from '../credits.js';
 import { ServiceError, fieldError, notFound } from '../errors.js';
 import { authorize, systemActor, type Actor, type Permission } from '../policy.js';
 import type { SenderIdService } from '../sender-ids.js';
-import type { AudienceCollector } from './audience.js';
+import type { AudienceCollector, Collected, Rejected } from './audience.js';
 import { countStates, type Audience, type CampaignDetail, type Counters, type Schedule, type VariantCounters } from './model.js';
 import { CampaignRunner } from './runner.js';
 
@@ -38,6 +40,41 @@ export interface VariantInput {
 
 export type ScheduleInput = Omit<Schedule, 'timezone'> & { timezone?: string | undefined };
 
+export interface DirectSendInput {
+  name: string;
+  message: string;
+  sender_id?: string | undefined;
+  numbers: string[];
+  /** Epoch ms: reserved now, not submitted before then. */
+  not_before?: number | undefined;
+}
+
+export interface DirectSendResult {
+  campaign: CampaignRecord;
+  /** Numbers left out, with why. */
+  rejected: Rejected[];
+  /** Its messages as they stand at answer time, in the order given, each with its contact. */
+  messages: (MessageRow & { contact_id: number })[];
+}
+
+/** The most numbers one direct send takes (the answer lists every message). */
+export const DIRECT_MAX = 10_000;
+
+interface RunStart {
+  slot: number | null;
+  message: string;
+  audience: Audience;
+  manual: boolean;
+  notBefore?: number | undefined;
+}
+
+interface Started {
+  campaign: CampaignRecord;
+  /** Null when the slot ran already. */
+  runId: number | null;
+  rejected: Rejected[];
+}
+
 /** From where a campaign may be started again. */
 const STARTABLE: CampaignState[] = ['draft', 'scheduled', 'completed', 'failed', 'cancelled'];
 const ACTIVE: CampaignState[] = ['running', 'paused'];
@@ -58,6 +95,7 @@ export class CampaignService {
     private readonly senderIds: SenderIdService,
     private readonly collector: AudienceCollector,
     readonly runner: CampaignRunner,
+    private readonly contacts: ContactService,
     private readonly cfg: CampaignConfig,
     /** Called when a campaign's schedule changes (the recurring scheduler rebuilds its job). */
     private readonly onScheduleChange: (campaignId: number) => void = () => undefined,
@@ -214,7 +252,43 @@ export class CampaignService {
     const message = override.message !== undefined ? await this.messageOf(actor, { message: override.message }) : campaign.message;
     const audience = override.recipients ? { numbers: override.recipients } : (JSON.parse(campaign.audience) as Audience);
     const started = await this.startRun(actor, campaign, { slot: null, message, audience, manual: true });
-    return this.detail(started);
+    return this.detail(started.campaign);
+  }
+
+  /**
+   * A campaign made and started in one call (each FLOW send-sms): collected, reserved and copied
+   * into the queue before the answer, every number given its contact; then up to `waitMs` for
+   * the SMSC's answers, so the messages read back are sent with their SMSC ids as the original
+   * platform answered. A send scheduled for later is reserved now and answers at once.
+   */
+  async sendDirect(actor: Actor, input: DirectSendInput, waitMs: number): Promise<DirectSendResult> {
+    authorize(actor, 'send_sms');
+    const message = await this.messageOf(actor, { message: input.message });
+    const now = Date.now();
+    const audience: Audience = { numbers: input.numbers };
+    const campaign = await this.store.transaction((tx) => tx.campaigns.insert({
+      account_id: actor.account.id, name: input.name, message, template_id: null, sender_id: input.sender_id ?? null, audience: JSON.stringify(audience),
+      status: 'draft', scheduled_at: input.not_before ?? null, schedule: null, last_error: null, created_at: now, updated_at: now,
+    }));
+    let started: Started;
+    try {
+      started = await this.startRun(actor, campaign, { slot: null, message, audience, manual: true, notBefore: input.not_before });
+    } catch (err) {
+      await this.store.transaction((tx) => tx.campaigns.remove(campaign.id)); // nothing was reserved: no trace
+      throw err;
+    }
+    await this.runner.expandNow(started.runId!);
+    const read = () => this.store.repos.history.after(actor.account.id, { campaignId: campaign.id }, 0, DIRECT_MAX);
+    const contacts = await this.contacts.ensure(actor, (await read()).map((m) => m.recipient));
+    if (!input.not_before || input.not_before <= Date.now()) await this.settle(campaign.id, waitMs);
+    const messages = (await read()).map((m) => ({ ...m, contact_id: contacts.get(m.recipient)! }));
+    return { campaign: (await this.store.repos.campaigns.byId(campaign.id)) ?? started.campaign, rejected: started.rejected, messages };
+  }
+
+  /** Until none of the campaign's messages waits for its submit_sm_resp, or `ms` have passed. */
+  private async settle(campaignId: number, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && (await this.store.repos.campaigns.waiting(campaignId)) > 0) await sleep(Math.min(20, until - Date.now()));
   }
 
   /** A run of a recurring schedule's slot: once per slot, whatever calls it how often. */
@@ -249,20 +323,20 @@ export class CampaignService {
    * Collects the audience into a new run, then — in one transaction — reserves its cost and sets
    * the campaign running. A balance that cannot cover it is a 402 and nothing stays behind.
    */
-  private async startRun(actor: Actor, campaign: CampaignRecord, o: { slot: number | null; message: string; audience: Audience; manual: boolean }): Promise<CampaignRecord> {
+  private async startRun(actor: Actor, campaign: CampaignRecord, o: RunStart): Promise<Started> {
     if (!STARTABLE.includes(campaign.status) || this.starting.has(campaign.id)) throw new ServiceError('conflict', 'campaign_active', {}, { status: campaign.status });
     this.starting.add(campaign.id);
     try {
       const sender = await this.senderIds.resolve(actor.account.id, campaign.sender_id ?? undefined, actor.account.default_sender_id);
-      const run = await this.store.transaction((tx) => tx.campaigns.insertRun(campaign.id, o.slot, sender, actor.subAccountId, Date.now()));
-      if (!run) return campaign; // this slot ran already
+      const run = await this.store.transaction((tx) => tx.campaigns.insertRun(campaign.id, o.slot, sender, actor.subAccountId, Date.now(), o.notBefore ?? null));
+      if (!run) return { campaign, runId: null, rejected: [] }; // this slot ran already
       const variants = await this.store.repos.campaigns.variants(campaign.id);
       const collected = await this.collector.collect({ runId: run.id, accountId: actor.account.id, sender, message: o.message, audience: o.audience, variants });
       try {
-        if (o.manual && collected.total === 0) throw fieldError('recipients', 'no_recipients');
+        if (o.manual && collected.total === 0) throw noRecipients(collected.rejected);
         const c = await this.reserve(actor, campaign, run.id, collected);
         this.runner.kick();
-        return c;
+        return { campaign: c, runId: run.id, rejected: collected.rejected };
       } catch (err) {
         await this.runner.dropStaged(run.id);
         await this.store.transaction((tx) => tx.campaigns.removeRun(run.id));
@@ -273,7 +347,7 @@ export class CampaignService {
     }
   }
 
-  private reserve(actor: Actor, campaign: CampaignRecord, runId: number, collected: { total: number; removed: number; duplicates: number; cost: number }): Promise<CampaignRecord> {
+  private reserve(actor: Actor, campaign: CampaignRecord, runId: number, collected: Collected): Promise<CampaignRecord> {
     return this.changes.run(actor, async (ch) => {
       const c = await ch.tx.campaigns.transition(campaign.id, STARTABLE, 'running', Date.now());
       if (!c) throw new ServiceError('conflict', 'campaign_active', {}, { status: campaign.status });
@@ -369,3 +443,9 @@ function authorizeRead(actor: Actor): void {
 }
 
 const snapshot = (c: CampaignRecord) => ({ id: c.id, name: c.name, message: c.message, sender_id: c.sender_id, status: c.status, scheduled_at: c.scheduled_at, audience: JSON.parse(c.audience) as unknown });
+
+/** Nobody left to send to; the first few left-out numbers say why. */
+function noRecipients(rejected: readonly Rejected[]): ServiceError {
+  const why = rejected.slice(0, 5).map((r) => `${r.recipient}: ${r.reason}`).join('; ');
+  return why ? fieldError('recipients', 'no_valid_recipient', { reasons: why }) : fieldError('recipients', 'no_recipients');
+}

@@ -2,10 +2,9 @@
 import { z } from 'zod';
 import { FREQUENCIES, type CampaignDetail, type Counters } from '../../../services/campaigns/model.js';
 import type { Services } from '../../../services/index.js';
-import { isTimeZone } from '../../../scheduler/slots.js';
 import { CAMPAIGN_STATES } from '../../../store/tables.js';
 import { idParam, iso, type Api } from '../../core/route.js';
-import { isoDate, phoneLike } from '../../core/validate.js';
+import { isoDate, phoneLike, timeZone } from '../../core/validate.js';
 import { pageOf, pageQuery } from './paging.js';
 import { resource } from './resource.js';
 
@@ -33,7 +32,7 @@ const scheduleBody = z.object({
   start_date: date.optional(),
   end_date: date.optional(),
   is_active: z.boolean().default(true),
-  timezone: z.string().refine(isTimeZone, 'timezone').optional(),
+  timezone: timeZone.optional(),
 });
 
 const variantsBody = z.object({
