@@ -101,6 +101,7 @@ export const ERROR_CODES = {
   order_decided: 'The order is {status} already.',
   campaign_active: 'The campaign is {status}: pause or cancel it first.',
   campaign_state: 'The campaign is {status}: it cannot go to {to}.',
+  send_failed: 'No message could be sent: {reason}.',
   not_found: 'Not found.',
   unknown_path: 'Not found.',
   method_not_allowed: 'Method {method} not allowed.',

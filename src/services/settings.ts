@@ -1,12 +1,13 @@
 /**
  * An account's integration settings (Mifumo's settings page): its API keys and webhooks in one
- * read, and keys handed out with the secret that signs the account's webhook deliveries, so an
- * integrator gets both at once. Each part keeps its own service's rules.
+ * read, and keys handed out with the secret that signs the account's webhook deliveries — its
+ * per-send callbacks and, unless given their own, the webhooks made here — so one secret
+ * verifies everything the integrator receives. Each part keeps its own service's rules.
  */
 import type { AccountService } from './accounts.js';
 import type { ApiKeyRow, CredentialService } from './credentials.js';
 import type { Actor } from './policy.js';
-import type { WebhookRecord, WebhookService } from './webhooks.js';
+import type { WebhookInput, WebhookRecord, WebhookService } from './webhooks.js';
 
 export interface IntegrationSettings {
   apiKeys: ApiKeyRow[];
@@ -31,6 +32,12 @@ export class SettingsService {
   async createKey(actor: Actor, name: string): Promise<IssuedKey> {
     const { key, row } = await this.credentials.createApiKey(actor, name);
     return { key, row, signingSecret: await this.accounts.ensureWebhookSecret(actor.account.id) };
+  }
+
+  /** A webhook signed with the account's secret unless it brings its own. */
+  async createWebhook(actor: Actor, input: Omit<WebhookInput, 'secret'> & { secret?: string | undefined }): Promise<WebhookRecord> {
+    const secret = input.secret ?? (await this.accounts.ensureWebhookSecret(actor.account.id));
+    return this.webhooks.create(actor, { ...input, secret });
   }
 
   async regenerateKey(actor: Actor, id: number): Promise<IssuedKey> {

@@ -80,10 +80,10 @@ export function documentedEndpoints(doc: string, base: string): Endpoint[] {
   return [...found.values()];
 }
 
-/** JSON as the documents write it: `//` comments, `/* … *\/` placeholders and `{ ... }` stand-ins removed. */
+/** JSON as the documents write it: `//` comments, `/* … *\/` placeholders and `{ ... }` stand-ins emptied. */
 export function parseDocJson(text: string): unknown {
   const clean = text
-    .replace(/\/\*[\s\S]*?\*\//g, '{}')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
     .replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*/g, (_, str: string | undefined) => str ?? '')
     .replace(/\{\s*\.\.\.\s*\}/g, '{}');
   return JSON.parse(clean);

@@ -121,7 +121,7 @@ function mountSettings(api: Api, s: Services): void {
       is_active: z.boolean().default(true),
     }),
     handler: async ({ body, actor }) => {
-      const w = await s.webhooks.create(actor, { ...body, name: body.name ?? hostOf(body.url), retry_limit: 3, timeout: 30 });
+      const w = await s.settings.createWebhook(actor, { ...body, name: body.name ?? hostOf(body.url), retry_limit: 3, timeout: 30 });
       return envelope(webhookView(w), 'Webhook created');
     },
   });

@@ -5,7 +5,7 @@
  * the one 002 names where they differ (INVALID_API_KEY / INVALID_CREDENTIALS, INVALID_PHONE_FORMAT
  * / INVALID_PHONE), and validation `details` are DRF's `{field: ["…"]}`.
  */
-import { ERROR_CODES, fill, type ErrorCode, type FieldIssues } from '../../../services/errors.js';
+import { ERROR_CODES, ServiceError, fill, type ErrorCode, type FieldIssues } from '../../../services/errors.js';
 import { STATUS, type Dialect } from '../../core/dialect.js';
 import { drfFields } from '../drf-wording.js';
 
@@ -29,15 +29,27 @@ const CODES: Partial<Record<ErrorCode, string | [string, string]>> = {
   invalid_json: 'INVALID_JSON',
   body_too_large: 'PAYLOAD_TOO_LARGE',
   campaign_active: 'CAMPAIGN_ACTIVE',
+  send_failed: 'SMS_SEND_FAILED',
   campaign_state: 'INVALID_CAMPAIGN_STATE',
   server_error: 'INTERNAL_ERROR',
 };
 
+const PHONE_FORMAT = new Set(['e164', 'invalid_phone', 'format', 'phone_not_number']);
+
 /** The most specific documented code a validation error deserves. */
 function validationCode(fields: FieldIssues): string | [string, string] {
   if (fields.message?.some((i) => i.code === 'required')) return 'MISSING_MESSAGE';
-  if (Object.keys(fields).some((f) => /phone|recipient/.test(f))) return ['INVALID_PHONE_FORMAT', 'INVALID_PHONE'];
-  return 'VALIDATION_ERROR';
+  const phoneFormat = Object.entries(fields).some(([f, issues]) => /phone|recipient/.test(f) && issues.some((i) => PHONE_FORMAT.has(i.code)));
+  return phoneFormat ? ['INVALID_PHONE_FORMAT', 'INVALID_PHONE'] : 'VALIDATION_ERROR';
+}
+
+/** The services' field names Mifumo clients know by another. */
+const FIELDS: Record<string, string> = { phone: 'phone_number', message_content: 'message', custom_fields: 'attributes' };
+
+/** A send none of whose recipients could be queued is an error for Mifumo clients (SMS_SEND_FAILED), not a success with zero sent. */
+export function sentOrFailed<T extends { accepted: number; failures: { reason: string }[] }>(summary: T): T {
+  if (summary.accepted === 0) throw new ServiceError('bad_request', 'send_failed', {}, { reason: summary.failures[0]?.reason ?? 'no recipient' });
+  return summary;
 }
 
 export const envelope = (data: unknown, message = 'Operation successful') => ({ success: true, message, data, error_code: null, details: null });
@@ -52,10 +64,12 @@ export const mifumo: Dialect = {
   renderError(err) {
     const message = fill(ERROR_CODES[err.code], err.params);
     if (err.kind === 'validation') {
-      const details = drfFields(err.fields);
+      const details = drfFields(err.fields, (f) => FIELDS[f] ?? f);
       return { status: 400, body: failure(validationCode(err.fields), Object.values(details).flat()[0] ?? message, details) };
     }
-    const details = err.kind === 'insufficient_credits' || err.kind === 'rate_limited' ? { ...err.params } : null;
+    // The integration documents show `details` as a string: the figures behind the error, or its words.
+    const figures = Object.entries(err.params).filter(([k]) => k !== 'what' && k !== 'path').map(([k, v]) => `${k}: ${v}`).join(', ');
+    const details = figures || message;
     return { status: STATUS[err.kind], body: failure(CODES[err.code] ?? err.code.toUpperCase(), message, details) };
   },
 };

@@ -9,7 +9,7 @@ import { MESSAGE_STATES } from '../../../store/tables.js';
 import { Api, idParam, type ApiDeps } from '../../core/route.js';
 import { isoDate, isoEndDate } from '../../core/validate.js';
 import { drfPage, drfPageOf, drfPageQuery } from '../drf-paging.js';
-import { envelope, mifumo } from './errors.js';
+import { envelope, mifumo, sentOrFailed } from './errors.js';
 import type { MifumoRates } from './limits.js';
 import { contactUuid, e164, tagList } from './schemas.js';
 import { contactView, messageView, segmentView, sentView } from './views.js';
@@ -41,7 +41,7 @@ function mountSms(api: Api, s: Services, rates: MifumoRates): void {
     body: sendBody,
     handler: async ({ ctx, body, actor }) => {
       const { summary } = await s.sending.send(actor, body, ctx.get('idempotency-key') || undefined);
-      return envelope(sentView(summary, s.billing.currency), 'SMS sent successfully');
+      return envelope(sentView(sentOrFailed(summary), s.billing.currency), 'SMS sent successfully');
     },
   });
   api.route({

@@ -11,7 +11,7 @@ import { CAMPAIGN_STATES, TEMPLATE_CATEGORIES } from '../../../store/tables.js';
 import { Api, idParam, iso, type ApiDeps } from '../../core/route.js';
 import { isoDate, isoEndDate } from '../../core/validate.js';
 import { drfPage, drfPageOf, drfPageQuery } from '../drf-paging.js';
-import { envelope, mifumo } from './errors.js';
+import { envelope, mifumo, sentOrFailed } from './errors.js';
 import { contactBody, sendBody } from './integration.js';
 import type { MifumoRates } from './limits.js';
 import { contactUuid, e164, numericId, tagList } from './schemas.js';
@@ -38,7 +38,7 @@ function mountSms(api: Api, s: Services, rates: MifumoRates): void {
     method: 'post', path: '/sms/send/', summary: 'Send one text to a recipient (or recipients): 201 with its uuid and cost', auth: 'required', permission: 'send_sms', rate: rates.sms, status: 201,
     body: sendBody,
     handler: async ({ ctx, body, actor }) => {
-      const { summary: r } = await s.sending.send(actor, body, ctx.get('idempotency-key') || undefined);
+      const r = sentOrFailed((await s.sending.send(actor, body, ctx.get('idempotency-key') || undefined)).summary);
       const currency = s.billing.currency;
       return envelope({
         message_id: r.message_ids[0] === undefined ? null : messageUuid(r.message_ids[0], r.created_at),

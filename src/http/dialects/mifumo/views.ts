@@ -110,13 +110,14 @@ export function statsView(s: Stats) {
   };
 }
 
+/** Package ids are strings, as the reference shows them (a uuid there); purchase/ takes either form. */
 export const packageView = (p: PackageRecord) => ({
-  id: p.id, name: p.name, sms_count: p.sms_count, price: major(p.price, p.currency), currency: p.currency, bonus_sms: p.bonus_sms,
+  id: String(p.id), name: p.name, sms_count: p.sms_count, price: major(p.price, p.currency), currency: p.currency, bonus_sms: p.bonus_sms,
   validity_days: p.validity_days, is_active: p.is_active === 1,
 });
 
 export const orderView = (o: OrderRecord) => ({
-  id: o.uuid, package_id: o.package_id, status: o.status, amount: major(o.price, o.currency), currency: o.currency, credits: o.credits,
+  id: o.uuid, package_id: String(o.package_id), status: o.status, amount: major(o.price, o.currency), currency: o.currency, credits: o.credits,
   payment_method: o.payment_method, provider: o.provider, created_at: iso(o.created_at), completed_at: iso(o.decided_at),
 });
 
