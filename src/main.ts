@@ -22,7 +22,7 @@ const USAGE = `usage: relais <command> [options]
   send     --to NUMBER[,NUMBER] --text TEXT [--from SENDER] [--wait SECONDS] [--config FILE]
                                                 queue a message in the daemon's database
   binds    [--config FILE] [--url URL]          print the bind states of a running daemon
-  user     create --email E [--name N] [--password P] [--admin] | list
+  user     create --email E [--name N] [--username U] [--password P] [--admin] | list
   credits  --email E --amount N                 add (or, negative, remove) credits
   sender-ids list [--status S] | approve --id N | reject --id N
   packages list | create --name N --sms N --price P [--bonus N] [--currency C] [--validity-days D] | disable --id N | enable --id N

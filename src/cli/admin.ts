@@ -39,12 +39,12 @@ export async function withServices<T>(config: Config, fn: (c: CliContext) => Pro
 
 const print = (o: unknown) => console.log(JSON.stringify(o));
 
-/** relais user create --email E [--name N] [--password P] [--admin] | relais user list */
+/** relais user create --email E [--name N] [--username U] [--password P] [--admin] | relais user list */
 export async function userCommand(config: Config, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' }, admin: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, name: { type: 'string' }, username: { type: 'string' }, password: { type: 'string' }, admin: { type: 'boolean' } } });
   if (sub !== 'list' && (sub !== 'create' || !values.email)) {
-    console.error('usage: relais user create --email E [--name N] [--password P] [--admin] | relais user list');
+    console.error('usage: relais user create --email E [--name N] [--username U] [--password P] [--admin] | relais user list');
     return 2;
   }
   return withServices(config, async ({ services }) => {
@@ -53,7 +53,7 @@ export async function userCommand(config: Config, args: string[]): Promise<numbe
       return 0;
     }
     const password = values.password ?? randomSecret(15);
-    const account = await services.accounts.create({ name: values.name ?? values.email!, email: values.email!, password, role: values.admin ? 'admin' : 'user' });
+    const account = await services.accounts.create({ name: values.name ?? values.email!, email: values.email!, username: values.username, password, role: values.admin ? 'admin' : 'user' });
     print({ ...account, ...(values.password ? {} : { password }) });
     return 0;
   });
