@@ -13,11 +13,42 @@ for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10]
 }
 for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) blocked.addSubnet(net, prefix, 'ipv6');
 
+/** The IPv4 address an IPv6 address carries, for the forms that route to it (mapped, compatible, NAT64, 6to4). */
+function embeddedIpv4(address: string): string | null {
+  const h = ipv6Hextets(address);
+  if (!h) return null;
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  const zeros = (from: number, to: number) => h.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && (h[5] === 0xffff || h[5] === 0)) return v4(h[6]!, h[7]!); // ::ffff:a.b.c.d, ::a.b.c.d
+  if (h[0] === 0x64 && h[1] === 0xff9b && (zeros(2, 6) || h[2] === 1)) return v4(h[6]!, h[7]!); // NAT64 64:ff9b::/96, 64:ff9b:1::/48
+  if (h[0] === 0x2002) return v4(h[1]!, h[2]!); // 6to4
+  return null;
+}
+
+/** The eight 16-bit groups of an IPv6 literal (`::` expanded, a dotted IPv4 tail read), or null. */
+function ipv6Hextets(address: string): number[] | null {
+  if (isIP(address) !== 6) return null;
+  let text = address.toLowerCase().replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const parse = (part: string | undefined) => (part ? part.split(':').map((x) => parseInt(x, 16)) : []);
+  const left = parse(head);
+  const right = parse(tail);
+  const fill = tail === undefined ? [] : Array<number>(8 - left.length - right.length).fill(0);
+  const all = [...left, ...fill, ...right];
+  return all.length === 8 ? all : null;
+}
+
 export function isPrivateAddress(address: string): boolean {
-  const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (v4mapped) return blocked.check(v4mapped[1]!, 'ipv4');
   const family = isIP(address);
-  return family === 0 ? false : blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return blocked.check(address, 'ipv4');
+  if (family !== 6) return false;
+  const v4 = embeddedIpv4(address);
+  return (v4 !== null && blocked.check(v4, 'ipv4')) || blocked.check(address, 'ipv6');
 }
 
 export type UrlRefusal = 'url_invalid' | 'url_scheme' | 'url_credentials' | 'url_private';

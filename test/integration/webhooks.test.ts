@@ -137,7 +137,7 @@ test('URLs on private, loopback or link-local addresses are refused by default',
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }]);
   try {
     const { token } = await account(gw, 'a@example.com');
-    for (const url of ['http://127.0.0.1:9/x', 'http://localhost:9/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x', 'http://192.168.1.10/x', 'ftp://example.com/x', 'not a url']) {
+    for (const url of ['http://127.0.0.1:9/x', 'http://localhost:9/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x', 'http://[::ffff:127.0.0.1]/x', 'http://[::7f00:1]/x', 'http://[64:ff9b::7f00:1]/x', 'http://[2002:a9fe:a9fe::]/x', 'http://[fe80::1]/x', 'http://192.168.1.10/x', 'ftp://example.com/x', 'not a url']) {
       const r = await call(gw, 'POST', '/api/webhooks', { token, body: { name: 'x', url, events: ['message.sent'] } });
       assert.equal(r.status, 422, url);
       assert.ok(r.json.errors.url, url);
