@@ -133,3 +133,20 @@ test('the OpenAPI document lists every dialect, tagged, with the permission each
     assert.equal(doc.paths['/api/admin/accounts'].get['x-permission'], 'operator.accounts');
   });
 });
+
+test("a path id not in the dialect's id form (1.0, 0x10, 1e0, %201, +1, 01) answers 404, never the resource it would parse to", async () => {
+  await withGateway(async (gw) => {
+    const token = await registerAndLogin(gw, 'ids@example.com');
+    const contact = await call(gw, 'POST', '/api/contacts', { token, body: { name: 'Id One', phone: '+24162000001' } });
+    const id = contact.json.data.id as number;
+    const segment = await call(gw, 'POST', '/api/integration/v1/contacts/segments/create/', { token, body: { name: 'All' } });
+    const segmentId = segment.json.data.id as number;
+    assert.equal((await call(gw, 'GET', `/api/contacts/${id}`, { token })).status, 200);
+    for (const form of [`${id}.0`, `0x${id.toString(16)}`, `${id}e0`, `%20${id}`, `+${id}`, `0${id}`, `${id}%00`, '9007199254740993']) {
+      const r = await call(gw, 'GET', `/api/contacts/${form}`, { token });
+      assert.equal(r.status, 404, `/api/contacts/${form}: ${r.text}`);
+      const m = await call(gw, 'GET', `/api/integration/v1/contacts/segments/${form.replace(String(id), String(segmentId))}/`, { token });
+      assert.deepEqual([m.status, m.json.error_code], [404, 'NOT_FOUND'], `segments/${form}`);
+    }
+  });
+});

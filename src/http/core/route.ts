@@ -147,10 +147,14 @@ function credentialKey(actor: Actor): string {
   return c.kind === 'api_key' ? `key:${c.id}` : `account:${actor.account.id}:${actor.subAccountId ?? 0}`;
 }
 
-/** A path id that is not a positive integer names nothing: 404, as for a foreign id. */
+/**
+ * A path id names a row only in its canonical form — decimal digits, no sign, no leading zero,
+ * no exponent, no padding — so `1.0`, `0x10`, `1e0` or ` 1` are not another spelling of `1`:
+ * they name nothing (404, as a foreign id does).
+ */
 export function idParam(raw: string | undefined): number {
-  const id = Number(raw);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new ServiceError('not_found', 'not_found');
+  const id = raw !== undefined && /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(id)) throw new ServiceError('not_found', 'not_found');
   return id;
 }
 
