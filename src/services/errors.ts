@@ -48,6 +48,7 @@ export const FIELD_CODES = {
   confirmed: '{Field} confirmation does not match.',
   taken: '{Field} has already been taken.',
   invalid: '{Field} is invalid.',
+  encoding: '{Field} is not well-formed text: it has a lone surrogate or bytes that are not UTF-8.',
   not_zero: '{Field} must not be zero.',
   already_blacklisted: 'The phone number is already blacklisted.',
   invalid_phone: 'The {field} format is invalid ({reason}).',

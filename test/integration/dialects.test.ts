@@ -150,3 +150,24 @@ test("a path id not in the dialect's id form (1.0, 0x10, 1e0, %201, +1, 01) answ
     }
   });
 });
+
+test('text that is not well-formed (a lone surrogate, bytes that are not UTF-8) is refused on its field in every dialect, and nothing is charged', async () => {
+  await withGateway(async (gw) => {
+    const token = await registerAndLogin(gw, 'utf8@example.com');
+    const accountId = await accountIdOf(gw, token);
+    await fund(gw, accountId, 1000);
+    const raw = (path: string, body: Buffer) => fetch(`${gw.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body }).then(async (r) => ({ status: r.status, json: await r.json() as any }));
+    const invalidBytes = Buffer.concat([Buffer.from('{"recipients":["+24162000001"],"message":"caf'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+    const sendwave = await raw('/api/messages/send', invalidBytes);
+    assert.deepEqual([sendwave.status, Object.keys(sendwave.json.errors)], [422, ['message']]);
+    const surrogate = await call(gw, 'POST', '/api/messages/send', { token, rawBody: '{"recipients":["+24162000001"],"message":"a\\ud800b"}' });
+    assert.deepEqual([surrogate.status, Object.keys(surrogate.json.errors)], [422, ['message']]);
+    const mifumo = await raw('/api/integration/v1/sms/send/', Buffer.from('{"recipients":["+24162000001"],"message":"\\udc00"}'));
+    assert.deepEqual([mifumo.status, mifumo.json.error_code, Object.keys(mifumo.json.details)], [400, 'VALIDATION_ERROR', ['message']]);
+    const flow = await raw('/campaigns/api/send-sms/', Buffer.from('{"sender_id":"X","phone_numbers":["+24162000001"],"message":"\\ud83d"}'));
+    assert.deepEqual([flow.status, Object.keys(flow.json)], [400, ['message']]);
+    const wellFormed = await call(gw, 'POST', '/api/messages/send', { token, body: { recipients: ['+24162000001'], message: 'café 😀 ok' } });
+    assert.equal(wellFormed.status, 200, wellFormed.text);
+    assert.equal((await gw.credits.balanceOf(accountId)), 1000 - wellFormed.json.data.total_cost, 'only the well-formed send was charged');
+  });
+});

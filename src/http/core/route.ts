@@ -14,7 +14,7 @@ import type { Authenticator } from './auth.js';
 import type { Dialect } from './dialect.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RateLimits } from '../../config/schema.js';
-import { parseOrThrow } from './validate.js';
+import { parseOrThrow, refuseMalformedText } from './validate.js';
 
 export type RateGroup = 'send' | 'auth' | 'default';
 /** A limit a dialect documents for some of its operations (Mifumo: per operation, some per hour). */
@@ -105,9 +105,12 @@ export class Api {
       if (actor) ctx.state.actor = actor;
       this.limit(ctx, spec.rate ?? (actor ? this.rates.caller : this.rates.anonymous), actor);
       if (actor && permission) authorize(actor, permission);
+      const rawBody = (ctx.request as { body?: unknown }).body;
+      if (spec.body) refuseMalformedText(rawBody);
+      if (spec.query) refuseMalformedText(ctx.query);
       const input = {
         ctx,
-        body: (spec.body ? parseOrThrow(spec.body, (ctx.request as { body?: unknown }).body) : undefined) as z.output<B>,
+        body: (spec.body ? parseOrThrow(spec.body, rawBody) : undefined) as z.output<B>,
         query: (spec.query ? parseOrThrow(spec.query, ctx.query) : undefined) as z.output<Q>,
         params: ctx.params as Record<string, string>,
       };

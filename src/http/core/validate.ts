@@ -64,3 +64,27 @@ export const queryBoolean = z.enum(['true', 'false', '1', '0']).transform((v) =>
 
 /** An IANA time zone (Africa/Libreville). */
 export const timeZone = z.string().refine(isTimeZone, 'timezone');
+
+/**
+ * Text that is not well-formed — a lone surrogate (`"\\ud800"` in JSON) or bytes that were not
+ * UTF-8 (decoded as U+FFFD) — is refused on the field that carries it, before anything is
+ * charged or sent: it would otherwise go out as replacement characters.
+ */
+export function refuseMalformedText(input: unknown): void {
+  const bad = malformedAt(input, '');
+  if (bad !== null) throw invalid({ [bad || '_']: [issue('encoding')] });
+}
+
+const LONE_SURROGATE_OR_REPLACEMENT = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\uFFFD/;
+
+function malformedAt(v: unknown, path: string): string | null {
+  if (typeof v === 'string') return LONE_SURROGATE_OR_REPLACEMENT.test(v) ? path : null;
+  if (v === null || typeof v !== 'object') return null;
+  for (const [k, child] of Object.entries(v)) {
+    const at = path ? `${path}.${k}` : k;
+    if (LONE_SURROGATE_OR_REPLACEMENT.test(k)) return at;
+    const found = malformedAt(child, at);
+    if (found !== null) return found;
+  }
+  return null;
+}
