@@ -117,9 +117,14 @@ export const configSchema = z
         jwt_secret: z.string().min(32).optional(),
         /** Mifumo registration: active at once, or once the code sent by SMS to its phone comes back (POST /api/auth/verify-phone/). */
         activation: z.enum(['immediate', 'sms_code']).default('immediate'),
+        /** Failed logins: per login from one client, per login from everywhere, within a window (then 429 until it ends). */
+        login_failures: z
+          .object({ per_client: count.default(5), per_login: count.default(20), window: seconds.default(300) })
+          .strict()
+          .default({ per_client: 5, per_login: 20, window: 300 }),
       })
       .strict()
-      .default({ registration: 'open', token_ttl: 7 * 24 * 3600, activation: 'immediate' }),
+      .default({ registration: 'open', token_ttl: 7 * 24 * 3600, activation: 'immediate', login_failures: { per_client: 5, per_login: 20, window: 300 } }),
     rate_limits: z
       .object({
         send_per_minute: z.number().int().min(1).default(60),

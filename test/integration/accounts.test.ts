@@ -1,6 +1,7 @@
 /** First-start admin, CLI provisioning and credit refunds, against a real daemon. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -97,6 +98,42 @@ test('passwords, tokens and API keys never reach the logs, even at debug level',
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(logs.includes('"path":"/api/auth/login"'), 'requests are logged');
     for (const secret of [password, 'wrong-password-xyz', token, key, token.split('.')[2]!]) assert.ok(!logs.includes(secret), `a secret reached the logs: ${secret.slice(0, 8)}…`);
+  } finally {
+    await gw.cleanup();
+    await sim.stop();
+  }
+});
+
+/** A JSON POST from a chosen loopback address (127.0.0.0/8 is all this host's). */
+function postFrom(localAddress: string, url: string, body: unknown): Promise<{ status: number; retryAfter: string | null }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+test('failed logins are limited per login and client, and per login from everywhere, only for a window: one client cannot keep a victim out', async () => {
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }], { auth: { login_failures: { per_client: 3, per_login: 6, window: 2 } } });
+  try {
+    await gw.accounts.create({ name: 'Victim', email: 'victim@example.com', password: 'right-password' });
+    const login = (from: string, password: string) => postFrom(from, `${gw.url}/api/auth/login`, { email: 'victim@example.com', password });
+    for (let i = 0; i < 3; i++) assert.equal((await login('127.0.0.1', 'guess')).status, 401);
+    const locked = await login('127.0.0.1', 'right-password');
+    assert.equal(locked.status, 429, 'the guessing client is refused, even with the right password');
+    assert.ok(Number(locked.retryAfter) >= 1 && Number(locked.retryAfter) <= 2);
+    assert.equal((await login('127.0.0.2', 'right-password')).status, 200, 'the victim, elsewhere, still logs in');
+    for (let i = 0; i < 3; i++) assert.equal((await login('127.0.0.3', 'guess')).status, 401);
+    assert.equal((await login('127.0.0.4', 'right-password')).status, 429, 'a login guessed from many clients pauses for everyone');
+    await new Promise((r) => setTimeout(r, 2100));
+    assert.equal((await login('127.0.0.4', 'right-password')).status, 200, 'but only for the window');
+    // Unknown logins are counted the same way: the answers say nothing of which logins exist.
+    for (let i = 0; i < 3; i++) assert.equal((await postFrom('127.0.0.5', `${gw.url}/api/auth/login`, { email: 'nobody@example.com', password: 'x' })).status, 401);
+    assert.equal((await postFrom('127.0.0.5', `${gw.url}/api/auth/login`, { email: 'nobody@example.com', password: 'x' })).status, 429);
   } finally {
     await gw.cleanup();
     await sim.stop();

@@ -89,6 +89,7 @@ function renderErrors(log: Logger): Koa.Middleware {
       }
       const out = dialect.renderError(serviceError);
       ctx.status = out.status;
+      if (serviceError.kind === 'rate_limited' && serviceError.params.retry_after !== undefined) ctx.set('Retry-After', String(serviceError.params.retry_after));
       for (const [k, v] of Object.entries(out.headers ?? {})) ctx.set(k, v);
       ctx.body = out.body;
     }

@@ -24,8 +24,8 @@ export function mountFlow(deps: ApiDeps, s: Services, o: FlowOptions): Api[] {
   api.route({
     method: 'post', path: '/token/', summary: 'An access and refresh token pair for a username (or email) and password', auth: 'none',
     body: z.object({ username: z.string().trim().min(1).max(190), password: z.string().min(1).max(200) }),
-    handler: async ({ body }) => {
-      const session = await s.sessions.login(body.username, body.password, { refresh: true });
+    handler: async ({ ctx, body }) => {
+      const session = await s.sessions.login(body.username, body.password, ctx.ip, { refresh: true });
       return { access: session.access, refresh: session.refresh };
     },
   });

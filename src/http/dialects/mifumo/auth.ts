@@ -63,8 +63,8 @@ function mountSessions(api: Api, s: Services): void {
   api.route({
     method: 'post', path: '/login/', summary: 'Log in with email and password: the user and a token pair', auth: 'none',
     body: z.object({ email: z.string().trim().min(1).max(190), password: z.string().min(1).max(200) }),
-    handler: async ({ body }) => {
-      const { account, access, refresh } = await s.sessions.login(body.email, body.password, { refresh: true });
+    handler: async ({ ctx, body }) => {
+      const { account, access, refresh } = await s.sessions.login(body.email, body.password, ctx.ip, { refresh: true });
       return { message: 'Login successful', user: { ...mifumoUser(account), last_login_at: iso(Date.now()) }, tokens: { refresh, access } };
     },
   });

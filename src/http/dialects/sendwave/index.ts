@@ -66,8 +66,8 @@ function mountAuth(api: Api, s: Services): void {
   api.route({
     method: 'post', path: '/auth/login', summary: 'Log in with email and password', auth: 'none',
     body: z.object({ email: z.string().min(1), password: z.string().min(1) }),
-    handler: async ({ body }) => {
-      const session = await s.sessions.login(body.email, body.password);
+    handler: async ({ ctx, body }) => {
+      const session = await s.sessions.login(body.email, body.password, ctx.ip);
       return { message: 'Connexion réussie', data: { user: session.subAccount ? userView(session.subAccount) : userView(session.account), token: session.access } };
     },
   });
