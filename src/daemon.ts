@@ -12,13 +12,15 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { Ledger, type LedgerEvent } from './dispatch/ledger.js';
 import { createApp } from './http/core/app.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
+import { readiness } from './ops/readiness.js';
 import { Router } from './routing/router.js';
 import { createServices, type BackgroundWork } from './services/wiring.js';
 import type { Services } from './services/index.js';
 import type { MessageService } from './services/messages.js';
 import { Bind } from './smpp/bind.js';
 import { SmscSimulator } from './smpp/simulator/simulator.js';
-import { migrate, openStore, type Store } from './store/db.js';
+import { migrate, openStore, pendingMigrations, type Store } from './store/db.js';
+import { StorageUnavailable } from './store/health.js';
 import { Outbox } from './webhooks/outbox.js';
 import { WebhookWorker } from './webhooks/worker.js';
 
@@ -48,18 +50,23 @@ export interface DaemonOptions {
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   const env = options.env ?? process.env;
-  const store = openStore(config.database.path, { synchronous: config.database.synchronous });
-  const applied = await migrate(store);
+  const store = openStore(config.database.path, { synchronous: config.database.synchronous, maxSizeMb: config.database.max_size_mb });
+  store.health.onChange((h) => {
+    if (h.writable) log.warn('database writable again: accepting, claiming and delivering resume');
+    else log.error({ reason: h.reason }, 'database cannot write (disk full or read-only): writes answer 503, nothing is claimed; reads still served');
+  });
+  const applied = await migrateUnlessCurrent(store, log);
   if (applied.length) log.info({ migrations: applied }, 'database migrated');
-  const recovered = await store.repos.queue.recoverInterrupted();
-  if (recovered) log.warn({ count: recovered }, 'messages interrupted mid-submit re-queued (possible duplicates: at most one window per bind)');
+  const recovered = await whenWritable(log, 're-queueing interrupted messages', () => store.repos.queue.recoverInterrupted(), []);
+  if (recovered.length) log.warn({ count: recovered.length }, 'messages interrupted mid-submit re-queued (possible duplicates: at most one window per bind)');
   await store.repos.blacklist.load();
 
   const simulators = await startSimulators(config, log);
   const router = new Router(config.routes, config.default_route);
   const outbox = new Outbox();
   await outbox.load(store.repos);
-  const metrics = createMetrics(() => store.repos.queue.depthByOperator(), config.operators.map((o) => o.name));
+  const metrics = createMetrics(() => store.repos.queue.depthByOperator(), config.operators.map((o) => o.name), () => store.health.writable);
+  for (const operator of recovered) metrics.possibleDuplicates.inc({ operator, bind: '', cause: 'restart' });
 
   const webhookWorker = new WebhookWorker(store, {
     allowPrivate: config.webhooks.allow_private_networks, retryInitialMs: config.webhooks.retry_initial * 1000, retryMaxMs: config.webhooks.retry_max * 1000,
@@ -69,7 +76,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
 
   const binds = config.operators.flatMap((op) => op.binds.map((b) => new Bind({ ...b, name: b.name! }, op, log.child({ part: 'smpp' }))));
   const { services, messages, background } = await createServices({ config, store, outbox, router, wake: () => webhookWorker.kick(), binds: () => binds.map(describeBind), log, clock: options.clock });
-  await services.accounts.ensureAdmin(env, config.database.path, log);
+  await whenWritable(log, 'creating the first admin', () => services.accounts.ensureAdmin(env, config.database.path, log), undefined);
 
   const ledger = new Ledger({
     store, optOutKeywords: config.mo.opt_out_keywords,
@@ -95,21 +102,20 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     });
     bind.start();
   }
-  await background.runner.start();
+  await whenWritable(log, 'recovering campaign work', () => background.runner.start(), undefined);
   // Package credits past their validity leave the balance through the ledger.
-  const expiry = setInterval(() => void services.billing.expireLots().catch((err: unknown) => log.error({ err }, 'credit expiry failed')), 60_000);
+  const expiry = setInterval(() => {
+    if (store.health.writable) void services.billing.expireLots().catch((err: unknown) => log.error({ err }, 'credit expiry failed'));
+  }, 60_000);
   expiry.unref();
-  await background.scheduler.start();
+  await whenWritable(log, 'starting recurring schedules', () => background.scheduler.start(), undefined);
   const dispatcher = new Dispatcher({ store, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics, blacklist: store.repos.blacklist });
   dispatcher.start();
 
   const app = createApp({
     log: log.child({ part: 'http' }), metrics, version: VERSION, services, config,
     ops: {
-      ready: () => {
-        const boundBinds = binds.filter((b) => b.state === 'bound').length;
-        return { ok: store.isOpen() && boundBinds > 0, db: store.isOpen(), boundBinds };
-      },
+      ready: () => readiness({ open: store.isOpen(), health: store.health.view() }, config.operators.map((o) => o.name), config.routes, binds),
       binds: () => binds.map(describeBind),
     },
   });
@@ -131,7 +137,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       await background.runner.stop();
       await dispatcher.stop();
       await Promise.all(binds.map((b) => b.stop()));
-      await ledger.flush();
+      await ledger.close();
       await webhookWorker.stop();
       await Promise.all(simulators.map((s) => s.stop()));
       await store.close();
@@ -139,6 +145,31 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     })());
 
   return { config, store, services, messages, binds, router, metrics, simulators, http, background, url, stop };
+}
+
+/**
+ * A start-up step that writes. On a disk that cannot write, the daemon starts anyway, degraded:
+ * reads are served, writes answer 503, and the work resumes when space returns.
+ */
+async function whenWritable<T>(log: Logger, what: string, step: () => Promise<T>, otherwise: T): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (!(err instanceof StorageUnavailable)) throw err;
+    log.error({ reason: err.message }, `starting degraded: ${what} needs a database that can write`);
+    return otherwise;
+  }
+}
+
+/** Migrations, unless the disk cannot write and none is pending: then the current schema serves. */
+async function migrateUnlessCurrent(store: Store, log: Logger): Promise<string[]> {
+  try {
+    return await migrate(store);
+  } catch (err) {
+    if (!(err instanceof StorageUnavailable) || (await pendingMigrations(store)).length) throw err;
+    log.error({ reason: err.message }, 'starting degraded: the database cannot write (its schema is current)');
+    return [];
+  }
 }
 
 async function startSimulators(config: Config, log: Logger): Promise<SmscSimulator[]> {

@@ -141,6 +141,8 @@ export const configSchema = z
         path: z.string().min(1),
         /** normal survives a process crash (kill -9); full also survives power loss, at an fsync per commit. */
         synchronous: z.enum(['normal', 'full']).default('normal'),
+        /** A cap on the database file (MB): past it, writes are refused as on a full disk (503) while reads go on. */
+        max_size_mb: z.number().positive().optional(),
       })
       .strict(),
     numbering: z

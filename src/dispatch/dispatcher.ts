@@ -12,6 +12,7 @@ import { statusName } from '../smpp/bind.js';
 import { encodeMessage } from '../smpp/codec.js';
 import type { BlacklistRepo } from '../store/blacklist.js';
 import type { Store } from '../store/db.js';
+import { StorageUnavailable } from '../store/health.js';
 import type { AckedPart, ClaimedMessage, Outcome } from '../store/queue.js';
 import type { Ledger } from './ledger.js';
 import type { SmppLink, SubmitOutcome } from './link.js';
@@ -20,6 +21,7 @@ import { retryDelay } from './retry.js';
 /** Throttled or queue-full answers: retry soon; the bind itself is already pausing. */
 const THROTTLE_RETRY_MS = 250;
 const HOUSEKEEPING_MS = 5000;
+
 
 export interface DispatcherDeps {
   store: Store;
@@ -70,13 +72,20 @@ export class Dispatcher {
     return [...this.bindsOf].filter(([, binds]) => !binds.some((b) => b.canSubmit)).map(([name]) => name);
   }
 
+  /**
+   * Nothing is claimed while the database cannot write (a claim is a write, and so is every
+   * outcome): messages stay queued until the store's probe says it can again.
+   */
   tick(): void {
-    if (!this.running || this.claiming) return;
+    if (!this.running || this.claiming || !this.deps.store.health.writable) return;
     this.claiming = true;
-    this.track(this.claimAll().catch((err: unknown) => this.deps.log.error({ err }, 'claim failed')).finally(() => {
+    this.track(this.claimAll().catch((err: unknown) => {
+      if (!(err instanceof StorageUnavailable)) this.deps.log.error({ err }, 'claim failed');
+    }).finally(() => {
       this.claiming = false;
     }));
   }
+
 
   private async claimAll(): Promise<void> {
     const now = Date.now();
@@ -179,6 +188,7 @@ export class Dispatcher {
   }
 
   private async expire(): Promise<void> {
+    if (!this.deps.store.health.writable) return;
     try {
       const expired = await this.deps.ledger.expireOverdue(Date.now());
       if (expired) this.deps.log.info({ count: expired }, 'queued messages expired (validity period passed)');

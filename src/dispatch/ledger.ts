@@ -10,12 +10,15 @@ import type { Ack, InboundMo, InboundReceipt } from '../smpp/bind.js';
 import type { ReceiptStat } from '../smpp/receipt.js';
 import { GLOBAL_ACCOUNT } from '../store/blacklist.js';
 import type { Store } from '../store/db.js';
+import { StorageUnavailable } from '../store/health.js';
 import type { Outcome, ReceiptHit, ReceiptUpdate } from '../store/queue.js';
 import type { Repos } from '../store/repos.js';
 import type { MessageState } from '../store/tables.js';
 
 const FLUSH_MS = 10;
 const FLUSH_AT = 2000;
+/** After a flush that could not commit (disk full): try again this much later, keeping the batch. */
+const RETRY_MS = 1000;
 
 const STATE_OF: Record<ReceiptStat, ReceiptUpdate['state'] | null> = {
   DELIVRD: 'delivered', UNDELIV: 'undelivered', EXPIRED: 'expired', REJECTD: 'rejected',
@@ -44,6 +47,7 @@ export class Ledger {
   private mos: { mo: InboundMo; ack: Ack }[] = [];
   private readonly pending = new Map<string, ReceiptUpdate>();
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
   /** The flush under way: flushes never overlap, and stop() can wait for the last one. */
   private flushing: Promise<void> | null = null;
   private readonly optOut: Set<string>;
@@ -74,15 +78,20 @@ export class Ledger {
     this.schedule();
   }
 
-  private schedule(): void {
-    if (this.outcomes.length + this.receipts.length + this.mos.length >= FLUSH_AT) {
+  private schedule(delay = FLUSH_MS): void {
+    if (this.closed) return;
+    if (delay === FLUSH_MS && this.outcomes.length + this.receipts.length + this.mos.length >= FLUSH_AT) {
       void this.flush();
       return;
     }
-    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    this.timer ??= setTimeout(() => void this.flush(), delay);
   }
 
-  /** Writes everything buffered in one transaction, then acks and events; resolves when done. */
+  /**
+   * Writes everything buffered in one transaction, then acks and events; resolves when done.
+   * Never throws: a batch that cannot commit is kept (outcomes) or refused to the SMSC (receipts
+   * and MO, which it sends again) and tried again later.
+   */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -94,6 +103,18 @@ export class Ledger {
     } finally {
       this.flushing = null;
     }
+  }
+
+  /**
+   * The last flush, at stop: one try, no retry after. Outcomes it could not write leave their
+   * messages `submitting`, which the next start re-queues (counted as possible duplicates).
+   */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.outcomes.length) this.deps.log.warn({ outcomes: this.outcomes.length }, 'stopped with outcomes not written: their messages are re-queued at the next start');
   }
 
   private async write(): Promise<void> {
@@ -114,10 +135,14 @@ export class Ledger {
         await this.deps.inTransaction?.(tx, events);
       });
     } catch (err) {
-      // Nothing was committed: unacknowledged receipts and MO will be sent again by the SMSC.
-      this.deps.log.error({ err }, 'ledger flush failed');
+      // Nothing was committed. Outcomes are kept for the next try (their messages stay
+      // `submitting` meanwhile); receipts and MO are refused, and the SMSC sends them again.
+      if (err instanceof StorageUnavailable) this.deps.log.warn({ outcomes: outcomes.length, receipts: receipts.length, mo: mos.length }, 'ledger flush cannot commit (database not writable): batch kept, retrying');
+      else this.deps.log.error({ err }, 'ledger flush failed: batch kept, retrying');
+      this.outcomes = outcomes.concat(this.outcomes);
       for (const { ack } of [...receipts, ...mos]) ack(0x08);
-      throw err;
+      this.schedule(RETRY_MS);
+      return;
     }
     for (const { ack } of receipts) ack();
     for (const { ack } of mos) ack();

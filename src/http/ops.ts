@@ -1,10 +1,11 @@
 /** The operations endpoints: health, readiness, Prometheus metrics, and bind states for the local CLI. */
 import Router from '@koa/router';
 import type { Metrics } from '../ops/metrics.js';
+import type { Readiness } from '../ops/readiness.js';
 import { ServiceError } from '../services/errors.js';
 
 export interface OpsView {
-  ready(): { ok: boolean; db: boolean; boundBinds: number };
+  ready(): Readiness;
   binds(): unknown[];
 }
 
@@ -15,8 +16,8 @@ export function opsRouter(metrics: Metrics, ops: OpsView): Router {
   });
   router.get('/readyz', (ctx) => {
     const r = ops.ready();
-    ctx.status = r.ok ? 200 : 503;
-    ctx.body = { status: r.ok ? 'ready' : 'not ready', database: r.db, bound_binds: r.boundBinds };
+    ctx.status = r.status === 'not ready' ? 503 : 200;
+    ctx.body = r;
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;

@@ -1,7 +1,7 @@
 /** Prometheus metrics. One registry per daemon instance (tests run several in one process). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createMetrics(collectQueueDepth: () => Promise<Record<string, number>>, operators: readonly string[]) {
+export function createMetrics(collectQueueDepth: () => Promise<Record<string, number>>, operators: readonly string[], databaseWritable: () => boolean = () => true) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'relais_process_' });
   const submits = new Counter({
@@ -33,6 +33,12 @@ export function createMetrics(collectQueueDepth: () => Promise<Record<string, nu
     async collect() {
       const depth = await collectQueueDepth();
       for (const op of new Set([...operators, ...Object.keys(depth)])) this.set({ operator: op }, depth[op] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'relais_database_writable', help: '1 when the database takes writes (0: disk full or read-only; writes answer 503)', registers: [registry],
+    collect() {
+      this.set(databaseWritable() ? 1 : 0);
     },
   });
   return { registry, submits, receipts, mo, possibleDuplicates, bindUp, windowUsed, latency, messages, httpRequests };

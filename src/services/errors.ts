@@ -69,7 +69,9 @@ export const FIELD_CODES = {
   url_private: 'The {field} points to a private, loopback or link-local address, which this gateway refuses (webhooks.allow_private_networks).',
   file_required: 'The {field} field is required.',
   file_not_multipart: 'Send the CSV as multipart/form-data in a field named "{field}".',
-  file_too_large: 'The {field} is larger than {max_mb} MB: split it.',
+  file_too_large: 'The {field} is larger than {max_mb} MB: rows up to line {line} were imported; split the rest.',
+  upload_truncated: 'The {field} upload was cut short after line {line}: the multipart body ends before the file does. Rows up to that line were imported; send the rest again.',
+  multipart_malformed: 'The request body is not valid multipart/form-data ({reason}). Send the CSV as multipart/form-data in a field named "{field}".',
   csv_malformed: 'The CSV is malformed near line {line}: {reason}. Rows before it were imported.',
   unknown_permissions: 'Unknown permission(s): {permissions}. Allowed: {allowed}.',
   percentages_total: 'The variant percentages must add up to 100 (they add up to {total}).',
@@ -111,6 +113,7 @@ export const ERROR_CODES = {
   rate_limited: 'Too many requests: retry in {retry_after} s.',
   loopback_only: 'This endpoint answers loopback clients only.',
   unavailable: 'The service is unavailable.',
+  storage_unavailable: 'The gateway cannot write to its database right now (disk full or read-only storage): nothing of this request was accepted. Retry later.',
   server_error: 'Server Error',
 } as const;
 

@@ -7,11 +7,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator } from 'kysely';
+import { Kysely, Migrator, sql } from 'kysely';
 import { migrations } from '../../migrations/index.js';
 import { Repos } from './repos.js';
 import { Connection, heldExecutor, lockingExecutor, SqliteLockedDialect } from './sqlite/driver.js';
 import { ConnectionLock } from './sqlite/lock.js';
+import type { WriteHealth } from './health.js';
 import type { Database } from './tables.js';
 
 export interface Store {
@@ -28,16 +29,25 @@ export interface Store {
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   /** Whether the database is open. */
   isOpen(): boolean;
+  /** Whether it takes writes now (a full disk makes every write fail as `StorageUnavailable`). */
+  readonly health: WriteHealth;
   close(): Promise<void>;
 }
 
-export function openStore(path: string, opts: { synchronous?: 'normal' | 'full' } = {}): Store {
+export interface StoreOptions {
+  synchronous?: 'normal' | 'full' | undefined;
+  /** A cap on the database file: past it, writes fail as on a full disk (PRAGMA max_page_count). */
+  maxSizeMb?: number | undefined;
+}
+
+export function openStore(path: string, opts: StoreOptions = {}): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  if (opts.maxSizeMb !== undefined) sqlite.pragma(`max_page_count = ${Math.floor((opts.maxSizeMb * 1024 * 1024) / (sqlite.pragma('page_size', { simple: true }) as number))}`);
   const connection = new Connection(sqlite);
   const lock = new ConnectionLock();
   const db = new Kysely<Database>({ dialect: new SqliteLockedDialect(connection, lock) });
@@ -45,6 +55,8 @@ export function openStore(path: string, opts: { synchronous?: 'normal' | 'full' 
   // The repositories of every transaction: they run on the connection the transaction holds.
   const held = new Repos(new Kysely<Database>({ dialect: new SqliteLockedDialect(connection, lock, 'held') }), heldExecutor(connection), repos);
   let closed = false;
+  const prober = new StorageProber(connection, lock);
+  connection.health.onChange((h) => (h.writable ? prober.stop() : prober.start()));
   return {
     db,
     repos,
@@ -65,9 +77,11 @@ export function openStore(path: string, opts: { synchronous?: 'normal' | 'full' 
       }
     },
     isOpen: () => sqlite.open,
+    health: connection.health,
     close: async () => {
       if (closed) return;
       closed = true;
+      prober.stop();
       await db.destroy(); // closes the better-sqlite3 handle too
     },
   };
@@ -78,4 +92,54 @@ export async function migrate(store: Store): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Migrations this build has that the database has not applied (read only). */
+export async function pendingMigrations(store: Store): Promise<string[]> {
+  const applied = new Set((await sql<{ name: string }>`select name from kysely_migration`.execute(store.db).catch(() => ({ rows: [] }))).rows.map((r) => r.name));
+  return Object.keys(migrations).filter((name) => !applied.has(name));
+}
+
+/** How often a store that cannot write tries whether it can again. */
+const PROBE_MS = 2000;
+
+/**
+ * While the database cannot write: every few seconds, one transaction that needs fresh space
+ * (a page-sized row, inserted then deleted, committed) — the kind of write a full disk refuses.
+ */
+class StorageProber {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly connection: Connection, private readonly lock: ConnectionLock) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.probe(), PROBE_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async probe(): Promise<void> {
+    await this.lock.acquire();
+    try {
+      const c = this.connection;
+      c.begin();
+      try {
+        c.guard(() => c.statement('insert into storage_probe (pad) values (zeroblob(16384))').run());
+        c.guard(() => c.statement('delete from storage_probe').run());
+        c.commit();
+      } catch {
+        c.rollback();
+        return;
+      }
+      c.health.recovered();
+    } catch {
+      // still full: the next probe will tell
+    } finally {
+      this.lock.release();
+    }
+  }
 }

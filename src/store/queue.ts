@@ -174,9 +174,10 @@ export class MessageQueue extends Repo {
   }
 
   /** After a crash, rows left mid-submit go back to the queue (at most one window duplicated per bind). */
-  async recoverInterrupted(): Promise<number> {
-    const res = await this.db.updateTable('messages').set({ status: 'queued' }).where('status', '=', 'submitting').executeTakeFirst();
-    return Number(res.numUpdatedRows);
+  /** Messages a stop or a crash left mid-submit go back to the queue; one operator per message re-queued. */
+  async recoverInterrupted(): Promise<string[]> {
+    const rows = await this.db.updateTable('messages').set({ status: 'queued' }).where('status', '=', 'submitting').returning('operator').execute();
+    return rows.map((r) => r.operator);
   }
 
   /** Queued messages past their validity become `expired` without being sent (on the caller's transaction). */

@@ -52,7 +52,9 @@ export class WebhookWorker {
   }
 
   private async poll(): Promise<void> {
-    if (this.polling || !this.timer) return;
+    // While the database cannot write, an attempt could not be recorded and would be made again
+    // and again: deliveries wait until it can.
+    if (this.polling || !this.timer || !this.store.health.writable) return;
     this.polling = true;
     try {
       const room = this.opts.concurrency - this.inFlight.size;

@@ -157,7 +157,10 @@ test('the ops endpoints: healthz, readyz with bound binds, metrics with submit a
     assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
     const ready = await fetch(`${gw.url}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready', database: true, bound_binds: 1 });
+    assert.deepEqual(await ready.json(), {
+      status: 'ready', database: { open: true, writable: true, reason: null, since: null }, bound_binds: 1,
+      operators: [{ name: 'airtel', binds: 1, bound: 1, failover: [], state: 'up' }],
+    });
     await gw.waitFinal(await gw.send(numbers(2), 'metrics'));
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     assert.match(text, /relais_submits_total\{operator="airtel",bind="airtel-1",result="ok"\} 2/);

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../ops/metrics.js';
 import { ServiceError } from '../../services/errors.js';
+import { StorageUnavailable } from '../../store/health.js';
 import type { Services } from '../../services/index.js';
 import { mountAdmin } from '../dialects/admin/index.js';
 import { flow, mountFlow } from '../dialects/flow/index.js';
@@ -22,6 +23,9 @@ import { RateLimiter } from './rate-limit.js';
 import type { Api, ApiDeps } from './route.js';
 
 export type { OpsView };
+
+/** What a client is told to wait when the database cannot write (a full disk is not fixed in a second). */
+const STORAGE_RETRY_S = 30;
 
 export interface AppDeps {
   log: Logger;
@@ -89,7 +93,8 @@ function renderErrors(log: Logger): Koa.Middleware {
       }
       const out = dialect.renderError(serviceError);
       ctx.status = out.status;
-      if (serviceError.kind === 'rate_limited' && serviceError.params.retry_after !== undefined) ctx.set('Retry-After', String(serviceError.params.retry_after));
+      const retryAfter = serviceError.params.retry_after;
+      if ((serviceError.kind === 'rate_limited' || serviceError.kind === 'unavailable') && retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
       for (const [k, v] of Object.entries(out.headers ?? {})) ctx.set(k, v);
       ctx.body = out.body;
     }
@@ -97,6 +102,8 @@ function renderErrors(log: Logger): Koa.Middleware {
 }
 
 function toServiceError(err: unknown, ctx: Koa.Context): ServiceError | null {
+  // Nothing of the request committed: the store's transaction rolled back.
+  if (err instanceof StorageUnavailable) return new ServiceError('unavailable', 'storage_unavailable', {}, { retry_after: STORAGE_RETRY_S });
   if (err instanceof ServiceError) {
     if (err.code === 'method_not_allowed') return new ServiceError('method_not_allowed', 'method_not_allowed', {}, { method: ctx.method });
     return err;

@@ -93,6 +93,7 @@ export class CampaignRunner {
   }
 
   private async pass(): Promise<void> {
+    if (!this.store.health.writable) return; // every step writes: wait for the disk
     const repos = this.store.repos;
     for (const run of await repos.campaigns.unfinishedRuns()) {
       if (run.phase === 'expanding') await this.expandRun(run);

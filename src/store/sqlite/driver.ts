@@ -8,6 +8,7 @@
  */
 import type SQLite from 'better-sqlite3';
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult } from 'kysely';
+import { isStorageError, WriteHealth } from '../health.js';
 import type { Executor } from '../repo.js';
 import { ConnectionLock } from './lock.js';
 
@@ -15,8 +16,23 @@ const MAX_STATEMENTS = 500;
 
 export class Connection implements DatabaseConnection {
   private readonly statements = new Map<string, SQLite.Statement>();
+  readonly health = new WriteHealth();
 
   constructor(readonly sqlite: SQLite.Database) {}
+
+  /**
+   * Runs one statement (or transaction control) on the connection. A storage failure (disk full,
+   * read-only, I/O) becomes `StorageUnavailable` and marks the store not writable until a probe
+   * (see db.ts) proves it can write again: a small write that happens to fit proves nothing.
+   */
+  guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (isStorageError(err)) throw this.health.failed(err);
+      throw err;
+    }
+  }
 
   statement(sql: string): SQLite.Statement {
     let st = this.statements.get(sql);
@@ -32,11 +48,11 @@ export class Connection implements DatabaseConnection {
   // IMMEDIATE: take the write lock at BEGIN, so a concurrent writer in another process (the CLI)
   // makes us wait at the start (busy_timeout) instead of failing at our first write.
   begin(): void {
-    this.statement('begin immediate').run();
+    this.guard(() => this.statement('begin immediate').run());
   }
 
   commit(): void {
-    this.statement('commit').run();
+    this.guard(() => this.statement('commit').run());
   }
 
   /** After a failed COMMIT (disk full) SQLite may already have rolled back. */
@@ -47,8 +63,8 @@ export class Connection implements DatabaseConnection {
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const st = this.statement(query.sql);
     const params = query.parameters as unknown[];
-    if (st.reader) return Promise.resolve({ rows: st.all(...params) as R[] });
-    const { changes, lastInsertRowid } = st.run(...params);
+    if (st.reader) return Promise.resolve({ rows: this.guard(() => st.all(...params)) as R[] });
+    const { changes, lastInsertRowid } = this.guard(() => st.run(...params));
     return Promise.resolve({ rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) });
   }
 
@@ -59,9 +75,9 @@ export class Connection implements DatabaseConnection {
 }
 
 type Op<T> = (c: Connection, q: CompiledQuery, params: readonly unknown[]) => T;
-const all: Op<unknown[]> = (c, q, params) => c.statement(q.sql).all(...params);
-const get: Op<unknown> = (c, q, params) => c.statement(q.sql).get(...params);
-const run: Op<number> = (c, q, params) => c.statement(q.sql).run(...params).changes;
+const all: Op<unknown[]> = (c, q, params) => c.guard(() => c.statement(q.sql).all(...params));
+const get: Op<unknown> = (c, q, params) => c.guard(() => c.statement(q.sql).get(...params));
+const run: Op<number> = (c, q, params) => c.guard(() => c.statement(q.sql).run(...params).changes);
 
 /** Straight on the connection: for a transaction's repositories, which run only while it holds it. */
 export function heldExecutor(c: Connection): Executor {

@@ -21,6 +21,7 @@ const DETAIL: Partial<Record<ErrorCode, string>> = {
   rate_limited: 'Request was throttled. Expected available in {retry_after} seconds.',
   invalid_json: 'JSON parse error.',
   server_error: 'A server error occurred.',
+  storage_unavailable: 'Service temporarily unavailable, try again later.',
 };
 
 /** The services' field names FLOW clients know by another. */

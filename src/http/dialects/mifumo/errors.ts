@@ -32,6 +32,8 @@ const CODES: Partial<Record<ErrorCode, string | [string, string]>> = {
   send_failed: 'SMS_SEND_FAILED',
   campaign_state: 'INVALID_CAMPAIGN_STATE',
   server_error: 'INTERNAL_ERROR',
+  storage_unavailable: 'SERVICE_UNAVAILABLE',
+  unavailable: 'SERVICE_UNAVAILABLE',
 };
 
 const PHONE_FORMAT = new Set(['e164', 'invalid_phone', 'format', 'phone_not_number']);
