@@ -5,11 +5,11 @@
  */
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { parse } from 'csv-parse';
+import { CsvError, Parser } from 'csv-parse';
 import { z } from 'zod';
 import type { Change, Changes } from './changes.js';
 import { CONTACT_STATUSES, type ContactInput, type ContactService } from './contacts.js';
-import { fieldError, issue, type FieldIssue } from './errors.js';
+import { fieldError, issue, ServiceError, type FieldIssue } from './errors.js';
 import { authorize, type Actor } from './policy.js';
 
 export interface ImportResult {
@@ -29,20 +29,14 @@ export class ContactImportService {
   constructor(private readonly changes: Changes, private readonly contacts: ContactService) {}
 
   /**
-   * Imports the CSV as it streams in, committing a batch at a time. A broken file stops the
-   * import with a 422 naming the line; the rows before it stay imported. The audit row commits
-   * with the last batch of a complete import.
+   * Imports the CSV as it streams in, committing a batch at a time. A file that stops being
+   * readable — broken CSV, an upload cut short — stops the import with a 422 naming the line; the
+   * rows before that line stay imported (the ones already parsed are committed first), none after.
+   * The audit row commits with the last batch of a complete import.
    */
   async importCsv(actor: Actor, file: Readable): Promise<ImportResult> {
     authorize(actor, 'manage_contacts');
     const result: ImportResult = { created: 0, updated: 0, failed: 0, errors: [] };
-    const { delimiter, stream } = await sniffDelimiter(file);
-    let header: string[] | null = null;
-    const parser = stream.pipe(parse({
-      bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, trim: true, info: true,
-      columns: (names: string[]) => (header = names.map((h) => h.trim().toLowerCase())),
-    }));
-    stream.on('error', (err) => parser.destroy(err)); // pipe() does not pass errors on
     let batch: ImportRow[] = [];
     const flush = (last?: (c: Change) => Promise<void>) => {
       const rows = batch;
@@ -52,22 +46,35 @@ export class ContactImportService {
         await last?.(c);
       });
     };
+    let sniffed: { delimiter: string; stream: Readable };
     try {
-      await readRows(parser, () => header, this.contacts, result, async (row) => {
-        batch.push(row);
-        if (batch.length < BATCH) return;
-        await flush();
-        // Parsed records arrive in large synchronous runs: give the binds' timers a turn between batches.
-        await yieldToLoop();
-      });
+      sniffed = await sniffDelimiter(file);
     } catch (err) {
+      throw stoppedAt(err, 0);
+    }
+    let header: string[] | null = null;
+    /** The file line where the last complete record (or the header) ended. */
+    let lastLine = 0;
+    const reader = new RecordReader({
+      bom: true, delimiter: sniffed.delimiter, relax_column_count: true, skip_empty_lines: true, trim: true, info: true, max_record_size: MAX_RECORD,
+      columns: (names: string[]) => {
+        lastLine = reader.info.lines;
+        return (header = names.map((h) => h.trim().toLowerCase()));
+      },
+    });
+    sniffed.stream.on('error', (err) => reader.stop(err)); // pipe() does not pass errors on
+    sniffed.stream.pipe(reader);
+    const stop = await readRows(reader, () => header, this.contacts, result, (line) => (lastLine = line), async (row) => {
+      batch.push(row);
+      if (batch.length < BATCH) return;
+      await flush();
+      // Parsed records arrive in large synchronous runs: give the binds' timers a turn between batches.
+      await yieldToLoop();
+    });
+    if (stop) {
       // Rows before the damage are kept; the answer says where it broke.
-      const e = err as { code?: string; lines?: number; message?: string };
-      if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
-        if (batch.length) await flush();
-        throw fieldError('file', 'csv_malformed', { line: e.lines ?? '?', reason: e.message ?? e.code });
-      }
-      throw err;
+      if (batch.length) await flush();
+      throw stoppedAt(stop.reason, lastLine);
     }
     if (header === null || !(header as string[]).includes('phone')) throw noPhoneColumn();
     await flush((c) => c.audit({ action: 'contact.imported', model: 'Contact', modelId: null, new: { created: result.created, updated: result.updated, failed: result.failed } }));
@@ -75,9 +82,77 @@ export class ContactImportService {
   }
 }
 
-async function readRows(parser: AsyncIterable<unknown>, header: () => string[] | null, contacts: ContactService, result: ImportResult, keep: (row: ImportRow) => Promise<void>): Promise<void> {
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+/** Longest record the parser buffers (bytes): past it, a quote never closed stops the import instead of filling memory. */
+const MAX_RECORD = 1024 * 1024;
+
+/** What a record stream yields: a record with where it ended, or why reading stopped (always last). */
+type ReadItem = { record: Record<string, string>; info: { lines: number } } | { stop: unknown };
+
+/**
+ * csv-parse, except that a syntax error, or `stop()` (the source failed), ends the records with a
+ * `{stop}` item instead of destroying the stream: records parsed before the damage, often in the
+ * same chunk, are still delivered, so "rows before it were imported" holds to the line.
+ */
+class RecordReader extends Parser {
+  private stopped = false;
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.stopped) return done(); // the rest of the upload is drained, unread
+    super._transform(chunk, encoding, (err?: Error | null) => this.settle(err, done));
+  }
+
+  override _flush(done: (err?: Error | null) => void): void {
+    if (this.stopped) return done();
+    super._flush((err?: Error | null) => this.settle(err, done));
+  }
+
+  stop(reason: unknown): void {
+    if (this.stopped || this.writableFinished || this.destroyed) return; // read to the end already, or abandoned
+    this.stopped = true;
+    this.push({ stop: reason });
+    this.push(null);
+  }
+
+  private settle(err: Error | null | undefined, done: () => void): void {
+    if (err) this.stop(err);
+    done();
+  }
+}
+
+/** Fixed words for the parser's complaints: its own messages quote the cell, which must not travel further. */
+const CSV_REASONS: Record<string, string> = {
+  INVALID_OPENING_QUOTE: 'a quote inside a cell that does not begin with one (quote the whole cell and double the quote: "ab""c")',
+  CSV_INVALID_CLOSING_QUOTE: 'characters after the closing quote of a cell',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'characters after the closing quote of a cell',
+  CSV_QUOTE_NOT_CLOSED: 'a quote opened there is never closed',
+  CSV_MAX_RECORD_SIZE: `a line longer than ${MAX_RECORD / 1024 / 1024} MB (a quote never closed?)`,
+};
+
+/**
+ * The error for a read that stopped after line `line`: a CSV syntax error names its line; an
+ * error of the upload (cut short, too large) gets the line it reached; anything else (a bug) is
+ * left as it is.
+ */
+function stoppedAt(reason: unknown, line: number): unknown {
+  if (reason instanceof CsvError) {
+    // An unclosed quote is only noticed at the end of the file: it opened in the record after the last good one.
+    const at = reason.code === 'CSV_QUOTE_NOT_CLOSED' ? line + 1 : Number(reason.lines) || line + 1;
+    return fieldError('file', 'csv_malformed', { line: at, reason: CSV_REASONS[reason.code] ?? 'it cannot be read as CSV' });
+  }
+  if (reason instanceof ServiceError && reason.kind === 'validation') {
+    const fields = Object.fromEntries(Object.entries(reason.fields).map(([f, issues]) => [f, issues.map((i) => ({ ...i, params: { ...i.params, line } }))]));
+    return new ServiceError(reason.kind, reason.code, fields, reason.params);
+  }
+  return reason;
+}
+
+/** Checks and hands on each record; returns why reading stopped early, if it did. */
+async function readRows(reader: AsyncIterable<unknown>, header: () => string[] | null, contacts: ContactService, result: ImportResult, reached: (line: number) => void, keep: (row: ImportRow) => Promise<void>): Promise<{ reason: unknown } | null> {
+  for await (const item of reader as AsyncIterable<ReadItem>) {
+    if ('stop' in item) return { reason: item.stop };
+    const { record, info } = item;
     if (!header()!.includes('phone')) throw noPhoneColumn();
+    reached(info.lines);
     const row = toContact(record, contacts);
     if ('issue' in row) {
       result.failed += 1;
@@ -86,6 +161,7 @@ async function readRows(parser: AsyncIterable<unknown>, header: () => string[] |
     }
     await keep(row);
   }
+  return null;
 }
 
 const noPhoneColumn = () => fieldError('file', 'csv_no_phone_column');

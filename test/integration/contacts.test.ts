@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { accountIdOf, adminToken, call, fund, registerAndLogin } from '../support/api.js';
 import { startGateway, startSimulator, waitFor, type Gateway } from '../support/harness.js';
@@ -17,12 +18,12 @@ interface Ctx { gw: Gateway; airtel: SmscSimulator; moov: SmscSimulator }
 const LIMITS = { rate_limits: { send_per_minute: 1000, default_per_minute: 10_000, auth_per_minute: 1000 } };
 
 /** Two operators, airtel (+24162) and moov (+24177), each on its own simulator; everything stopped after. */
-async function withGateway(extra: Record<string, unknown>, fn: (c: Ctx) => Promise<void>): Promise<void> {
+async function withGateway(extra: Record<string, unknown>, fn: (c: Ctx) => Promise<void>, logTo?: NodeJS.WritableStream): Promise<void> {
   const airtel = await startSimulator({ systemId: 'airtel', password: 'pw' });
   const moov = await startSimulator({ systemId: 'moov', password: 'pw' });
   let gw: Gateway | undefined;
   try {
-    gw = await startGateway([{ name: 'airtel', binds: [{ port: airtel.port }] }, { name: 'moov', binds: [{ port: moov.port }] }], { ...LIMITS, ...extra });
+    gw = await startGateway([{ name: 'airtel', binds: [{ port: airtel.port }] }, { name: 'moov', binds: [{ port: moov.port }] }], { ...LIMITS, ...extra }, undefined, logTo);
     await fn({ gw, airtel, moov });
   } finally {
     await gw?.cleanup();
@@ -860,7 +861,138 @@ test('CSV import: an empty file and a broken one (unclosed quote) are 422, rows 
     assert.ok(empty.json.errors.file);
     const broken = await importCsv(gw, token, 'name,phone\nA,+24162000001\nB,"+24162000002\n');
     assert.equal(broken.status, 422);
-    assert.match(broken.json.errors.file[0], /malformed/);
+    assert.match(broken.json.errors.file[0], /malformed near line 3\b/);
+    assert.deepEqual([...(await contactsByPhone(gw, token)).keys()], ['+24162000001']);
+  });
+});
+
+// ---------------------------------------------------------------- broken CSV files and uploads
+
+/**
+ * One account on a gateway logging at debug into a buffer; after `fn`, the log must be clean:
+ * none of `markers` (the file's cells), nothing logged as an error, no 500 answered.
+ */
+async function withLoggedImports(email: string, markers: string[], fn: (gw: Gateway, token: string) => Promise<void>): Promise<void> {
+  const to = new PassThrough();
+  let log = '';
+  to.on('data', (d) => (log += String(d)));
+  await withGateway({ log: { level: 'debug' } }, async ({ gw }) => fn(gw, (await user(gw, email)).token), to);
+  assertLogClean(log, markers);
+}
+
+/** A 422 on `file` in SendWave's shape, `{message, errors:{file:[sentence]}}`: the sentence. */
+function fileError(r: { status: number; json: any; text: string }): string {
+  assert.equal(r.status, 422, r.text);
+  assert.deepEqual(Object.keys(r.json).sort(), ['errors', 'message'], r.text);
+  assert.deepEqual(Object.keys(r.json.errors), ['file'], r.text);
+  assert.equal(r.json.errors.file.length, 1, r.text);
+  assert.equal(r.json.message, r.json.errors.file[0]);
+  return r.json.errors.file[0] as string;
+}
+
+/** No marker of the file's content in the log, no error logged, no 500 answered; the import requests were logged. */
+function assertLogClean(log: string, markers: string[]): void {
+  for (const m of markers) assert.ok(!log.includes(m), `the log holds ${JSON.stringify(m)}`);
+  const lines = log.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; path?: string; status?: number });
+  assert.deepEqual(lines.filter((l) => l.level >= 50).map((l) => l.msg), [], 'nothing logged as an error');
+  const imports = lines.filter((l) => l.msg === 'http' && l.path === '/api/contacts/import');
+  assert.ok(imports.length > 0, 'the import requests were logged');
+  assert.deepEqual(imports.filter((l) => l.status! >= 500), []);
+}
+
+/** POST /api/contacts/import with a hand-written body and Content-Type (multipart the client would not send). */
+async function importRaw(gw: Gateway, token: string, contentType: string, body: string): Promise<{ status: number; json: any; text: string }> {
+  const res = await fetch(`${gw.url}/api/contacts/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': contentType }, body });
+  const text = await res.text();
+  return { status: res.status, json: JSON.parse(text), text };
+}
+
+const BOUNDARY = 'relais-test-boundary';
+/** The start of a multipart body: its one part, the file, begins with `csv` (no closing boundary). */
+const filePartStart = (csv: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="contacts.csv"\r\nContent-Type: text/csv\r\n\r\n${csv}`;
+
+/** Phones of the caller's contacts, sorted. */
+const phonesOf = async (gw: Gateway, token: string) => [...(await contactsByPhone(gw, token)).keys()].sort();
+
+test('CSV import: a stray quote inside a cell (ab"c) is 422 naming its line; the rows before it are imported, none after; no cell in the log', async () => {
+  await withLoggedImports('stray@example.com', ['Zorglub', 'ab"c', 'ab\\"c'], async (gw, token) => {
+    const r = await importCsv(gw, token, 'name,phone,company\nAlice Zorglub,+24162000001,Zorglub SA\nBruno Zorglub,+24162000002,\nab"c Zorglub,+24162000003,Zorglub SARL\nDavid Zorglub,+24162000004,\n');
+    assert.equal(fileError(r), 'The CSV is malformed near line 4: a quote inside a cell that does not begin with one (quote the whole cell and double the quote: "ab""c"). Rows before it were imported.');
+    assert.deepEqual(await phonesOf(gw, token), ['+24162000001', '+24162000002']);
+  });
+});
+
+test('CSV import: a quote in the header line is 422 at line 1, nothing imported; no cell in the log', async () => {
+  await withLoggedImports('header@example.com', ['Zorglub', 'na"me', 'na\\"me'], async (gw, token) => {
+    const r = await importCsv(gw, token, 'na"me,phone\nAlice Zorglub,+24162000001\n');
+    assert.equal(fileError(r), 'The CSV is malformed near line 1: a quote inside a cell that does not begin with one (quote the whole cell and double the quote: "ab""c"). Rows before it were imported.');
+    assert.deepEqual(await phonesOf(gw, token), []);
+  });
+});
+
+/** mulberry32: the same bytes for the same seed. */
+function randomBytesOf(seed: number, n: number): Uint8Array {
+  let a = seed >>> 0;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
+  }
+  return out;
+}
+
+test('CSV import: random bytes, alone or after a valid header, are refused with 422 on file (never a 500), nothing logged as an error', async (t) => {
+  const seeds = Array.from({ length: 12 }, (_, i) => 0x5eed + i);
+  t.diagnostic(`seeds ${seeds.join(',')}`);
+  await withLoggedImports('random@example.com', [], async (gw, token) => {
+    for (const seed of seeds) {
+      const noise = randomBytesOf(seed, 4096);
+      const alone = await importCsv(gw, token, noise);
+      assert.match(fileError(alone), /^The CSV is malformed near line \d+: .*\. Rows before it were imported\.$|^The CSV must have a header line/, `seed ${seed}`);
+      const afterHeader = await importCsv(gw, token, Buffer.concat([Buffer.from('name,phone\n'), noise]));
+      if (afterHeader.status !== 200) assert.match(fileError(afterHeader), /^The CSV is malformed near line \d+: /, `seed ${seed}`);
+    }
+    // Still serving imports.
+    assert.equal((await importCsv(gw, token, 'name,phone\nJean,+24162000001\n')).status, 200);
+  });
+});
+
+test('CSV import: a truncated multipart body (no closing boundary) is 422 naming the last line read; rows before it imported, the cut row not; no cell in the log', async () => {
+  await withLoggedImports('truncated@example.com', ['Zorglub'], async (gw, token) => {
+    const body = filePartStart('name,phone\nAlice Zorglub,+24162000001\nBruno Zorglub,+24162000002\nCarla Zorglub,+2416200');
+    const r = await importRaw(gw, token, `multipart/form-data; boundary=${BOUNDARY}`, body);
+    assert.equal(fileError(r), 'The file upload was cut short after line 3: the multipart body ends before the file does. Rows up to that line were imported; send the rest again.');
+    assert.deepEqual(await phonesOf(gw, token), ['+24162000001', '+24162000002']);
+    // A body cut before any file part: nothing to import, the same kind of answer.
+    const noPart = await importRaw(gw, token, `multipart/form-data; boundary=${BOUNDARY}`, `--${BOUNDARY}\r\nContent-Disposition: form-da`);
+    assert.equal(fileError(noPart), 'The request body is not valid multipart/form-data (it ends before its closing boundary). Send the CSV as multipart/form-data in a field named "file".');
+  });
+});
+
+test('CSV import: a multipart request without a boundary is 422 on file, nothing imported; nothing logged as an error', async () => {
+  await withLoggedImports('noboundary@example.com', ['Zorglub'], async (gw, token) => {
+    const r = await importRaw(gw, token, 'multipart/form-data', `${filePartStart('name,phone\nAlice Zorglub,+24162000001\n')}\r\n--${BOUNDARY}--\r\n`);
+    assert.equal(fileError(r), 'The request body is not valid multipart/form-data (its Content-Type has no boundary). Send the CSV as multipart/form-data in a field named "file".');
+    assert.deepEqual(await phonesOf(gw, token), []);
+  });
+});
+
+// A client that drops the connection in the middle of its upload must not leave the import
+// waiting forever: the rows that arrived are imported (as for any file cut short), the rest not.
+test('CSV import: an upload whose client disconnects mid-file ends the import; rows that arrived are imported', async () => {
+  await withLoggedImports('dropped@example.com', ['Zorglub'], async (gw, token) => {
+    const { hostname, port } = new URL(gw.url);
+    const part = filePartStart('name,phone\nAlice Zorglub,+24162000001\nBruno Zorglub,+24162000002\nCarla Zorg');
+    const socket = connect(Number(port), hostname);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`POST /api/contacts/import HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${token}\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: 100000\r\n\r\n${part}`);
+    await new Promise((r) => setTimeout(r, 300));
+    socket.destroy();
+    await waitFor(async () => (await phonesOf(gw, token)).length === 2, 5000, 'the rows before the drop imported');
+    assert.deepEqual(await phonesOf(gw, token), ['+24162000001', '+24162000002']);
   });
 });
 
