@@ -439,7 +439,7 @@ test('the CSV export parses back to the same rows as history', async () => {
     assert.equal(csv.text.split('\n')[0], 'id,recipient,sender_id,message,status,operator,sms_count,encoding,cost,attempts,error,smsc_message_id,scheduled_at,created_at,sent_at,delivered_at');
     type H = { id: number; recipient: string; status: string; message: string; operator: string };
     const fromHistory = (history.json.data as H[]).map((m) => [m.id, m.recipient, m.status, m.message, m.operator]).sort((x, y) => Number(x[0]) - Number(y[0]));
-    const fromCsv = parsed.map((m) => [Number(m.id), m.recipient, m.status, m.message, m.operator]).sort((x, y) => Number(x[0]) - Number(y[0]));
+    const fromCsv = parsed.map((m) => [Number(m.id), unescapeCell(m.recipient!), m.status, unescapeCell(m.message!), m.operator]).sort((x, y) => Number(x[0]) - Number(y[0]));
     assert.deepEqual(fromCsv, fromHistory);
     assert.deepEqual(fromCsv.map((x) => x[0]), [...ids].sort((x, y) => x - y));
     assert.ok(fromCsv.every((x) => x[2] === 'delivered'));
@@ -447,6 +447,54 @@ test('the CSV export parses back to the same rows as history', async () => {
     const none = await call(gw, 'GET', '/api/messages/export?format=csv&status=failed', { token: a.token });
     assert.equal((parse(none.text, { columns: true }) as unknown[]).length, 0);
     assert.equal((await call(gw, 'GET', '/api/messages/export?format=xml', { token: a.token })).status, 422);
+  });
+});
+
+/** The documented way back from an exported text cell to the stored text: a leading ' was added by the export. */
+const unescapeCell = (cell: string): string => (cell.startsWith("'") ? cell.slice(1) : cell);
+
+test('the CSV export defuses formulas (OWASP): text cells starting with = + - @ tab CR (or \') get a leading \', also when a contact\'s name is filled in; numbers untouched', async () => {
+  await withGateway({}, async ({ gw }) => {
+    const a = await user(gw, 'formula@example.com', 10_000);
+    const evil = "=cmd|' /C calc'!A0";
+    const contact = await call(gw, 'POST', '/api/contacts', { token: a.token, body: { name: evil, phone: '+24162000009' } });
+    assert.equal(contact.status, 201, contact.text);
+    const personalized = await send(gw, a.token, { recipients: ['+24162000009'], message: '{nom}, votre commande est prête' });
+    assert.equal(personalized.status, 200, personalized.text);
+    const bodies = ['=1+1', '@SUM(A1:A2)', '\tTAB', '\rCR first', '-2+3', '+33 6 12', '=HYPERLINK("http://evil.example/?x","clic")', '\uFF1D1+1', 'a=b, rien', "'déjà cité", 'Bonjour'];
+    const ids: number[] = [...personalized.json.data.message_ids];
+    for (const message of bodies) {
+      const r = await send(gw, a.token, { recipients: ['+24177000001'], message });
+      assert.equal(r.status, 200, `${JSON.stringify(message)}: ${r.text}`);
+      ids.push(...r.json.data.message_ids);
+    }
+    await gw.waitFinal(ids);
+
+    const csv = await call(gw, 'GET', '/api/messages/export?format=csv', { token: a.token });
+    assert.equal(csv.status, 200);
+    const rows = parse(csv.text, { columns: true }) as Record<string, string>[];
+    assert.deepEqual(rows.map((r) => Number(r.id)), ids, 'one row per message, oldest first');
+    assert.deepEqual(rows.map((r) => r.message), [
+      `'${evil}, votre commande est prête`,
+      "'=1+1", "'@SUM(A1:A2)", "'\tTAB", "'\rCR first", "'-2+3", "'+33 6 12", '\'=HYPERLINK("http://evil.example/?x","clic")', "'\uFF1D1+1",
+      'a=b, rien', "''déjà cité", 'Bonjour',
+    ]);
+    // E.164 numbers start with "+": prefixed too (documented; integrators strip it).
+    assert.deepEqual([...new Set(rows.map((r) => r.recipient))], ["'+24162000009", "'+24177000001"]);
+    for (const r of rows) {
+      assert.match(r.id!, /^\d+$/);
+      assert.equal(r.cost, '20');
+      assert.equal(r.attempts, '1');
+      for (const [column, cell] of Object.entries(r)) assert.doesNotMatch(cell, /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/, `${column} ${JSON.stringify(cell)}`);
+    }
+    // Quoted where a separator, a quote or a line break is inside; quotes doubled.
+    assert.ok(csv.text.includes(`"'${evil}, votre commande est prête"`), 'the filled-in name, quoted');
+    assert.ok(csv.text.includes('"\'=HYPERLINK(""http://evil.example/?x"",""clic"")"'), 'quotes doubled inside a quoted cell');
+    assert.ok(csv.text.includes('"\'\rCR first"'), 'a CR cell is quoted');
+    // The documented way back gives the stored texts.
+    const history = await call(gw, 'GET', '/api/messages/history?per_page=100', { token: a.token });
+    const stored = new Map((history.json.data as { id: number; message: string }[]).map((m) => [m.id, m.message]));
+    assert.deepEqual(rows.map((r) => unescapeCell(r.message!)), ids.map((id) => stored.get(id)));
   });
 });
 

@@ -3,11 +3,10 @@
  * (../shared/seeds/001). Like every dialect (see core/dialect.ts): it parses, makes one service
  * call per route and renders; the rules are in the services.
  */
-import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import { z } from 'zod';
 import type { Services } from '../../../services/index.js';
 import { MESSAGE_STATES } from '../../../store/tables.js';
+import { sendCsv } from '../../core/csv.js';
 import { Api, idParam, iso, type ApiDeps } from '../../core/route.js';
 import { isoDate, isoEndDate, phoneLike } from '../../core/validate.js';
 import { mountCampaigns } from './campaigns.js';
@@ -166,12 +165,9 @@ function mountMessages(api: Api, s: Services): void {
     query: historyQuery.extend({ format: z.enum(['csv']).default('csv') }),
     handler: ({ ctx, query, actor }) => {
       const messages = s.history.export(actor, filterOf(query));
-      const rows = Readable.from((async function* () {
+      sendCsv(ctx, `messages-${new Date().toISOString().slice(0, 10)}.csv`, EXPORT_COLUMNS, (async function* () {
         for await (const m of messages) yield messageView(m);
       })());
-      ctx.type = 'text/csv; charset=utf-8';
-      ctx.attachment(`messages-${new Date().toISOString().slice(0, 10)}.csv`);
-      ctx.body = rows.pipe(stringify({ header: true, columns: EXPORT_COLUMNS, cast: { boolean: (b) => (b ? 'true' : 'false') } }));
       return undefined;
     },
   });
