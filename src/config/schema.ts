@@ -105,9 +105,11 @@ export const configSchema = z
         body_limit_kb: z.number().int().min(1).default(2048),
         /** How long FLOW's send-sms may wait for the SMSC's submit_sm_resp before answering (0: answer at once). */
         flow_send_wait: z.number().min(0).max(10).default(2),
+        /** Behind a reverse proxy: take the client's IP and scheme from X-Forwarded-For / -Proto (rate limits, login limits, page links). */
+        trust_proxy: z.boolean().default(false),
       })
       .strict()
-      .default({ host: '0.0.0.0', port: 8080, body_limit_kb: 2048, flow_send_wait: 2 }),
+      .default({ host: '0.0.0.0', port: 8080, body_limit_kb: 2048, flow_send_wait: 2, trust_proxy: false }),
     auth: z
       .object({
         /** open: anyone may register (with 0 credits and no sender ID); closed: only admins create accounts. */

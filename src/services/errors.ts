@@ -106,6 +106,7 @@ export const ERROR_CODES = {
   campaign_state: 'The campaign is {status}: it cannot go to {to}.',
   send_failed: 'No message could be sent: {reason}.',
   not_found: 'Not found.',
+  invalid_page: 'Invalid page.',
   unknown_path: 'Not found.',
   method_not_allowed: 'Method {method} not allowed.',
   insufficient_credits: 'Insufficient credits: this costs {required}, the balance is {balance}.',

@@ -134,6 +134,8 @@ test('senderids/ and contacts/: a new sender ID is pending; contacts are a DRF p
   const paged = await call(c.gw, 'GET', `${BASE}/contacts/?page_size=1`, { token: access });
   assert.equal(paged.json.results?.length, 1, paged.text);
   assert.match(paged.json.next, /\/campaigns\/api\/contacts\/\?page_size=1&page=2$/);
+  const beyond = await call(c.gw, 'GET', `${BASE}/contacts/?page=999`, { token: access });
+  assert.deepEqual([beyond.status, beyond.json], [404, { detail: 'Invalid page.' }]);
 });
 
 test("the document's Python and JavaScript samples run as written, with only API_BASE_URL changed", async () => {

@@ -131,6 +131,7 @@ test('campaigns/: create with recipients, segments and contacts as documented; l
   const contact = await call(c.gw, 'POST', '/api/messaging/contacts/', { token: acct.access, body: { name: 'Zawadi', phone_e164: '+255700000009', tags: ['VIP'] } });
   const mixed = await call(c.gw, 'POST', '/api/messaging/campaigns/', { token: acct.access, body: { name: 'Mixed', message: 'Hi', recipients: ['+255712345678'], contact_ids: [contact.json.id] } });
   assert.equal(mixed.status, 201, mixed.text);
+  assert.deepEqual(mixed.json.contact_ids, [contact.json.id], 'contacts are named by their uuid');
   const started = await call(c.gw, 'POST', `/api/messaging/campaigns/${mixed.json.id}/start/`, { token: acct.access });
   assert.deepEqual([started.status, started.json.data.status, started.json.data.total_recipients], [200, 'running', 2]);
   await waitFor(async () => (await call(c.gw, 'GET', `/api/messaging/campaigns/${mixed.json.id}/`, { token: acct.access })).json.status === 'completed', 15_000, 'campaign completed');

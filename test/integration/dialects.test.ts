@@ -171,3 +171,23 @@ test('text that is not well-formed (a lone surrogate, bytes that are not UTF-8) 
     assert.equal((await gw.credits.balanceOf(accountId)), 1000 - wellFormed.json.data.total_cost, 'only the well-formed send was charged');
   });
 });
+
+test('behind a trusted proxy, X-Forwarded-Proto and -For say the scheme of page links and who the client is; otherwise they are ignored', async () => {
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  for (const trust of [false, true]) {
+    const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }], { http: { host: '127.0.0.1', port: 0, trust_proxy: trust }, auth: { login_failures: { per_client: 1, per_login: 100, window: 60 } } });
+    try {
+      const token = await registerAndLogin(gw, 'proxy@example.com');
+      for (const phone of ['+24162000001', '+24162000002']) await call(gw, 'POST', '/api/contacts', { token, body: { name: phone, phone } });
+      const page = await call(gw, 'GET', '/campaigns/api/contacts/?page_size=1', { token, headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' } });
+      assert.match(page.json.next, trust ? /^https:\/\// : /^http:\/\//);
+      // One failure per client: a client that forges another X-Forwarded-For is a new client only where the proxy is trusted.
+      const login = (ip: string, password: string) => call(gw, 'POST', '/api/auth/login', { headers: { 'x-forwarded-for': ip }, body: { email: 'proxy@example.com', password } });
+      assert.equal((await login('203.0.113.7', 'wrong')).status, 401);
+      assert.equal((await login('203.0.113.8', PASSWORD)).status, trust ? 200 : 429);
+    } finally {
+      await gw.cleanup();
+    }
+  }
+  await sim.stop();
+});

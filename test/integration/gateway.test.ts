@@ -1,5 +1,6 @@
 /** The message path over real TCP: accept → queue → bind → submit_sm → receipt → final state. */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { numbers, startGateway, startSimulator, waitFor } from '../support/harness.js';
 
@@ -174,4 +175,32 @@ test('the ops endpoints: healthz, readyz with bound binds, metrics with submit a
     await gw.cleanup();
     await sim.stop();
   }
+});
+
+test('readyz says degraded, naming the operator, when one operator has no bound bind and nothing to fail over to; failing over when it has', async () => {
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  const closedPort = await new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+  for (const failover of [false, true]) {
+    const gw = await startGateway(
+      [{ name: 'airtel', binds: [{ port: sim.port }] }, { name: 'moov', binds: [{ port: closedPort }] }],
+      { routes: [{ prefix: '+24162', operator: 'airtel' }, { prefix: '+24177', operator: 'moov', ...(failover ? { failover: 'airtel' } : {}) }] },
+    );
+    try {
+      await waitFor(() => gw.binds[0]!.state === 'bound');
+      const r = await fetch(`${gw.url}/readyz`);
+      const body = (await r.json()) as { status: string; operators: { name: string; state: string }[] };
+      assert.equal(r.status, 200);
+      assert.equal(body.status, failover ? 'ready' : 'degraded');
+      assert.deepEqual(body.operators.map((o) => [o.name, o.state]), [['airtel', 'up'], ['moov', failover ? 'failing over' : 'down']]);
+    } finally {
+      await gw.cleanup();
+    }
+  }
+  await sim.stop();
 });

@@ -103,7 +103,7 @@ function schemaKeys(schema: unknown, skip = new Set(['simulators'])): string[] {
 
 test('a minimal config loads with the defaults filled in', () => {
   const cfg = loadConfig(writeConfig(minimal()), {});
-  assert.deepEqual(cfg.http, { host: '0.0.0.0', port: 8080, body_limit_kb: 2048, flow_send_wait: 2 });
+  assert.deepEqual(cfg.http, { host: '0.0.0.0', port: 8080, body_limit_kb: 2048, flow_send_wait: 2, trust_proxy: false });
   assert.equal(cfg.database.synchronous, 'normal');
   assert.equal(cfg.database.path, join(dir, 'relais.db'));
   assert.equal(cfg.numbering.national_prefix, '0');

@@ -47,7 +47,8 @@ export function dialectOf(path: string): Dialect {
 }
 
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: false });
+  // Only behind a proxy the operator vouches for may X-Forwarded-* say who the client is.
+  const app = new Koa({ proxy: deps.config.http.trust_proxy });
   app.use(requestLog(deps.log, deps.metrics));
   app.use(renderErrors(deps.log));
   const ops = opsRouter(deps.metrics, deps.ops);

@@ -5,6 +5,7 @@
  */
 import type Koa from 'koa';
 import { z } from 'zod';
+import { ServiceError } from '../../services/errors.js';
 import type { Page, PageRequest } from '../../services/index.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -16,8 +17,10 @@ export const drfPageQuery = z.object({
 
 export const drfPageOf = (q: z.output<typeof drfPageQuery>): PageRequest => ({ page: q.page, size: q.page_size });
 
+/** A page past the last answers 404 `Invalid page.`, as DRF does (page 1 always exists). */
 export function drfPage<T, U>(ctx: Koa.Context, p: Page<T>, view: (row: T) => U) {
   const pages = Math.max(1, Math.ceil(p.total / p.size));
+  if (p.page > pages) throw new ServiceError('not_found', 'invalid_page');
   return {
     count: p.total,
     next: p.page < pages ? pageUrl(ctx, p.page + 1) : null,

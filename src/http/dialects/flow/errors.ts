@@ -16,6 +16,7 @@ const DETAIL: Partial<Record<ErrorCode, string>> = {
   account_suspended: 'No active account found with the given credentials',
   permission_denied: 'You do not have permission to perform this action.',
   not_found: 'Not found.',
+  invalid_page: 'Invalid page.',
   unknown_path: 'Not found.',
   method_not_allowed: 'Method "{method}" not allowed.',
   rate_limited: 'Request was throttled. Expected available in {retry_after} seconds.',

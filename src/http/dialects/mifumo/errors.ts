@@ -21,6 +21,7 @@ const CODES: Partial<Record<ErrorCode, string | [string, string]>> = {
   permission_denied: 'PERMISSION_DENIED',
   registration_closed: 'REGISTRATION_CLOSED',
   not_found: 'NOT_FOUND',
+  invalid_page: 'NOT_FOUND',
   unknown_path: 'NOT_FOUND',
   method_not_allowed: 'METHOD_NOT_ALLOWED',
   insufficient_credits: 'INSUFFICIENT_BALANCE',

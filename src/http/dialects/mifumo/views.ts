@@ -95,7 +95,7 @@ export function campaignView(d: CampaignDetail) {
   const k = d.counters;
   return {
     id: c.id, name: c.name, message: c.message, sender_id: c.sender_id, status: c.status, scheduled_at: iso(c.scheduled_at),
-    recipients: d.audience.numbers ?? [], segment_ids: d.audience.segment_ids ?? [], contact_ids: d.audience.contact_ids ?? [],
+    recipients: d.audience.numbers ?? [], segment_ids: d.audience.segment_ids ?? [], contact_ids: d.audience.contact_uuids ?? [],
     total_recipients: k.total, sent_count: k.sent, delivered_count: k.delivered, failed_count: k.failed, queued_count: k.queued, delivery_rate: k.delivery_rate,
     last_error: c.last_error, created_at: iso(c.created_at), updated_at: iso(c.updated_at),
   };
