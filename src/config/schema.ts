@@ -169,11 +169,15 @@ export const configSchema = z
         /** A submit_sm never answered may have reached the handset: retry it (possible duplicate) or fail it. */
         on_response_timeout: z.enum(['retry', 'fail']).default('retry'),
         max_parts: z.number().int().min(1).max(32).default(10),
+        /** A message sent with a receipt requested but none came within this: it ends `unconfirmed`. */
+        receipt_wait: seconds.default(48 * 3600),
+        /** At SIGTERM: how long bind windows may take to answer before unbinding (keep it under systemd's TimeoutStopSec). */
+        shutdown_grace: seconds.default(20),
       })
       .strict()
       .default({
         batch_size: 500, poll_interval_ms: 50, max_attempts: 10, retry_initial: 5, retry_max: 600,
-        validity: 48 * 3600, on_response_timeout: 'retry', max_parts: 10,
+        validity: 48 * 3600, on_response_timeout: 'retry', max_parts: 10, receipt_wait: 48 * 3600, shutdown_grace: 20,
       }),
     mo: z
       .object({ opt_out_keywords: z.array(z.string().min(1)).default(['STOP', 'ARRET']) })

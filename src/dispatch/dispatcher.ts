@@ -37,6 +37,8 @@ export interface DispatcherDeps {
 export class Dispatcher {
   private readonly bindsOf = new Map<string, SmppLink[]>();
   private readonly registeredDelivery = new Map<string, boolean>();
+  /** Operators asked for receipts: their messages wait for one (dispatcher.receipt_wait). */
+  private readonly expectingReceipts: string[];
   private timer: NodeJS.Timeout | null = null;
   private housekeeping: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
@@ -48,6 +50,7 @@ export class Dispatcher {
       this.bindsOf.set(op.name, deps.binds.filter((b) => b.operator === op.name && b.sends));
       this.registeredDelivery.set(op.name, op.registered_delivery);
     }
+    this.expectingReceipts = deps.operators.filter((op) => op.registered_delivery).map((op) => op.name);
   }
 
   start(): void {
@@ -192,6 +195,8 @@ export class Dispatcher {
     try {
       const expired = await this.deps.ledger.expireOverdue(Date.now());
       if (expired) this.deps.log.info({ count: expired }, 'queued messages expired (validity period passed)');
+      const unconfirmed = await this.deps.ledger.endUnconfirmed(Date.now(), this.deps.cfg.receipt_wait * 1000, this.expectingReceipts);
+      if (unconfirmed) this.deps.log.info({ count: unconfirmed }, 'sent messages ended unconfirmed (no receipt within dispatcher.receipt_wait)');
       await this.deps.ledger.purgePending(24 * 3600_000);
     } catch (err) {
       this.deps.log.error({ err }, 'housekeeping failed');

@@ -17,6 +17,8 @@ import type { MessageState } from '../store/tables.js';
 
 const FLUSH_MS = 10;
 const FLUSH_AT = 2000;
+/** Messages looked at per receipt-wait sweep (the oldest waiting ones). */
+const UNCONFIRMED_CHUNK = 5000;
 /** After a flush that could not commit (disk full): try again this much later, keeping the batch. */
 const RETRY_MS = 1000;
 
@@ -200,6 +202,21 @@ export class Ledger {
         await tx.credits.refundUnsent(m.id);
         events.push({ type: 'final', message: m, state: 'expired' });
       }
+      await this.deps.inTransaction?.(tx, events);
+    });
+    if (events.length) this.deps.onEvents?.(events);
+    return events.length;
+  }
+
+  /**
+   * Messages still `sent` (receipt requested) after `waitMs` end `unconfirmed`: no refund (the
+   * SMSC took them), their event and metric in the same flush as any final state. Returns how many.
+   */
+  async endUnconfirmed(now: number, waitMs: number, operators: readonly string[]): Promise<number> {
+    const events: LedgerEvent[] = [];
+    const error = `no delivery receipt within ${Math.round(waitMs / 3_600_000 * 10) / 10} h`;
+    await this.deps.store.transaction(async (tx) => {
+      for (const m of await tx.queue.endUnconfirmed(operators, now - waitMs, now, error, UNCONFIRMED_CHUNK)) events.push({ type: 'final', message: m, state: 'unconfirmed' });
       await this.deps.inTransaction?.(tx, events);
     });
     if (events.length) this.deps.onEvents?.(events);

@@ -188,6 +188,20 @@ export class MessageQueue extends Repo {
       .returning(RECEIPT_RETURNING).execute();
   }
 
+  /**
+   * Of the oldest `limit` messages waiting for a receipt (by id, through the status index: a
+   * bounded read however many wait), those of these operators sent before `cutoff` end
+   * `unconfirmed`. On the caller's transaction.
+   */
+  endUnconfirmed(operators: readonly string[], cutoff: number, now: number, error: string, limit: number): Promise<ReceiptHit[]> {
+    if (!operators.length) return Promise.resolve([]);
+    return this.db.updateTable('messages')
+      .set({ status: 'unconfirmed', done_at: now, error })
+      .where('id', 'in', (eb) => eb.selectFrom('messages').select('id').where('status', '=', 'sent').orderBy('id').limit(limit))
+      .where('sent_at', '<=', cutoff).where('operator', 'in', operators)
+      .returning(RECEIPT_RETURNING).execute();
+  }
+
   async depthByOperator(): Promise<Record<string, number>> {
     const rows = await this.db.selectFrom('messages').select(['operator', (eb) => eb.fn.countAll<number>().as('n')])
       .where('status', 'in', ['queued', 'submitting']).groupBy('operator').execute();
@@ -264,8 +278,9 @@ function compileQueue(db: Db) {
           final_parts: sql`final_parts + 1`,
           delivered_parts: sql`delivered_parts + ${0}`,
           failed_state: sql`coalesce(failed_state, ${''})`,
-          status: sql`case when status = 'sent' and final_parts + 1 >= parts then (case when delivered_parts + ${0} >= parts then 'delivered' else coalesce(failed_state, ${''}) end) else status end`,
-          done_at: sql`case when status = 'sent' and final_parts + 1 >= parts then ${0} else done_at end`,
+          // A receipt later than the wait still ends an `unconfirmed` message with the truth.
+          status: sql`case when status in ('sent', 'unconfirmed') and final_parts + 1 >= parts then (case when delivered_parts + ${0} >= parts then 'delivered' else coalesce(failed_state, ${''}) end) else status end`,
+          done_at: sql`case when status in ('sent', 'unconfirmed') and final_parts + 1 >= parts then ${0} else done_at end`,
         })
         .where('id', '=', 0)
         .returning(RECEIPT_RETURNING),

@@ -2,9 +2,10 @@
 import type { Generated } from 'kysely';
 
 /** `paused`: a campaign's message held while its campaign is paused; `cancelled`: its campaign was cancelled before it was sent. */
-export const MESSAGE_STATES = ['queued', 'submitting', 'sent', 'delivered', 'undelivered', 'expired', 'rejected', 'failed', 'paused', 'cancelled'] as const;
+/** `unconfirmed`: accepted by the SMSC, but the receipt it was asked for never came (dispatcher.receipt_wait). */
+export const MESSAGE_STATES = ['queued', 'submitting', 'sent', 'delivered', 'undelivered', 'expired', 'rejected', 'failed', 'paused', 'cancelled', 'unconfirmed'] as const;
 export type MessageState = (typeof MESSAGE_STATES)[number];
-export const FINAL_STATES: readonly MessageState[] = ['delivered', 'undelivered', 'expired', 'rejected', 'failed', 'cancelled'];
+export const FINAL_STATES: readonly MessageState[] = ['delivered', 'undelivered', 'expired', 'rejected', 'failed', 'cancelled', 'unconfirmed'];
 
 export interface MessagesTable {
   id: Generated<number>;

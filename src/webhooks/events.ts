@@ -3,6 +3,7 @@ export const WEBHOOK_EVENTS = {
   'message.sent': 'Message envoyé',
   'message.delivered': 'Message délivré',
   'message.failed': 'Message échoué',
+  'message.unconfirmed': 'Message sans accusé de réception',
   'message.received': 'Message reçu',
   'campaign.started': 'Campagne démarrée',
   'campaign.completed': 'Campagne terminée',

@@ -94,9 +94,9 @@ export class Outbox {
         const m = e.message;
         if (m.account_id === null) continue;
         const delivered = e.state === 'delivered';
-        const event = delivered ? 'message.delivered' : 'message.failed';
+        const event = delivered ? 'message.delivered' : e.state === 'unconfirmed' ? 'message.unconfirmed' : 'message.failed';
         if (!this.listens(m.account_id, event, m.webhook_url)) continue;
-        const data = { message_id: m.id, recipient: m.recipient, operator: m.operator, status: e.state, sms_count: m.parts, [delivered ? 'delivered_at' : 'failed_at']: m.done_at ? new Date(m.done_at).toISOString() : null };
+        const data = { message_id: m.id, recipient: m.recipient, operator: m.operator, status: e.state, sms_count: m.parts, [delivered ? 'delivered_at' : e.state === 'unconfirmed' ? 'unconfirmed_at' : 'failed_at']: m.done_at ? new Date(m.done_at).toISOString() : null };
         await this.emit(tx, m.account_id, event, data, m.webhook_url);
       } else {
         // MO belongs to no account: the operator's admins receive it.

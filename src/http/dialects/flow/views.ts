@@ -9,7 +9,7 @@ import { iso } from '../../core/route.js';
 /** FLOW's message statuses: the document shows `sent`; the rest follow the same words. */
 const STATUS: Record<MessageState, string> = {
   queued: 'queued', submitting: 'queued', paused: 'queued', sent: 'sent', delivered: 'delivered',
-  undelivered: 'failed', expired: 'failed', rejected: 'failed', failed: 'failed', cancelled: 'cancelled',
+  undelivered: 'failed', expired: 'failed', rejected: 'failed', failed: 'failed', cancelled: 'cancelled', unconfirmed: 'unconfirmed',
 };
 const FAILED = new Set(['failed', 'cancelled']);
 

@@ -50,7 +50,7 @@ export function mifumoUser(a: Account) {
 /** Mifumo's message statuses. */
 const STATUS: Record<MessageState, string> = {
   queued: 'queued', submitting: 'sending', paused: 'paused', sent: 'sent', delivered: 'delivered',
-  undelivered: 'failed', expired: 'failed', rejected: 'failed', failed: 'failed', cancelled: 'cancelled',
+  undelivered: 'failed', expired: 'failed', rejected: 'failed', failed: 'failed', cancelled: 'cancelled', unconfirmed: 'unconfirmed',
 };
 
 /** One send's answer on the integration API: the first message's id and every message's. */
