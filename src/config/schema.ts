@@ -195,10 +195,10 @@ export const configSchema = z
         retry_max: seconds.default(3600),
         /** Deliveries in flight at once, and per destination (a slow receiver only holds its own slots). */
         concurrency: z.number().int().min(1).max(1000).default(64),
-        per_destination: z.number().int().min(1).max(100).default(4),
+        per_destination: z.number().int().min(1).max(100).default(16),
       })
       .strict()
-      .default({ allow_private_networks: false, retry_initial: 5, retry_max: 3600, concurrency: 64, per_destination: 4 }),
+      .default({ allow_private_networks: false, retry_initial: 5, retry_max: 3600, concurrency: 64, per_destination: 16 }),
     billing: z
       .object({
         /** Currency of balances, prices and packages (balances are integers in its smallest unit). */

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { Store } from '../store/db.js';
-import type { DueDelivery } from '../store/outbox.js';
+import type { Attempt, DueDelivery } from '../store/outbox.js';
 import { sign } from './signing.js';
 import { guardedLookup } from './url-policy.js';
 
@@ -22,16 +22,30 @@ export interface WorkerOptions {
 
 const POLL_MS = 100;
 const MAX_ERROR = 500;
+/** Attempts are recorded in batches this often (and retried this much later if that fails). */
+const RECORD_MS = 10;
+const RECORD_RETRY_MS = 1000;
+
+const destination = (d: DueDelivery): string => (d.webhook_id === null ? d.url : `w${d.webhook_id}`);
 
 export class WebhookWorker {
   private readonly agent: Agent;
-  private readonly inFlight = new Map<number, Promise<void>>();
+  /** Fetched, due, not started yet: slots are refilled from here without a query. */
+  private ready: DueDelivery[] = [];
+  /** In flight, or attempted and waiting for its record to commit: never fetched twice. */
+  private readonly busy = new Set<number>();
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly perDestination = new Map<string, number>();
+  /** Attempts made, recorded together (one transaction every few ms, like the ledger). */
+  private results: Attempt[] = [];
+  private recordTimer: NodeJS.Timeout | null = null;
+  private recording: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  private pollAgain = false;
 
   constructor(private readonly store: Store, private readonly opts: WorkerOptions, private readonly log: Logger) {
-    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, connect: { lookup: guardedLookup(opts.allowPrivate) as never } });
+    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: Math.max(16, opts.perDestination), connect: { lookup: guardedLookup(opts.allowPrivate) as never } });
   }
 
   start(): void {
@@ -47,37 +61,57 @@ export class WebhookWorker {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     // Attempts under way finish (bounded by their timeouts); the rest stay queued for the next start.
-    await Promise.allSettled([...this.inFlight.values()]);
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+    await this.flushRecords();
     await this.agent.close().catch(() => undefined);
   }
 
   private async poll(): Promise<void> {
     // While the database cannot write, an attempt could not be recorded and would be made again
     // and again: deliveries wait until it can.
-    if (this.polling || !this.timer || !this.store.health.writable) return;
+    if (!this.timer || !this.store.health.writable) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
     this.polling = true;
     try {
-      const room = this.opts.concurrency - this.inFlight.size;
-      if (room <= 0) return;
-      // Ask for more than the room: some rows are in flight or wait on a busy destination.
-      const due = await this.store.repos.outbox.due(Date.now(), room + this.inFlight.size + 50);
-      for (const d of due) {
-        if (this.inFlight.size >= this.opts.concurrency) break;
-        if (this.inFlight.has(d.id)) continue;
-        const dest = d.webhook_id === null ? d.url : `w${d.webhook_id}`;
-        if ((this.perDestination.get(dest) ?? 0) >= this.opts.perDestination) continue;
-        this.perDestination.set(dest, (this.perDestination.get(dest) ?? 0) + 1);
-        const p = this.attempt(d).finally(() => {
-          this.inFlight.delete(d.id);
-          this.perDestination.set(dest, (this.perDestination.get(dest) ?? 1) - 1);
-        });
-        this.inFlight.set(d.id, p);
-      }
+      // Enough to keep every slot busy for a while, skipping what is already in hand.
+      const due = await this.store.repos.outbox.due(Date.now(), this.opts.concurrency * 4 + this.busy.size + 100);
+      const queued = new Set(this.ready.map((d) => d.id));
+      for (const d of due) if (!this.busy.has(d.id) && !queued.has(d.id)) this.ready.push(d);
     } catch (err) {
       this.log.error({ err }, 'webhook poll failed');
     } finally {
       this.polling = false;
     }
+    this.pump();
+    if (this.pollAgain) {
+      this.pollAgain = false;
+      this.kick();
+    }
+  }
+
+  /** Starts what the slots allow: globally, and per destination so one slow receiver holds only its own. */
+  private pump(): void {
+    const waiting: DueDelivery[] = [];
+    for (const d of this.ready) {
+      const dest = destination(d);
+      if (this.inFlight.size >= this.opts.concurrency || (this.perDestination.get(dest) ?? 0) >= this.opts.perDestination) {
+        waiting.push(d);
+        continue;
+      }
+      this.perDestination.set(dest, (this.perDestination.get(dest) ?? 0) + 1);
+      this.busy.add(d.id);
+      const p = this.attempt(d).finally(() => {
+        this.inFlight.delete(p);
+        this.perDestination.set(dest, (this.perDestination.get(dest) ?? 1) - 1);
+        this.pump();
+        if (!this.ready.length) this.kick(); // the slot is free and nothing is in hand: look for more
+      });
+      this.inFlight.add(p);
+    }
+    this.ready = waiting;
   }
 
   private async attempt(d: DueDelivery): Promise<void> {
@@ -107,20 +141,34 @@ export class WebhookWorker {
     } catch (err) {
       error = describe(err);
     }
-    await this.record(d, attempt, statusCode, error, Math.round(performance.now() - started));
+    const at = Date.now();
+    const retryAt = error === null || attempt >= d.max_attempts ? null : at + this.backoff(attempt);
+    this.results.push({ delivery: d, attempt, statusCode, error: error?.slice(0, MAX_ERROR) ?? null, ms: Math.round(performance.now() - started), at, retryAt });
+    this.recordTimer ??= setTimeout(() => void this.flushRecords(), RECORD_MS);
+    if (error !== null) this.log.info({ delivery: d.delivery_id, event: d.event, attempt, of: d.max_attempts, error }, 'webhook delivery failed');
   }
 
-  private async record(d: DueDelivery, attempt: number, statusCode: number | null, error: string | null, ms: number): Promise<void> {
-    const at = Date.now();
-    const ok = error === null;
-    const retryAt = ok || attempt >= d.max_attempts ? null : at + this.backoff(attempt);
-    try {
-      await this.store.transaction((tx) => tx.outbox.record({ delivery: d, attempt, statusCode, error: error?.slice(0, MAX_ERROR) ?? null, ms, at, retryAt }));
-    } catch (err) {
-      // Not recorded: the delivery stays pending and is attempted again (receivers dedupe by X-Webhook-Delivery).
-      this.log.error({ err, delivery: d.delivery_id }, 'webhook attempt not recorded');
-    }
-    if (!ok) this.log.info({ delivery: d.delivery_id, event: d.event, attempt, of: d.max_attempts, error }, 'webhook delivery failed');
+  /** The attempts made since the last flush, in one transaction; a delivery is fetchable again once its record is in. */
+  private async flushRecords(): Promise<void> {
+    if (this.recordTimer) clearTimeout(this.recordTimer);
+    this.recordTimer = null;
+    while (this.recording) await this.recording;
+    const batch = this.results;
+    if (!batch.length) return;
+    this.results = [];
+    this.recording = this.store.transaction(async (tx) => {
+      for (const a of batch) await tx.outbox.record(a);
+    }).then(() => {
+      for (const a of batch) this.busy.delete(a.delivery.id);
+    }, (err: unknown) => {
+      // Not recorded: tried again shortly; until then these deliveries are not attempted again.
+      this.log.error({ err, attempts: batch.length }, 'webhook attempts not recorded: retrying');
+      this.results = batch.concat(this.results);
+      this.recordTimer ??= setTimeout(() => void this.flushRecords(), RECORD_RETRY_MS);
+    }).finally(() => {
+      this.recording = null;
+    });
+    await this.recording;
   }
 
   private backoff(attempt: number): number {

@@ -111,7 +111,7 @@ test('a receiver that fails twice then succeeds gets exactly three attempts; log
 
 test('a receiver that hangs does not delay another receiver, nor the SMS path', async () => {
   const sim = await startSimulator({ systemId: 'airtel', password: 'pw', receipts: false });
-  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }], FAST);
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }], { webhooks: { ...FAST.webhooks, per_destination: 4 } });
   const slow = await receiver({ hang: true });
   const fast = await receiver();
   try {
