@@ -82,24 +82,32 @@ export class Dispatcher {
   tick(): void {
     if (!this.running || this.claiming || !this.deps.store.health.writable) return;
     this.claiming = true;
-    this.track(this.claimAll().catch((err: unknown) => {
-      if (!(err instanceof StorageUnavailable)) this.deps.log.error({ err }, 'claim failed');
-    }).finally(() => {
+    this.track(this.claimAll().then((full) => {
       this.claiming = false;
+      // A full batch means more is due: claim again now rather than one poll interval later.
+      if (full) setImmediate(() => this.tick());
+    }, (err: unknown) => {
+      this.claiming = false;
+      if (!(err instanceof StorageUnavailable)) this.deps.log.error({ err }, 'claim failed');
     }));
   }
 
 
-  private async claimAll(): Promise<void> {
+  /** One claim per operator with room; true when some claim filled its whole batch. */
+  private async claimAll(): Promise<boolean> {
     const now = Date.now();
     const down = this.downOperators();
+    let full = false;
     for (const [operator, binds] of this.bindsOf) {
       const room = binds.reduce((n, b) => n + b.available, 0);
       if (room <= 0 || !this.running) continue;
       const failoverFrom = down.filter((d) => d !== operator);
-      const claimed = await this.deps.store.transaction((tx) => tx.queue.claim(operator, failoverFrom, now, Math.min(room, this.deps.cfg.batch_size)));
+      const batch = Math.min(room, this.deps.cfg.batch_size);
+      const claimed = await this.deps.store.transaction((tx) => tx.queue.claim(operator, failoverFrom, now, batch));
+      if (claimed.length === batch && batch === this.deps.cfg.batch_size) full = true;
       for (const msg of claimed) this.track(this.dispatch(msg, operator, binds, now));
     }
+    return full;
   }
 
   private track(p: Promise<void>): void {
