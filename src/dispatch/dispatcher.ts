@@ -212,7 +212,7 @@ export class Dispatcher {
   }
 }
 
-const messageRef = (msg: ClaimedMessage) => ({ id: msg.id, accountId: msg.account_id, recipient: msg.recipient, webhookUrl: msg.webhook_url });
+const messageRef = (msg: ClaimedMessage) => ({ id: msg.id, accountId: msg.account_id, recipient: msg.recipient, webhookUrl: msg.webhook_url, createdAt: msg.created_at });
 
 function leastLoaded(binds: readonly SmppLink[]): SmppLink | undefined {
   let best: SmppLink | undefined;

@@ -37,6 +37,7 @@ export interface ClaimedMessage {
   expires_at: number;
   account_id: number | null;
   webhook_url: string | null;
+  created_at: number;
 }
 
 export interface AckedPart {
@@ -56,6 +57,8 @@ interface OutcomeBase {
   accountId: number | null;
   recipient: string;
   webhookUrl: string | null;
+  /** With the id, the message's uuid in events (Mifumo clients know it by that). */
+  createdAt: number;
 }
 export type Outcome =
   | (OutcomeBase & { kind: 'sent'; bind: string; firstRawId: string | null })
@@ -71,7 +74,7 @@ export interface ReceiptUpdate {
   at: number;
 }
 
-const RECEIPT_RETURNING = ['id', 'status', 'account_id', 'recipient', 'operator', 'webhook_url', 'parts', 'done_at'] as const;
+const RECEIPT_RETURNING = ['id', 'status', 'account_id', 'recipient', 'operator', 'webhook_url', 'parts', 'done_at', 'created_at'] as const;
 
 /** The message a receipt matched, as it is after the receipt. */
 export interface ReceiptHit {
@@ -83,6 +86,7 @@ export interface ReceiptHit {
   webhook_url: string | null;
   parts: number;
   done_at: number | null;
+  created_at: number;
 }
 
 export class MessageQueue extends Repo {
@@ -216,7 +220,7 @@ export class MessageQueue extends Repo {
 
 /** The hot-path queries, compiled once with placeholder values. */
 function compileQueue(db: Db) {
-  const returning = ['id', 'sender', 'recipient', 'body', 'parts', 'acked_mask', 'attempts', 'operator', 'expires_at', 'account_id', 'webhook_url'] as const;
+  const returning = ['id', 'sender', 'recipient', 'body', 'parts', 'acked_mask', 'attempts', 'operator', 'expires_at', 'account_id', 'webhook_url', 'created_at'] as const;
   // Lane 0 (one-off sends) by due time; lane 1 (campaigns) by position in their run, so running
   // campaigns interleave, and never a message of a paused or cancelled campaign.
   const claimable = (operatorColumn: 'operator' | 'failover', lane: 0 | 1) => {

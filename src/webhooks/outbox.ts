@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { LedgerEvent } from '../dispatch/ledger.js';
 import type { Repos } from '../store/repos.js';
 import type { WebhookEvent } from './events.js';
+import { messageUuid } from '../services/message-uuid.js';
 
 interface Subscription {
   id: number;
@@ -88,7 +89,7 @@ export class Outbox {
         if (o.accountId === null || o.kind === 'retry') continue;
         const event = o.kind === 'sent' ? 'message.sent' : 'message.failed';
         if (!this.listens(o.accountId, event, o.webhookUrl)) continue;
-        const data = { message_id: o.id, recipient: o.recipient, operator: o.operator, status: o.kind === 'sent' ? 'sent' : o.state, ...(o.kind === 'failed' ? { error: o.error } : { smsc_message_id: o.firstRawId }) };
+        const data = { message_id: o.id, message_uuid: messageUuid(o.id, o.createdAt), recipient: o.recipient, operator: o.operator, status: o.kind === 'sent' ? 'sent' : o.state, ...(o.kind === 'failed' ? { error: o.error } : { smsc_message_id: o.firstRawId }) };
         await this.emit(tx, o.accountId, event, data, o.webhookUrl);
       } else if (e.type === 'final') {
         const m = e.message;
@@ -96,7 +97,7 @@ export class Outbox {
         const delivered = e.state === 'delivered';
         const event = delivered ? 'message.delivered' : e.state === 'unconfirmed' ? 'message.unconfirmed' : 'message.failed';
         if (!this.listens(m.account_id, event, m.webhook_url)) continue;
-        const data = { message_id: m.id, recipient: m.recipient, operator: m.operator, status: e.state, sms_count: m.parts, [delivered ? 'delivered_at' : e.state === 'unconfirmed' ? 'unconfirmed_at' : 'failed_at']: m.done_at ? new Date(m.done_at).toISOString() : null };
+        const data = { message_id: m.id, message_uuid: messageUuid(m.id, m.created_at), recipient: m.recipient, operator: m.operator, status: e.state, sms_count: m.parts, [delivered ? 'delivered_at' : e.state === 'unconfirmed' ? 'unconfirmed_at' : 'failed_at']: m.done_at ? new Date(m.done_at).toISOString() : null };
         await this.emit(tx, m.account_id, event, data, m.webhook_url);
       } else {
         // MO belongs to no account: the operator's admins receive it.

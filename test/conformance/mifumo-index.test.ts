@@ -125,8 +125,11 @@ test('webhooks: created for the documented events, they arrive signed; toggled o
   const id = created.json.data.id as number;
   const key = await call(c.gw, 'POST', '/api/auth/keys/create/', { token: acct.access, body: { name: 'hooks' } });
   const secret = key.json.data.secret_key as string;
-  await call(c.gw, 'POST', '/api/integration/v1/sms/send/', { token: acct.apiKey, body: { message: 'Hook me', recipients: ['+255700000123'] } });
+  const hooked = await call(c.gw, 'POST', '/api/integration/v1/sms/send/', { token: acct.apiKey, body: { message: 'Hook me', recipients: ['+255700000123'] } });
   await waitFor(() => ['message.sent', 'message.delivered'].every((e) => deliveries.some((d) => d.event === e && d.body.includes('+255700000123'))), 15_000, 'sent and delivered events');
+  for (const d of deliveries.filter((x) => x.body.includes('+255700000123'))) {
+    assert.equal(JSON.parse(d.body).data.message_uuid, hooked.json.data.message_id, 'events name the message by the uuid the send answered');
+  }
   for (const d of deliveries) assert.equal(d.signature, createHmac('sha256', secret).update(d.body).digest('hex'), 'signed with the secret shown with the key');
   const toggled = await call(c.gw, 'POST', `/api/auth/webhooks/${id}/toggle/`, { token: acct.access });
   hit('POST', '/api/auth/webhooks/{id}/toggle/');
