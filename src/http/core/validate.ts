@@ -77,14 +77,25 @@ export function refuseMalformedText(input: unknown): void {
 
 const LONE_SURROGATE_OR_REPLACEMENT = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\uFFFD/;
 
-function malformedAt(v: unknown, path: string): string | null {
-  if (typeof v === 'string') return LONE_SURROGATE_OR_REPLACEMENT.test(v) ? path : null;
-  if (v === null || typeof v !== 'object') return null;
-  for (const [k, child] of Object.entries(v)) {
-    const at = path ? `${path}.${k}` : k;
-    if (LONE_SURROGATE_OR_REPLACEMENT.test(k)) return at;
-    const found = malformedAt(child, at);
-    if (found !== null) return found;
+/**
+ * The first malformed key or string, depth first. A loop, not a recursion: a body nested
+ * 100 000 deep fits in the body limit and would overflow the stack (a 500).
+ */
+function malformedAt(input: unknown, root: string): string | null {
+  const todo: { v: unknown; path: string; key?: string }[] = [{ v: input, path: root }];
+  while (todo.length) {
+    const { v, path, key } = todo.pop()!;
+    if (key !== undefined && LONE_SURROGATE_OR_REPLACEMENT.test(key)) return path;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE_OR_REPLACEMENT.test(v)) return path;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    const entries = Object.entries(v);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, child] = entries[i]!;
+      todo.push({ v: child, path: path ? `${path}.${k}` : k, key: k });
+    }
   }
   return null;
 }
