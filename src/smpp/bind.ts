@@ -111,7 +111,8 @@ export class Bind extends EventEmitter<BindEvents> {
     this.operator = op.name;
     this.queue = new PQueue({ concurrency: cfg.window });
     this.pacer = new Pacer(cfg.tps);
-    this.governor = new ThrottleGovernor(cfg.tps, cfg.throttle_tolerance, cfg.throttle_backoff * 1000);
+    // On the clock of Inflight.sentAt: each answer is counted at the rate its submit was sent.
+    this.governor = new ThrottleGovernor(cfg.tps, cfg.throttle_tolerance, cfg.throttle_backoff * 1000, Date.now);
   }
 
   get tps(): number {
@@ -127,10 +128,10 @@ export class Bind extends EventEmitter<BindEvents> {
     return this.state === 'bound' && this.sends;
   }
 
-  /** How many more parts the dispatcher may hand this bind now: a window plus ~½ s of pacing. */
+  /** How many more parts the dispatcher may hand this bind now: a window plus ~½ s of pacing at its current rate. */
   get available(): number {
     if (!this.canSubmit) return 0;
-    const budget = this.cfg.window + Math.ceil(this.cfg.tps / 2);
+    const budget = this.cfg.window + Math.ceil(this.governor.rate / 2);
     return Math.max(0, budget - this.queue.size - this.queue.pending);
   }
 
@@ -359,7 +360,7 @@ export class Bind extends EventEmitter<BindEvents> {
     this.inflight.delete(pdu.sequence_number);
     const status = pdu.command_status;
     const latencyMs = Date.now() - entry.sentAt;
-    this.govern(THROTTLING.has(status));
+    this.govern(THROTTLING.has(status), entry.sentAt);
     if (status === Status.ESME_ROK && pdu.command === 'submit_sm_resp') {
       this.counters.accepted += 1;
       const rawId = String(pdu.message_id ?? '');
@@ -376,13 +377,28 @@ export class Bind extends EventEmitter<BindEvents> {
     entry.resolve(permanent ? { kind: 'permanent', status } : { kind: 'transient', status: status || Status.ESME_RSYSERR });
   }
 
-  private govern(throttled: boolean): void {
-    const decision = this.governor.record(throttled);
+  private govern(throttled: boolean, sentAt: number): void {
+    const decision = this.governor.record(throttled, sentAt);
     if (!decision) return;
     if (decision.pauseMs > 0) this.pacer.pause(decision.pauseMs);
     this.pacer.setRate(decision.rate);
-    if (decision.pauseMs > 0) this.log.warn({ bind: this.name, rate: Math.round(decision.rate), tps: this.cfg.tps }, 'SMSC throttling: bind paused and slowed down');
-    else if (decision.rate >= this.cfg.tps) this.log.info({ bind: this.name, tps: this.cfg.tps }, 'bind back to its configured rate');
+    const at = { bind: this.name, operator: this.operator, rate: Math.round(decision.rate), tps: this.cfg.tps, throttled: Math.round(decision.share * 1000) / 1000 };
+    switch (decision.verdict) {
+      case 'probe':
+        this.log.info(at, 'SMSC throttling above tolerance: rate cut to what it accepted, to see whether the throttles follow the rate');
+        return;
+      case 'limit':
+        this.log.warn({ ...at, limit: Math.round(this.governor.limit ?? decision.rate) }, 'SMSC enforces a lower rate than configured: bind follows it');
+        return;
+      case 'random':
+        this.log.info({ ...at, random: Math.round(this.governor.noise * 1000) / 1000 }, 'SMSC throttles at random, whatever the rate: bind keeps its rate, throttled messages are retried');
+        return;
+      case 'overload':
+        this.log.warn({ ...at, pause_ms: decision.pauseMs }, 'SMSC throttles most submits whatever the rate: bind paused and slowed down');
+        return;
+      case 'climb':
+        if (decision.rate >= this.cfg.tps) this.log.info(at, 'bind back to its configured rate');
+    }
   }
 
   /** Current sending rate (submit_sm/s): the configured TPS unless the SMSC is throttling. */
