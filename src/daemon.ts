@@ -17,7 +17,7 @@ import { Router } from './routing/router.js';
 import { createServices, type BackgroundWork } from './services/wiring.js';
 import type { Services } from './services/index.js';
 import type { MessageService } from './services/messages.js';
-import { Bind } from './smpp/bind.js';
+import { Bind, statusName } from './smpp/bind.js';
 import { SmscSimulator } from './smpp/simulator/simulator.js';
 import { migrate, openStore, pendingMigrations, type Store } from './store/db.js';
 import { StorageUnavailable } from './store/health.js';
@@ -92,6 +92,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   for (const bind of binds) {
     metrics.bindUp.set({ operator: bind.operator, bind: bind.name }, 0);
     bind.on('state', (state) => metrics.bindUp.set({ operator: bind.operator, bind: bind.name }, state === 'bound' ? 1 : 0));
+    bind.on('refused', (status) => metrics.bindRefusals.inc({ operator: bind.operator, bind: bind.name, status: statusName(status) }));
     bind.on('receipt', (r, ack) => {
       metrics.receipts.inc({ operator: r.operator, state: r.stat });
       ledger.pushReceipt(r, ack);

@@ -28,10 +28,21 @@ export const bindSchema = z
     window: z.number().int().min(1).max(1000).default(10),
     enquire_link_interval: seconds.default(30),
     response_timeout: seconds.default(10),
+    /**
+     * Delays between connection attempts: after a network failure from `initial` doubling up to
+     * `max`; after the SMSC refused the bind (bad credentials, ...) from `refused_initial` up to
+     * `refused_max`, because SMSCs lock accounts that retry refused binds quickly.
+     */
     reconnect: z
-      .object({ initial: seconds.default(1), max: seconds.default(60), jitter: share.default(0.2) })
+      .object({
+        initial: seconds.default(1),
+        max: seconds.default(60),
+        jitter: share.default(0.2),
+        refused_initial: seconds.default(30),
+        refused_max: seconds.default(600),
+      })
       .strict()
-      .default({ initial: 1, max: 60, jitter: 0.2 }),
+      .default({ initial: 1, max: 60, jitter: 0.2, refused_initial: 30, refused_max: 600 }),
     /** Share of throttling answers (0x58 / 0x14) tolerated before the bind pauses and slows down. */
     throttle_tolerance: share.default(0.1),
     /** Pause of this bind when throttling goes past the tolerance. */

@@ -17,6 +17,10 @@ export function createMetrics(collectQueueDepth: () => Promise<Record<string, nu
     name: 'relais_possible_duplicates_total', help: 'Submits sent but never answered (timeout or link lost): a retry may duplicate them',
     labelNames: ['operator', 'bind', 'cause'] as const, registers: [registry],
   });
+  const bindRefusals = new Counter({
+    name: 'relais_bind_refusals_total', help: 'Binds refused by the SMSC (bind_*_resp with an error), by SMPP status name',
+    labelNames: ['operator', 'bind', 'status'] as const, registers: [registry],
+  });
   const bindUp = new Gauge({ name: 'relais_bind_up', help: '1 when the bind is bound', labelNames: ['operator', 'bind'] as const, registers: [registry] });
   const windowUsed = new Gauge({ name: 'relais_bind_window_used', help: 'submit_sm awaiting an answer', labelNames: ['operator', 'bind'] as const, registers: [registry] });
   const latency = new Histogram({
@@ -41,7 +45,7 @@ export function createMetrics(collectQueueDepth: () => Promise<Record<string, nu
       this.set(databaseWritable() ? 1 : 0);
     },
   });
-  return { registry, submits, receipts, mo, possibleDuplicates, bindUp, windowUsed, latency, messages, httpRequests };
+  return { registry, submits, receipts, mo, possibleDuplicates, bindRefusals, bindUp, windowUsed, latency, messages, httpRequests };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -4,6 +4,8 @@
  * It owns what the `smpp` package leaves out: the window of unanswered PDUs (p-queue
  * concurrency), TPS pacing, response timeouts, enquire_link both ways, reconnect with capped
  * exponential backoff and jitter, and turning every way a link can die into a clean rebind.
+ * A bind the SMSC refuses (bad credentials, account barred) is retried on a far slower backoff
+ * of its own: SMSCs lock accounts that retry refused binds like network failures.
  */
 import { EventEmitter } from 'node:events';
 import PQueue from 'p-queue';
@@ -62,10 +64,14 @@ export interface BindCounters {
   receipts: number;
   mo: number;
   reconnects: number;
+  /** bind_*_resp with a non-zero command_status. */
+  refusals: number;
 }
 
 export interface BindEvents {
   state: [state: BindState, detail: { reason?: string }];
+  /** The SMSC answered our bind with this non-zero command_status. */
+  refused: [status: number];
   receipt: [receipt: InboundReceipt, ack: Ack];
   mo: [mo: InboundMo, ack: Ack];
 }
@@ -86,14 +92,16 @@ export class Bind extends EventEmitter<BindEvents> {
   state: BindState = 'disconnected';
   lastError: string | null = null;
   boundSince: number | null = null;
-  readonly counters: BindCounters = { submitted: 0, accepted: 0, throttled: 0, failed: 0, timeouts: 0, receipts: 0, mo: 0, reconnects: 0 };
+  readonly counters: BindCounters = { submitted: 0, accepted: 0, throttled: 0, failed: 0, timeouts: 0, receipts: 0, mo: 0, reconnects: 0, refusals: 0 };
 
   private session: Session | null = null;
   private readonly queue: PQueue;
   private readonly pacer: Pacer;
   private readonly governor: ThrottleGovernor;
   private readonly inflight = new Map<number, Inflight>();
+  /** Connection attempts failed in a row (network), and binds refused in a row (SMSC). */
   private attempt = 0;
+  private refusedInRow = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private enquireTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -212,16 +220,36 @@ export class Bind extends EventEmitter<BindEvents> {
       clearTimeout(timer);
       if (session !== this.session) return;
       if (resp.command_status !== Status.ESME_ROK) {
-        this.log.error({ bind: this.name, status: hex(resp.command_status), reason: statusName(resp.command_status) }, 'bind refused by SMSC');
-        this.linkDown(session, `bind refused: ${statusName(resp.command_status)}`);
+        this.refused(session, resp.command_status);
         return;
       }
-      this.attempt = 0;
+      this.attempt = this.refusedInRow = 0;
       this.boundSince = Date.now();
       this.lastError = null;
       this.setState('bound', { reason: `bound as ${this.cfg.mode}` });
       this.scheduleEnquireLink(session);
     });
+  }
+
+  /**
+   * The SMSC answered the bind with an error: not a network failure. Retrying at network pace
+   * gets accounts locked, so the next attempt waits `refused_initial`, doubling to `refused_max`.
+   */
+  private refused(session: Session, status: number): void {
+    if (session !== this.session) return;
+    const { refused_initial: initial, refused_max: max, jitter } = this.cfg.reconnect;
+    const ms = backoffMs(initial, max, jitter, this.refusedInRow);
+    this.refusedInRow += 1;
+    this.counters.refusals += 1;
+    const reason = `bind refused by SMSC: ${statusName(status)}`;
+    this.lastError = reason;
+    this.teardown(false);
+    this.emit('refused', status);
+    // Never the password: the bind, the account name and the SMSC's answer.
+    this.log.warn({ bind: this.name, operator: this.operator, system_id: this.cfg.system_id, status: statusName(status), command_status: hex(status), refusals: this.refusedInRow, retry_in_s: Math.round(ms / 1000) }, 'bind refused by SMSC: retrying on the refusal backoff');
+    if (this.stopping) return;
+    this.setState('disconnected', { reason });
+    this.scheduleReconnect(ms);
   }
 
   /** Every way a link ends comes here once: fail the window, then reconnect with backoff. */
@@ -263,12 +291,14 @@ export class Bind extends EventEmitter<BindEvents> {
     }
   }
 
-  private scheduleReconnect(): void {
+  /** Reconnect after `ms`, by default on the network backoff. */
+  private scheduleReconnect(ms?: number): void {
     this.clearReconnect();
-    const { initial, max, jitter } = this.cfg.reconnect;
-    const base = Math.min(max, initial * 2 ** this.attempt);
-    const ms = base * 1000 * (1 + jitter * (Math.random() * 2 - 1));
-    this.attempt += 1;
+    if (ms === undefined) {
+      const { initial, max, jitter } = this.cfg.reconnect;
+      ms = backoffMs(initial, max, jitter, this.attempt);
+      this.attempt += 1;
+    }
     this.counters.reconnects += 1;
     this.reconnectTimer = setTimeout(() => this.connect(), Math.max(50, ms));
   }
@@ -525,6 +555,11 @@ function sourceAddress(source: string, cfg: BindConfig): { ton: number; npi: num
 
 function toE164(addr: string, ton: unknown): string {
   return ton === 1 && /^\d+$/.test(addr) ? `+${addr}` : addr;
+}
+
+/** Capped exponential backoff with ± `jitter` spread: the delay after `failures` failures in a row, in ms. */
+function backoffMs(initial: number, max: number, jitter: number, failures: number): number {
+  return Math.min(max, initial * 2 ** failures) * 1000 * (1 + jitter * (Math.random() * 2 - 1));
 }
 
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k]));

@@ -1,6 +1,7 @@
 /** Everything an SMSC or a network does wrong, over real TCP: nothing is lost, nothing crashes. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Writable } from 'node:stream';
 import { numbers, startGateway, startSimulator, waitFor } from '../support/harness.js';
 
 const pdu = (commandId: number, seq: number, body = Buffer.alloc(0), status = 0): Buffer => {
@@ -12,25 +13,64 @@ const pdu = (commandId: number, seq: number, body = Buffer.alloc(0), status = 0)
   return Buffer.concat([head, body]);
 };
 
-test('a wrong password: bind refused, retried with backoff, reported, never ready', async () => {
+test('a wrong password: the refused bind backs off on its own slow schedule (no storm), counted, logged, reported; it binds once the SMSC accepts', async () => {
   const sim = await startSimulator({ systemId: 'airtel', password: 'right' });
-  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port, password: 'wrong', reconnect: { initial: 0.05, max: 0.2, jitter: 0 } }] }]);
+  const lines: string[] = [];
+  const logTo = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+  // Network failures would be retried every 50-200 ms here; refusals wait 1.5 s, then 3 s.
+  const reconnect = { initial: 0.05, max: 0.2, jitter: 0, refused_initial: 1.5, refused_max: 3 };
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port, password: 'wrong', reconnect }] }], { log: { level: 'warn' } }, undefined, logTo);
   try {
     const bind = gw.binds[0]!;
-    // The simulator counts a refusal when it answers; the bind, when it has read the answer.
-    await waitFor(() => sim.stats.bindsRefused >= 3 && bind.counters.reconnects >= 3, 5000, 'three refused binds');
+    await waitFor(() => bind.counters.refusals >= 1, 2000, 'a refused bind');
+    await new Promise((r) => setTimeout(r, 2500));
+    // Over 2.5 s: the first attempt and the one 1.5 s later; a network failure would have made ~15.
+    assert.ok(sim.stats.bindsRefused <= 2, `${sim.stats.bindsRefused} refused binds in 2.5 s`);
+    assert.equal(sim.stats.bindsRefused, bind.counters.refusals);
     assert.notEqual(bind.state, 'bound');
-    assert.match(bind.lastError ?? '', /bind refused: ESME_RINVPASWD/);
-    assert.ok(bind.counters.reconnects >= 3);
+    assert.match(bind.lastError ?? '', /bind refused by SMSC: ESME_RINVPASWD/);
+    const ops = (await (await fetch(`${gw.url}/ops/binds`)).json()) as { data: { last_error: string | null; counters: { refusals: number } }[] };
+    assert.match(ops.data[0]!.last_error ?? '', /refused/);
+    assert.equal(ops.data[0]!.counters.refusals, bind.counters.refusals);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.match(metrics, new RegExp(`relais_bind_refusals_total\\{operator="airtel",bind="airtel-1",status="ESME_RINVPASWD"\\} ${bind.counters.refusals}\\b`));
+    const refusedLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg?.toString().startsWith('bind refused'));
+    assert.ok(refusedLines.length >= 1 && refusedLines.every((l) => l.level === 40 && l.bind === 'airtel-1' && l.status === 'ESME_RINVPASWD'), JSON.stringify(refusedLines));
+    assert.ok(!lines.some((l) => l.includes('"wrong"') || l.includes(':wrong')), 'the password is never logged');
     assert.equal((await fetch(`${gw.url}/readyz`)).status, 503);
     const [id] = await gw.send(['+24162000001'], 'waits');
     await new Promise((r) => setTimeout(r, 300));
     const [row] = await gw.rows([id!]);
     // No requeue storm: an operator with no bound bind is not claimed for at all.
     assert.deepEqual([row!.status, row!.attempts], ['queued', 0]);
+    // The SMSC accepts again: the bind comes up at its next attempt on the refusal backoff, not before.
+    const refusals = bind.counters.refusals;
+    sim.setOptions({ password: 'wrong' });
+    const changedAt = Date.now();
+    await waitFor(() => bind.state === 'bound', 5000, 'bound after the refusal backoff');
+    assert.equal(bind.counters.refusals, refusals);
+    assert.ok(Date.now() - changedAt >= 300, 'the bind waited for its backoff');
+    const [done] = await gw.waitFinal([id!]);
+    assert.equal(done!.status, 'delivered');
   } finally {
     await gw.cleanup();
     await sim.stop();
+  }
+});
+
+test('the SMSC is unreachable (ECONNREFUSED): quick reconnects on the network backoff, no refusal counted', async () => {
+  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
+  const port = sim.port;
+  await sim.stop();
+  const reconnect = { initial: 0.05, max: 0.1, jitter: 0, refused_initial: 30, refused_max: 600 };
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port, reconnect }] }]);
+  try {
+    const bind = gw.binds[0]!;
+    await waitFor(() => bind.counters.reconnects >= 4, 2000, 'four quick reconnects');
+    assert.equal(bind.counters.refusals, 0);
+    assert.match(bind.lastError ?? '', /ECONNREFUSED/);
+  } finally {
+    await gw.cleanup();
   }
 });
 

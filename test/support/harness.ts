@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema, type Config } from '../../src/config/schema.js';
+import type { z } from 'zod';
+import { bindSchema, configSchema, type Config } from '../../src/config/schema.js';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { createLogger } from '../../src/log.js';
 import type { SendRequest, SendResult } from '../../src/services/messages.js';
@@ -23,7 +24,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<SmscS
   return sim;
 }
 
-type BindInput = Partial<Config['operators'][number]['binds'][number]> & { port: number };
+/** A bind as a config file writes it (nested objects may leave keys to their defaults). */
+type BindInput = Partial<z.input<typeof bindSchema>> & { port: number };
 export interface OperatorInput {
   name: string;
   binds: BindInput[];

@@ -110,7 +110,7 @@ test('a minimal config loads with the defaults filled in', () => {
   const bind = cfg.operators[0]!.binds[0]!;
   assert.equal(bind.mode, 'transceiver');
   assert.equal(bind.window, 10);
-  assert.deepEqual(bind.reconnect, { initial: 1, max: 60, jitter: 0.2 });
+  assert.deepEqual(bind.reconnect, { initial: 1, max: 60, jitter: 0.2, refused_initial: 30, refused_max: 600 });
   assert.equal(cfg.operators[0]!.submit_id_format, 'hex');
   assert.deepEqual(cfg.mo.opt_out_keywords, ['STOP', 'ARRET']);
   assert.equal(cfg.log.level, 'info');
