@@ -14,6 +14,7 @@
  * The seed is printed; RELAIS_FUZZ_SEED=<n> replays a run, RELAIS_FUZZ_ROUNDS=<n> multiplies it.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { adminToken, call } from '../support/api.js';
@@ -88,6 +89,8 @@ function bodyPayloads(route: Route, r: Rng, n: number): Payload[] {
     () => json('valid example', base),
     () => json('a field hostile', withField(hostileValue(r))),
     () => json('a field hostile', withField(hostileValue(r))),
+    () => json('a nested value hostile', replaceSomewhere(route.body ? fullExampleOf(route.body) : base, r)),
+    () => json('every field given', route.body ? fullExampleOf(route.body) : base),
     () => {
       const b = { ...base };
       delete b[r.pick(required.length ? required : [field()])];
@@ -109,9 +112,48 @@ function bodyPayloads(route: Route, r: Rng, n: number): Payload[] {
     () => ({ label: 'other content type', body: r.pick([toJson(base), 'a=1&b=2', '<a>1</a>']), contentType: r.pick(['text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/json; charset=bogus', 'application/octet-stream', '']) }),
     () => json('a huge string', withField('x'.repeat(r.pick([10_000, 300_000])))),
   ];
+  if (!route.body && route.method === 'POST') kinds.push(() => multipart(r), () => multipart(r));
   if (r.chance(0.08)) kinds.push(() => ({ label: 'over the body limit', body: `{"x":"${'x'.repeat(2100 * 1024)}"}` }));
   const start = r.int(kinds.length);
   return Array.from({ length: n }, (_, i) => kinds[(start + i) % kinds.length]!());
+}
+
+/** Every property of the schema, nested ones too (the documented example has only the required ones). */
+function fullExampleOf(s: JsonSchema): unknown {
+  const full = (x: JsonSchema): JsonSchema => ({
+    ...x, required: Object.keys(x.properties ?? {}),
+    ...(x.properties ? { properties: Object.fromEntries(Object.entries(x.properties).map(([k, v]) => [k, full(v)])) } : {}),
+    ...(x.items ? { items: full(x.items) } : {}),
+  });
+  return exampleOf(full(s));
+}
+
+/** One value somewhere inside (an object's property or an array's item, at any depth) replaced by a hostile one. */
+function replaceSomewhere(v: unknown, r: Rng): unknown {
+  if (Array.isArray(v) && v.length && r.chance(0.8)) {
+    const i = r.int(v.length);
+    return v.map((x, j) => (j === i ? replaceSomewhere(x, r) : x));
+  }
+  if (v !== null && typeof v === 'object' && !(v instanceof Raw) && Object.keys(v).length && r.chance(0.8)) {
+    const k = r.pick(Object.keys(v));
+    return { ...(v as Record<string, unknown>), [k]: replaceSomewhere((v as Record<string, unknown>)[k], r) };
+  }
+  return hostileValue(r);
+}
+
+/** A multipart upload (the CSV import): a file of random CSV lines or random bytes, whole or broken on the way. */
+function multipart(r: Rng): Payload {
+  const boundary = `----fuzz${r.int(1e9)}`;
+  const cells = ['name', 'phone', '+24162000001', '"quoted, cell"', 'ab"c', '"', '=1+2', '\u0000', '\ud800', 'é'.repeat(300), ';', ',,,,', '\r', '+24177000001', '"""', '@SUM(A1)'];
+  const line = () => Array.from({ length: 1 + r.int(6) }, () => r.pick(cells)).join(r.pick([',', ';', '\t']));
+  const csv = Array.from({ length: 1 + r.int(40) }, line).join(r.pick(['\n', '\r\n', '\r']));
+  const file = r.chance(0.2) ? Buffer.from(Array.from({ length: 2000 }, () => r.int(256))) : Buffer.from(csv);
+  const name = r.pick(['file', 'file', 'other', '']);
+  const filename = r.pick(['c.csv', '../../etc/passwd', '', 'x'.repeat(500)]);
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n`);
+  const tail = Buffer.from(r.pick([`\r\n--${boundary}--\r\n`, `\r\n--${boundary}`, '', '\r\n--other--\r\n']));
+  const contentType = r.pick([`multipart/form-data; boundary=${boundary}`, 'multipart/form-data', 'multipart/form-data; boundary=wrong']);
+  return { label: 'multipart upload', body: Buffer.concat([head, file, tail]), contentType };
 }
 
 const ODD_IDS = [
@@ -208,15 +250,15 @@ function attemptsFor(route: Route, r: Rng, creds: Creds, ids: { own: Resources; 
     out.push({ label, method: route.method, path, headers, body, who });
   };
   // Bodies.
-  const nBodies = route.body ? 14 : hasBodyMethod ? 4 : 2;
+  const nBodies = route.body ? 18 : hasBodyMethod ? 6 : 2;
   for (const p of bodyPayloads(route, r, nBodies)) push(`body: ${p.label}`, pathWith(idOf()), whoFor(), p.body, p.contentType ?? 'application/json');
   // Path ids.
   if (route.params.length) {
     const candidates = [...ODD_IDS, owned ? idFor(route, ids.other) : '2'];
-    for (let i = 0; i < 8; i++) push('path id', pathWith(r.pick(candidates)), whoFor(), validBody);
+    for (let i = 0; i < 10; i++) push('path id', pathWith(r.pick(candidates)), whoFor(), validBody);
   }
   // Query strings.
-  for (const q of queryStrings(route, r, route.method === 'GET' || route.query.length ? 6 : 2)) push(`query ${q.slice(0, 60)}`, pathWith(idOf(), q), whoFor(), validBody);
+  for (const q of queryStrings(route, r, route.method === 'GET' || route.query.length ? 8 : 2)) push(`query ${q.slice(0, 60)}`, pathWith(idOf(), q), whoFor(), validBody);
   // Headers.
   for (let i = 0; i < 5; i++) {
     const { label, headers } = oddHeaders(r, creds);
@@ -322,4 +364,66 @@ test('a body nested 200 000 deep (1 MB, within the body limit) is refused as a v
       }
     }
   });
+});
+
+/** Bytes written as they are on a fresh connection; what came back before it closed (or after `ms`). */
+function onSocket(port: number, bytes: string, ms = 400): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(answer));
+    socket.write(Buffer.from(bytes, 'latin1'));
+    setTimeout(() => {
+      socket.end();
+      setTimeout(() => socket.destroy(), 200);
+    }, ms);
+  });
+}
+
+test('malformed HTTP on the socket (lengths that lie, smuggling, bad chunks, folded or huge headers, garbage; pipelining) is refused without a crash, and logged as JSON, not on stderr', async () => {
+  const out = new PassThrough();
+  let logs = '';
+  out.on('data', (d: Buffer) => (logs += d.toString()));
+  const printed: string[] = [];
+  const stderr = console.error;
+  console.error = (...args: unknown[]) => void printed.push(args.map(String).join(' '));
+  try {
+    await withAttackGateway(async (gw) => {
+      const port = Number(new URL(gw.url).port);
+      const a = await tenant(gw, 'socket@example.com', 'Socket');
+      const auth = `Authorization: Bearer ${a.token}\r\n`;
+      const json = 'Content-Type: application/json\r\n';
+      const cases: [string, string, RegExp][] = [
+        ['a Content-Length longer than the body, then the client leaves', `POST /api/contacts HTTP/1.1\r\nHost: x\r\n${auth}${json}Content-Length: 100\r\n\r\n{"name":"a"}`, /^(HTTP\/1\.1 400 |$)/],
+        ['a Content-Length shorter than the body', `POST /api/contacts HTTP/1.1\r\nHost: x\r\n${auth}${json}Content-Length: 5\r\n\r\n{"name":"a","phone":"+24162000001"}`, /^HTTP\/1\.1 400 /],
+        ['Content-Length with Transfer-Encoding', `POST /api/contacts HTTP/1.1\r\nHost: x\r\n${auth}${json}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, /^HTTP\/1\.1 400 /],
+        ['two Content-Lengths', `POST /api/contacts HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}`, /^HTTP\/1\.1 400 /],
+        ['a negative Content-Length', `POST /api/contacts HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n`, /^HTTP\/1\.1 400 /],
+        ['a chunk size that is not hex', `POST /api/contacts HTTP/1.1\r\nHost: x\r\n${auth}${json}Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, /^HTTP\/1\.1 400 /],
+        ['a header without a colon', `GET /api/auth/me HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n`, /^HTTP\/1\.1 400 /],
+        ['a folded Authorization header', `GET /api/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n ${a.token}\r\n\r\n`, /^HTTP\/1\.1 400 /],
+        ['a 20 KB header', `GET /api/auth/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
+        ['raw bytes in the path', `GET /api/contacts/\xe9\xff HTTP/1.1\r\nHost: x\r\n${auth}\r\n`, /^HTTP\/1\.1 400 /],
+        ['an unknown method', `BREW /api/auth/me HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 400 /],
+        ['TRACE', `TRACE /api/contacts HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 405 [\s\S]*"message":"The TRACE method is not supported for this route\."/],
+        ['an HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', /^HTTP\/1\.1 400 /],
+        ['a TLS hello', '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03', /^HTTP\/1\.1 400 /],
+        ['CONNECT', 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: x\r\n\r\n', /^$/],
+        ['three requests pipelined', `GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/auth/me HTTP/1.1\r\nHost: x\r\n\r\nGET /api/nothing/ HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 401 [\s\S]*"message":"Unauthenticated\."[\s\S]*HTTP\/1\.1 404 [\s\S]*"error_code":"NOT_FOUND"/],
+      ];
+      for (const [what, bytes, expected] of cases) {
+        const answer = await onSocket(port, bytes);
+        assert.match(answer, expected, `${what}: ${answer.slice(0, 300)}`);
+        assert.equal((await call(gw, 'GET', '/healthz')).status, 200, `after ${what}`);
+      }
+      assert.equal((await call(gw, 'GET', '/api/auth/me', { token: a.token })).status, 200);
+    }, { extra: { log: { level: 'debug' } }, logTo: out });
+  } finally {
+    console.error = stderr;
+  }
+  assert.deepEqual(printed, [], 'nothing printed outside the JSON log');
+  assert.match(logs, /"msg":"http connection error"/);
+  assert.ok(!logs.includes('Bearer'), 'no request bytes in the log');
 });

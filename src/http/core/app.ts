@@ -49,6 +49,7 @@ export function dialectOf(path: string): Dialect {
 export function createApp(deps: AppDeps): Koa {
   // Only behind a proxy the operator vouches for may X-Forwarded-* say who the client is.
   const app = new Koa({ proxy: deps.config.http.trust_proxy });
+  app.on('error', connectionError(deps.log));
   app.use(requestLog(deps.log, deps.metrics));
   app.use(renderErrors(deps.log));
   const ops = opsRouter(deps.metrics, deps.ops);
@@ -76,6 +77,22 @@ export function createApp(deps: AppDeps): Koa {
     }));
   }
   return app;
+}
+
+/** Client-side breakage (a socket cut mid-request, bytes that are not HTTP): not the server's fault. */
+const CLIENT_BREAKAGE = /^(HPE_|ECONNRESET$|EPIPE$|ECONNABORTED$|ERR_STREAM_PREMATURE_CLOSE$)/;
+
+/**
+ * What Koa meets outside the middleware — a client's socket breaking while a request is read or
+ * answered, a streamed answer failing — goes to the JSON log instead of Koa's stack trace on
+ * stderr. Message and code only: a parser error carries the raw bytes it choked on, which may
+ * hold the next request's Authorization header.
+ */
+function connectionError(log: Logger) {
+  return (err: { message?: string; code?: string }, ctx?: Koa.Context) => {
+    const client = CLIENT_BREAKAGE.test(err.code ?? '') || err.message === 'request aborted';
+    log[client ? 'debug' : 'warn']({ reqId: ctx?.state?.requestId, err: { message: err.message, code: err.code } }, 'http connection error');
+  };
 }
 
 /** Service errors and Koa's own (bad JSON, body too large) in the shape of the path's dialect. */
