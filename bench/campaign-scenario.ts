@@ -14,7 +14,7 @@ import { startProbe, type ProbeFigures } from './latency-probe.js';
 import type { Options } from './options.js';
 import { procCpuSeconds, procMemory, resetPeakMemory, type DaemonProcess } from './processes.js';
 import { PRICE_PER_PART } from './send-scenarios.js';
-import { checkInterrupted, releaseActive, startStack, stopStack, type Stack } from './setup.js';
+import { checkInterrupted, flagBinds, releaseActive, startStack, stopStack, type Stack } from './setup.js';
 import { cpuPercent, rate } from './stats.js';
 
 /** The one group every imported contact joins, and the campaign's audience. */
@@ -71,7 +71,7 @@ export async function runCampaign(opts: Options): Promise<CampaignScenarioResult
   process.stderr.write(`[${name}] starting simulator and daemon\n`);
   try {
     // The start reserves every message at once: twice the cost leaves a margin.
-    const stack = await startStack(name, opts, { receipts: false, simArgs: ['--no-receipts'], credits: n * PRICE_PER_PART * 2 });
+    const stack = await startStack(name, opts, { receipts: false, smsc: { receipts: false }, binds: flagBinds(opts), credits: n * PRICE_PER_PART * 2 });
     const imported = await importAudience(stack, n, opts.timeoutS, problems);
     const group = await findGroup(stack.admin, stack.apiKey);
     const id = await createCampaign(stack.admin, stack.apiKey, group.id);

@@ -10,7 +10,7 @@ import { scrapeLag } from './http.js';
 import type { Options } from './options.js';
 import { procCpuSeconds, procMemory, type DaemonProcess } from './processes.js';
 import { fmtInt, fmtNum } from './format.js';
-import { checkInterrupted, closePool, closeReader, openPool, openReader, releaseActive, startStack, stopStack } from './setup.js';
+import { checkInterrupted, closePool, closeReader, flagBinds, openPool, openReader, releaseActive, startStack, stopStack } from './setup.js';
 import { cpuPercent, ownCpuPercent, rate } from './stats.js';
 
 /** Groups the import's rows are spread over (row i → group-(i mod 10 + 1)). */
@@ -62,7 +62,7 @@ export async function runImport(opts: Options): Promise<ImportScenarioResult> {
   const wallStart = Date.now();
   process.stderr.write(`[${name}] starting simulator and daemon\n`);
   try {
-    const stack = await startStack(name, opts, { receipts: false, simArgs: ['--no-receipts'], credits: 1000 });
+    const stack = await startStack(name, opts, { receipts: false, smsc: { receipts: false }, binds: flagBinds(opts), credits: 1000 });
     const { daemon, admin } = stack;
 
     // The file is built before the clock starts: the client's own work stays out of the figures.

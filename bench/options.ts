@@ -10,8 +10,15 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node --import t
   --window <n>          window of each bind (default 50)
   --batch <n>           recipients per POST /api/messages/send (default 100; single: 1)
   --concurrency <n>     HTTP requests in flight, one connection each (default 16)
-  --scenarios <list>    comma-separated: plain, single, receipts, throttle5, import (default these five);
-                        campaign (never by default: it takes minutes)
+  --scenarios <list>    comma-separated: plain, single, receipts, throttle5, import, webhooks, bulk,
+                        probe, tps500, throttle1k (default these ten); queue1m (a million messages
+                        into the queue) and campaign (minutes) only when named; \`speed\` stands for
+                        the Speed table's scenarios (webhooks, single, bulk, queue1m, probe, tps500, throttle1k)
+  --webhook-messages <n> messages of the scenario webhooks, each a message.delivered callback (default 5000)
+  --bulk-messages <n>   messages of the scenario bulk (default 100000)
+  --probe-messages <n>  messages of the scenario probe, 10 000 per request (default 200000)
+  --queue-messages <n>  messages of the scenario queue1m, 10 000 per request (default 1000000)
+  --big-clients <n>     clients posting 10 000-recipient requests back to back in probe and queue1m (default 4)
   --import-rows <n>     rows of the CSV the scenario import posts to /api/contacts/import (default 100000)
   --campaign-recipients <n>
                         recipients of the scenario campaign, imported into one contact group (default 1000000)
@@ -22,12 +29,18 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node --import t
   --help`;
 
 /**
- * The message scenarios (send-scenarios.ts), then `import`: the contacts CSV import, no messages;
- * then `campaign`: a campaign to a contact group started and expanded (not in the default list).
+ * The message scenarios (send-scenarios.ts), `import`: the contacts CSV import, no messages; the
+ * message scenarios of the Speed table (webhooks … queue1m); `campaign`: a campaign to a contact
+ * group started and expanded. queue1m and campaign are not in the default list.
  */
-export const SCENARIO_NAMES = ['plain', 'single', 'receipts', 'throttle5', 'import', 'campaign'] as const;
+export const SCENARIO_NAMES = ['plain', 'single', 'receipts', 'throttle5', 'import', 'webhooks', 'bulk', 'probe', 'tps500', 'throttle1k', 'queue1m', 'campaign'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 export type MessageScenario = Exclude<ScenarioName, 'import' | 'campaign'>;
+
+const DEFAULT_SCENARIOS = 'plain,single,receipts,throttle5,import,webhooks,bulk,probe,tps500,throttle1k';
+
+/** `--scenarios speed`: every scenario a row of the Speed table comes from, in the table's order. */
+export const SPEED_SCENARIOS: readonly ScenarioName[] = ['webhooks', 'single', 'bulk', 'queue1m', 'probe', 'tps500', 'throttle1k'];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -42,6 +55,12 @@ export interface Options {
   scenarios: ScenarioName[];
   importRows: number;
   campaignRecipients: number;
+  webhookMessages: number;
+  bulkMessages: number;
+  probeMessages: number;
+  queueMessages: number;
+  /** Clients posting 10 000-recipient requests (probe, queue1m). */
+  bigClients: number;
   timeoutS: number;
   logLevel: string;
   /** Directory for the daemon's CPU profiles (node --cpu-prof), or null. */
@@ -63,9 +82,14 @@ export function parseOptions(argv: string[]): Options | null {
       window: { type: 'string', default: '50' },
       batch: { type: 'string', default: '100' },
       concurrency: { type: 'string', default: '16' },
-      scenarios: { type: 'string', default: 'plain,single,receipts,throttle5,import' },
+      scenarios: { type: 'string', default: DEFAULT_SCENARIOS },
       'import-rows': { type: 'string', default: '100000' },
       'campaign-recipients': { type: 'string', default: '1000000' },
+      'webhook-messages': { type: 'string', default: '5000' },
+      'bulk-messages': { type: 'string', default: '100000' },
+      'probe-messages': { type: 'string', default: '200000' },
+      'queue-messages': { type: 'string', default: '1000000' },
+      'big-clients': { type: 'string', default: '4' },
       timeout: { type: 'string', default: '300' },
       'log-level': { type: 'string', default: 'warn' },
       'cpu-prof': { type: 'string' },
@@ -91,6 +115,12 @@ export function parseOptions(argv: string[]): Options | null {
     importRows: int('import-rows', values['import-rows'], 1, 1_000_000),
     // The same numbers as the import's: a million at most.
     campaignRecipients: int('campaign-recipients', values['campaign-recipients'], 1, 1_000_000),
+    // Recipients +24162000000…: a million at most.
+    webhookMessages: int('webhook-messages', values['webhook-messages'], 1, 1_000_000),
+    bulkMessages: int('bulk-messages', values['bulk-messages'], 1, 1_000_000),
+    probeMessages: int('probe-messages', values['probe-messages'], 1, 1_000_000),
+    queueMessages: int('queue-messages', values['queue-messages'], 1, 1_000_000),
+    bigClients: int('big-clients', values['big-clients'], 1, 64),
     timeoutS: int('timeout', values.timeout, 1, 24 * 3600),
     logLevel: values['log-level'],
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
@@ -105,7 +135,8 @@ function int(name: string, v: string, min: number, max: number): number {
 }
 
 function parseScenarios(list: string): ScenarioName[] {
-  const scenarios = list.split(',').map((s) => s.trim()).filter(Boolean);
+  // Each once, in the order first named.
+  const scenarios = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean).flatMap((s): readonly string[] => (s === 'speed' ? SPEED_SCENARIOS : [s])))];
   for (const s of scenarios) if (!(SCENARIO_NAMES as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}" (${SCENARIO_NAMES.join(', ')})`);
   if (!scenarios.length) throw new Error('--scenarios names no scenario');
   return scenarios as ScenarioName[];

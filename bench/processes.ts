@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { SimulatorOptions } from '../src/smpp/simulator/simulator.js';
 
 // ---- the simulator process ------------------------------------------------------------------
 
@@ -17,18 +18,22 @@ export interface SimulatorProcess {
   port: number;
   /** Peak RSS in bytes (VmHWM from /proc, Linux only), NaN elsewhere or once it exited. */
   peakRss(): number;
-  /** SIGTERM, then the stats of its `stopped` line (null if it died or was killed first). */
+  /**
+   * SIGTERM, then the stats of its `stopped` line: the simulator's counters and the arrival
+   * figures of bench/smsc.ts (null if it died or was killed first; NaN figures come as null).
+   */
   stop(timeoutMs?: number): Promise<Record<string, number> | null>;
   /** Last lines it wrote to stderr (for diagnostics). */
   stderrTail(): string;
 }
 
 /**
- * Start `src/smpp/simulator/cli` as its own process: the compiled .js when this file runs from
- * dist/, else the .ts through tsx. Resolves once its `listening` line arrived.
+ * Start the benchmark's SMSC (`bench/smsc`: the bundled simulator with the given SimulatorOptions,
+ * which also keeps every submit_sm's arrival time) as its own process: the compiled .js when this
+ * file runs from dist/, else the .ts through tsx. Resolves once its `listening` line arrived.
  */
-export async function spawnSimulator(args: readonly string[], startTimeoutMs = 20_000): Promise<SimulatorProcess> {
-  const { root, nodeArgs } = nodeCommand('src/smpp/simulator/cli', args);
+export async function spawnSimulator(options: SimulatorOptions, startTimeoutMs = 20_000): Promise<SimulatorProcess> {
+  const { root, nodeArgs } = nodeCommand('bench/smsc', ['--options', JSON.stringify(options)]);
   const child = spawn(process.execPath, nodeArgs, { cwd: root, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = keepChunks(child.stderr!, 50);
 
@@ -69,10 +74,9 @@ export async function spawnSimulator(args: readonly string[], startTimeoutMs = 2
   };
 }
 
-/** The simulator's stdout JSON lines: its address once it listens, and its latest counters. */
+/** The simulator's stdout JSON lines: its address once it listens, and its counters once it stopped. */
 function readSimulatorLines(child: ChildProcess, listening: (address: { host: string; port: number }) => void): { finalStats(): Record<string, number> | null } {
   let stoppedStats: Record<string, number> | null = null;
-  let lastStats: Record<string, number> | null = null;
   createInterface({ input: child.stdout! }).on('line', (line) => {
     let msg: { event?: string; host?: string; port?: number; stats?: Record<string, number> };
     try {
@@ -81,11 +85,9 @@ function readSimulatorLines(child: ChildProcess, listening: (address: { host: st
       return;
     }
     if (msg.event === 'listening' && typeof msg.port === 'number') listening({ host: msg.host ?? '127.0.0.1', port: msg.port });
-    else if (msg.event === 'stats' && msg.stats) lastStats = msg.stats;
     else if (msg.event === 'stopped' && msg.stats) stoppedStats = msg.stats;
   });
-  // The `stopped` line when it came, else the last periodic one.
-  return { finalStats: () => stoppedStats ?? lastStats };
+  return { finalStats: () => stoppedStats };
 }
 
 /** The last `max` chunks a stream wrote (it is read as text). */

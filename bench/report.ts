@@ -6,8 +6,9 @@ import os from 'node:os';
 import { CAMPAIGN_GROUP, type CampaignScenarioResult } from './campaign-scenario.js';
 import { fmtInt, fmtLatency, fmtNum, mb, table } from './format.js';
 import { IMPORT_GROUPS, type ImportScenarioResult } from './import-scenario.js';
-import type { Options } from './options.js';
-import type { ScenarioResult } from './send-scenarios.js';
+import { SPEED_SCENARIOS, type Options } from './options.js';
+import { SCENARIOS, type ScenarioResult } from './send-scenarios.js';
+import { speedSection } from './speed-table.js';
 
 /** What the scenarios that ran gave, by kind, each kind in the order it ran. */
 export interface Outcomes {
@@ -34,6 +35,7 @@ export function report(opts: Options, { results, imports, campaigns }: Outcomes,
   out.push('');
   out.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, node ${m.node}, ${m.platform}; load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}`);
   out.push(`- processes: benchmark (HTTP client + read-only SQLite reader), daemon (\`relais serve\`), SMSC simulator — all three on these ${m.cores} cores`);
+  if (results.some((r) => SPEED_SCENARIOS.includes(r.scenario))) out.push('', ...speedSection(results));
   if (results.length) out.push(...messageSections(opts, results));
   for (const r of imports) out.push(...importSection(r, results.length > 0));
   for (const r of campaigns) out.push(...campaignSection(r, results.length + imports.length > 0));
@@ -53,20 +55,31 @@ export function jsonReport(opts: Options, { results, imports, campaigns }: Outco
 // ---- the message scenarios ------------------------------------------------------------------
 
 function messageSections(opts: Options, results: ScenarioResult[]): string[] {
-  const single = results.find((r) => r.scenario === 'single');
-  const out = [
-    `- run: ${fmtInt(opts.messages)} messages per scenario${single ? ` (single: ${fmtInt(single.messages)})` : ''}, ${opts.binds} bind(s) × ${fmtInt(opts.tps)} TPS (window ${opts.window}) on one operator = ${fmtInt(opts.tps * opts.binds)} msg/s configured`,
-    `- accept: POST /api/messages/send with an API key, ${opts.batch} recipients per request (single: 1), ${opts.concurrency} requests in flight (undici Pool, ${opts.concurrency} connections, no pipelining); ${new Date().toISOString()}`,
-    '',
-    mainTable(results),
-    '',
-    bindTable(results),
-    '',
-    processTable(results),
-  ];
+  // probe and queue1m measure the accept phase only: they have a table of their own.
+  const flowing = results.filter((r) => r.target !== 'accepted');
+  const acceptOnly = results.filter((r) => r.target === 'accepted');
+  const out = ['', ...runLines(opts, results)];
+  if (flowing.length) out.push('', mainTable(flowing), '', bindTable(flowing), '', processTable(flowing), '', smscTable(flowing));
   const throttled = results.filter((r) => r.scenario === 'throttle5');
   if (throttled.length) out.push('', throttleTable(throttled));
+  const hooked = results.filter((r) => r.callbacks);
+  if (hooked.length) out.push('', webhookTable(hooked));
+  if (acceptOnly.length) out.push('', acceptOnlyTable(acceptOnly));
   return out;
+}
+
+/** The flags' set-up, then each scenario that departs from it (its own binds, count, batch or clients). */
+function runLines(opts: Options, results: ScenarioResult[]): string[] {
+  const own = results.filter((r) => r.messages !== opts.messages || r.batch !== opts.batch || r.concurrency !== opts.concurrency
+    || r.bindSetup.count !== opts.binds || r.bindSetup.tps !== opts.tps || r.bindSetup.window !== opts.window);
+  const lines = [
+    `- run: ${fmtInt(opts.messages)} messages per scenario, ${opts.binds} bind(s) × ${fmtInt(opts.tps)} TPS (window ${opts.window}) on one operator = ${fmtInt(opts.tps * opts.binds)} msg/s configured`,
+    `- accept: POST /api/messages/send with an API key, ${opts.batch} recipients per request, ${opts.concurrency} requests in flight (undici Pool, one connection each, no pipelining); ${new Date().toISOString()}`,
+  ];
+  if (own.length) {
+    lines.push(`- otherwise: ${own.map((r) => `${r.scenario} ${fmtInt(r.messages)} messages, ${fmtInt(r.batch)} a request, ${r.concurrency} in flight, ${r.bindSetup.count} × ${fmtInt(r.bindSetup.tps)} TPS (window ${r.bindSetup.window})${SCENARIOS[r.scenario].smsc ? '' : ', no SMSC (binds to a port where nothing listens)'}`).join('; ')}`);
+  }
+  return lines;
 }
 
 function mainTable(results: ScenarioResult[]): string {
@@ -116,6 +129,52 @@ function processTable(results: ScenarioResult[]): string {
       `${mb(r.daemon.startRssBytes)} → ${mb(r.daemon.peakRssBytes)}`, `${fmtNum(r.bench.acceptCpuPercent, 0)} / ${fmtNum(r.bench.cpuPercent, 0)}`,
       fmtNum(r.simulator.cpuPercent, 0), mb(r.simulator.peakRssBytes), fmtNum(r.wallMs / 1000, 1),
     ]),
+  );
+}
+
+/** What the SMSC itself saw (bench/smsc.ts): its arrival times, on the benchmark's clock. */
+function smscTable(results: ScenarioResult[]): string {
+  return table(
+    ['scenario', 'received at the SMSC', 'msg/s first request → last arrival', 'msg/s first → last arrival', 'last arrival after first request s', 'most in any 1 s at the SMSC (all binds)', 'daemon CPU µs / message accept / all'],
+    results.map((r) => {
+      const s = r.smsc;
+      return [
+        r.scenario, s ? `${fmtInt(s.accepted)}/${fmtInt(r.accepted)}` : '–', s ? fmtInt(s.perSecond) : '–', s ? fmtInt(s.steadyPerSecond) : '–',
+        s ? fmtNum(s.lastAfterMs / 1000, 2) : '–', s ? fmtInt(s.maxInOneSecond) : '–',
+        `${fmtInt(r.daemon.acceptCpuPerMessageUs)} / ${fmtInt(r.daemon.cpuPerMessageUs)}`,
+      ];
+    }),
+  );
+}
+
+function webhookTable(results: ScenarioResult[]): string {
+  return table(
+    ['scenario', 'message.delivered callbacks', 'duplicates', 'other events', 'first → last callback s', 'callbacks/s first → last', 'callbacks/s from first request'],
+    results.map((r) => {
+      const c = r.callbacks!;
+      return [
+        r.scenario, `${fmtInt(c.delivered)}/${fmtInt(r.accepted)}${r.timedOut ? ' (timeout)' : ''}`, fmtInt(c.duplicates), fmtInt(c.otherEvents),
+        fmtNum((c.lastAt - c.firstAt) / 1000, 2), fmtInt(c.perSecond), fmtInt(c.totalPerSecond),
+      ];
+    }),
+  );
+}
+
+/** probe and queue1m: the accept phase of 10 000-recipient requests, nothing waited for after it. */
+function acceptOnlyTable(results: ScenarioResult[]): string {
+  return table(
+    ['scenario', 'accepted', 'SMSC', 'accept msg/s', 'HTTP p50 / p99 ms', 'light requests', 'light p50 / p99 / max ms', 'daemon CPU % accept', 'daemon event loop lag p99 / max ms', 'daemon RSS ready → peak MB', 'queued after', 'wall s'],
+    results.map((r) => {
+      const l = r.light;
+      return [
+        r.scenario, `${fmtInt(r.accepted)}/${fmtInt(r.messages)}${r.httpErrors ? `, ${fmtInt(r.httpErrors)} HTTP errors` : ''}`, SCENARIOS[r.scenario].smsc ? 'up' : 'down',
+        fmtInt(r.acceptPerSecond), `${fmtLatency(r.httpLatencyMs.p50)} / ${fmtLatency(r.httpLatencyMs.p99)}`,
+        l ? `${fmtInt(l.requests)}${l.errors ? `, ${fmtInt(l.errors)} errors` : ''}` : '–',
+        l ? `${fmtLatency(l.p50Ms)} / ${fmtLatency(l.p99Ms)} / ${fmtLatency(l.maxMs)}` : '–',
+        fmtNum(r.daemon.acceptCpuPercent, 0), `${fmtNum(r.daemon.eventLoopLagP99Ms, 0)} / ${fmtNum(r.daemon.eventLoopLagMaxMs, 0)}`,
+        `${mb(r.daemon.startRssBytes)} → ${mb(r.daemon.peakRssBytes)}`, fmtInt(r.statusCounts.queued ?? 0), fmtNum(r.wallMs / 1000, 1),
+      ];
+    }),
   );
 }
 

@@ -13,12 +13,14 @@
  * See bench/README.md for what every number means. This file runs the scenarios in turn; the parts:
  *   options.ts          the flags and their defaults
  *   setup.ts            a scenario's processes (ports, temp directory, config), their release, Ctrl-C
- *   processes.ts        spawning the simulator and the daemon; their /proc figures
+ *   processes.ts        spawning the simulator (smsc.ts: it also keeps the arrival times) and the daemon; their /proc figures
  *   http.ts             the daemon's API as the benchmark calls it
- *   send-scenarios.ts   plain, single, receipts, throttle5
+ *   send-scenarios.ts   plain, single, receipts, throttle5, and the Speed table's webhooks, bulk,
+ *                       probe, tps500, throttle1k, queue1m (webhook-receiver.ts: the callbacks' receiver)
  *   import-scenario.ts  import (contacts-csv.ts: the CSV and its POST, shared with campaign)
- *   campaign-scenario.ts campaign (latency-probe.ts: the light requests it times meanwhile)
- *   report.ts           the markdown tables and the JSON (format.ts, stats.ts: the numbers)
+ *   campaign-scenario.ts campaign (latency-probe.ts: the light requests it times meanwhile, also in probe)
+ *   report.ts           the markdown tables and the JSON (speed-table.ts: issue 12's Speed table;
+ *                       format.ts, stats.ts: the numbers)
  */
 import os from 'node:os';
 import { runCampaign } from './campaign-scenario.js';

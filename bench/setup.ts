@@ -11,6 +11,7 @@ import { DatabaseInspector } from '../src/store/inspect.js';
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import type { configSchema } from '../src/config/schema.js';
+import type { SimulatorOptions } from '../src/smpp/simulator/simulator.js';
 import { call, callOk } from './http.js';
 import type { Options } from './options.js';
 import { freePort, spawnDaemon, spawnSimulator, type DaemonProcess, type SimulatorProcess } from './processes.js';
@@ -107,7 +108,8 @@ export function closeReader(reader: DatabaseInspector): void {
 
 /** What startStack leaves running (each also registered in `active`, for Ctrl-C). */
 export interface Stack {
-  sim: SimulatorProcess;
+  /** null when the scenario runs with the SMSC down (`smsc: null`). */
+  sim: SimulatorProcess | null;
   daemon: DaemonProcess;
   dbPath: string;
   base: string;
@@ -119,12 +121,41 @@ export interface Stack {
   apiKey: string;
 }
 
+/** The binds of the one operator `bench`: how many, and each one's `tps` and `window`. */
+export interface BindSetup {
+  count: number;
+  tps: number;
+  window: number;
+}
+
+/** What the SMSC simulator does: receipts (and after how long) and its faults. */
+export type SmscSetup = Pick<SimulatorOptions, 'receipts' | 'receiptDelayMs' | 'faults'>;
+
+export interface StackSetup {
+  /** The operator asks for delivery receipts (`registered_delivery`). */
+  receipts: boolean;
+  /** null: no SMSC at all, the binds point at a port where nothing listens (they never bind). */
+  smsc: SmscSetup | null;
+  binds: BindSetup;
+  /** Credited to the admin account before the run. */
+  credits: number;
+  /** `webhooks.allow_private_networks`: the benchmark's own receiver listens on 127.0.0.1. */
+  loopbackWebhooks?: boolean;
+}
+
+/** The binds of the flags --binds, --tps, --window (the message scenarios' default). */
+export function flagBinds(opts: Options): BindSetup {
+  return { count: opts.binds, tps: opts.tps, window: opts.window };
+}
+
 /**
  * Steps 1–3 of every scenario: simulator, daemon (its own process, fresh database in a temp
- * directory, port picked here), ready, login, credits, API key, every bind bound.
+ * directory, port picked here), ready, login, credits, API key, every bind bound. With the SMSC
+ * down: no simulator, the daemon is only waited for until it is live (/healthz) and its binds are
+ * not waited for.
  */
-export async function startStack(name: string, opts: Options, s: { receipts: boolean; simArgs: readonly string[]; credits: number }): Promise<Stack> {
-  const sim = await spawnSimulator(['--host', '127.0.0.1', '--port', '0', '--system-id', 'bench', '--password', 'bench', '--stats-interval', '60000', ...s.simArgs]);
+export async function startStack(name: string, opts: Options, s: StackSetup): Promise<Stack> {
+  const sim = s.smsc ? await spawnSimulator({ host: '127.0.0.1', port: 0, systemId: 'bench', password: 'bench', ...s.smsc }) : null;
   active.sim = sim;
   const dir = mkdtempSync(join(os.tmpdir(), `relais-bench-${name}-`));
   active.dir = dir;
@@ -132,9 +163,11 @@ export async function startStack(name: string, opts: Options, s: { receipts: boo
 
   // -- the daemon, in its own process, on a port picked here (never a fixed one)
   const port = await freePort('127.0.0.1');
+  // Nothing listens there: a port that was free a moment ago and that nobody takes.
+  const smsc = sim ?? { host: '127.0.0.1', port: await freePort('127.0.0.1') };
   const dbPath = join(dir, 'bench.db');
   const configPath = join(dir, 'relais.json');
-  writeFileSync(configPath, `${JSON.stringify(daemonConfig(opts, sim, port, dbPath, s.receipts), null, 2)}\n`);
+  writeFileSync(configPath, `${JSON.stringify(daemonConfig(opts, s, smsc, port, dbPath), null, 2)}\n`);
   const daemon = spawnDaemon(configPath, {
     verbose: VERBOSE_LEVELS.includes(opts.logLevel),
     env: { RELAIS_ADMIN_EMAIL: ADMIN.email, RELAIS_ADMIN_PASSWORD: ADMIN.password },
@@ -145,31 +178,33 @@ export async function startStack(name: string, opts: Options, s: { receipts: boo
   const base = `http://127.0.0.1:${port}`;
   const admin = openPool(base, { connections: 2 });
 
-  await waitReady(admin, daemon, 20_000);
+  // /readyz wants a bound bind: with the SMSC down, only that the process serves.
+  await waitReady(admin, daemon, sim ? '/readyz' : '/healthz', 20_000);
   const { token, apiKey } = await prepareAccount(admin, s.credits);
-  await waitBound(admin, token, daemon, 15_000);
+  if (sim) await waitBound(admin, token, daemon, 15_000);
   checkInterrupted();
   return { sim, daemon, dbPath, base, admin, token, apiKey };
 }
 
-/** One operator whose --binds transceivers go to the simulator; rate limits lifted out of the way. */
-function daemonConfig(opts: Options, sim: SimulatorProcess, port: number, dbPath: string, receipts: boolean): z.input<typeof configSchema> {
+/** One operator whose binds go to the SMSC; rate limits lifted out of the way. */
+function daemonConfig(opts: Options, s: StackSetup, smsc: { host: string; port: number }, port: number, dbPath: string): z.input<typeof configSchema> {
   return {
     http: { host: '127.0.0.1', port },
     database: { path: dbPath, synchronous: 'normal' },
     numbering: { country_code: '241' },
     operators: [{
       name: 'bench',
-      registered_delivery: receipts,
-      binds: Array.from({ length: opts.binds }, (_, i) => ({
-        name: `bench-${i + 1}`, host: sim.host, port: sim.port, system_id: 'bench', password: 'bench',
-        mode: 'transceiver' as const, tps: opts.tps, window: opts.window,
+      registered_delivery: s.receipts,
+      binds: Array.from({ length: s.binds.count }, (_, i) => ({
+        name: `bench-${i + 1}`, host: smsc.host, port: smsc.port, system_id: 'bench', password: 'bench',
+        mode: 'transceiver' as const, tps: s.binds.tps, window: s.binds.window,
       })),
     }],
     routes: [{ prefix: '+24162', operator: 'bench' }],
     dispatcher: { poll_interval_ms: 20, batch_size: 1000, max_attempts: 50, retry_initial: 1 },
     log: { level: opts.logLevel as 'warn' },
     rate_limits: { send_per_minute: 100_000_000, default_per_minute: 100_000_000, auth_per_minute: 1000 },
+    ...(s.loopbackWebhooks ? { webhooks: { allow_private_networks: true } } : {}),
   };
 }
 
@@ -186,20 +221,20 @@ async function prepareAccount(admin: Pool, credits: number): Promise<{ token: st
   return { token, apiKey };
 }
 
-/** GET /readyz until 200 (the database is open and a bind is bound), bounded. */
-async function waitReady(pool: Pool, daemon: DaemonProcess, timeoutMs: number): Promise<void> {
+/** GET `path` until 200 (/readyz: the database is open and a bind is bound), bounded. */
+async function waitReady(pool: Pool, daemon: DaemonProcess, path: '/readyz' | '/healthz', timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   for (;;) {
     if (daemon.hasExited()) throw new Error(`the daemon exited before it was ready\n${daemon.outputTail()}`);
     try {
-      const r = await call(pool, 'GET', '/readyz');
+      const r = await call(pool, 'GET', path);
       if (r.status === 200) return;
       last = `HTTP ${r.status} ${r.text.slice(0, 200)}`;
     } catch (err) {
       last = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`GET /readyz not 200 after ${timeoutMs} ms (${last})\n${daemon.outputTail()}`);
+    if (Date.now() > deadline) throw new Error(`GET ${path} not 200 after ${timeoutMs} ms (${last})\n${daemon.outputTail()}`);
     checkInterrupted();
     await sleep(50);
   }
@@ -230,7 +265,7 @@ export async function stopStack(stack: Stack): Promise<{ exit: string; simStats:
   await closePool(stack.admin);
   const exit = await stopDaemon(stack.daemon, 20_000);
   active.daemon = null;
-  const simStats = await stack.sim.stop();
+  const simStats = stack.sim ? await stack.sim.stop() : null;
   active.sim = null;
   return { exit, simStats };
 }
