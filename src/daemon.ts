@@ -128,7 +128,11 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      log.info('stopping: draining bind windows');
+      // systemd's TimeoutStopSec must not be reached: every wait below ends by this deadline.
+      const deadline = Date.now() + config.dispatcher.shutdown_grace * 1000;
+      dispatcher.halt();
+      log.info({ grace_s: config.dispatcher.shutdown_grace }, 'stopping: no more claims; draining bind windows');
+      const draining = Promise.all(binds.map((b) => b.stop(deadline)));
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       setTimeout(() => http.closeAllConnections(), 2000).unref();
@@ -136,10 +140,10 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       clearInterval(expiry);
       await background.scheduler.stop();
       await background.runner.stop();
+      await draining;
       await dispatcher.stop();
-      await Promise.all(binds.map((b) => b.stop()));
       await ledger.close();
-      await webhookWorker.stop();
+      await webhookWorker.stop(deadline);
       await Promise.all(simulators.map((s) => s.stop()));
       await store.close();
       log.info('stopped');

@@ -60,12 +60,17 @@ export class Dispatcher {
     void this.expire();
   }
 
-  /** Stop claiming, wait for every claimed message to reach an outcome, flush the ledger. */
-  async stop(): Promise<void> {
+  /** Stop claiming, at once (the binds are stopped next: their windows decide what is left). */
+  halt(): void {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     if (this.housekeeping) clearInterval(this.housekeeping);
     this.timer = this.housekeeping = null;
+  }
+
+  /** Stop claiming, wait for every claimed message to reach an outcome, flush the ledger. */
+  async stop(): Promise<void> {
+    this.halt();
     while (this.inFlight.size) await Promise.all([...this.inFlight]);
     await this.deps.ledger.flush();
   }

@@ -77,6 +77,9 @@ export interface BindEvents {
 }
 
 /** SMSC answers worth retrying later on the same or another bind. */
+/** How long an unbind waits for its unbind_resp: at most this, and at least a moment even past a shutdown deadline. */
+const UNBIND_WAIT_MS = 2000;
+const MIN_UNBIND_WAIT_MS = 200;
 const TRANSIENT = new Set<number>([Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL, Status.ESME_RSYSERR, Status.ESME_RX_T_APPN, 0x45, Status.ESME_RINVBNDSTS]);
 const THROTTLING = new Set<number>([Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL]);
 const SWEEP_MS = 100;
@@ -167,15 +170,25 @@ export class Bind extends EventEmitter<BindEvents> {
     }) as Promise<SubmitOutcome>;
   }
 
-  /** Drain: let the window empty (bounded by the response timeout), then unbind and close. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking parts at once — those still waiting for their turn end `link_lost` unsent, so
+   * the dispatcher re-queues them as they were — waits for the window's answers until
+   * `deadline` (default: one response timeout), gives up on the rest (sent, unanswered:
+   * re-queued and counted as possible duplicates), then unbinds (within what is left of the
+   * deadline, at least a moment) and closes.
+   */
+  async stop(deadline = Date.now() + this.cfg.response_timeout * 1000): Promise<void> {
     if (this.state === 'stopped') return;
     this.stopping = true;
     this.clearReconnect();
-    const deadline = Date.now() + this.cfg.response_timeout * 1000;
+    this.pacer.release();
     while (this.inflight.size > 0 && Date.now() < deadline && this.session) await delay(20);
+    for (const [seq, entry] of this.inflight) {
+      this.inflight.delete(seq);
+      entry.resolve({ kind: 'link_lost', sent: true });
+    }
     await this.queue.onIdle().catch(() => undefined);
-    if (this.state === 'bound') await this.unbind();
+    if (this.state === 'bound') await this.unbind(Math.min(UNBIND_WAIT_MS, Math.max(MIN_UNBIND_WAIT_MS, deadline - Date.now())));
     this.teardown(false);
     this.setState('stopped', {});
     if (this.sweepTimer) clearInterval(this.sweepTimer);
@@ -308,12 +321,12 @@ export class Bind extends EventEmitter<BindEvents> {
     this.reconnectTimer = null;
   }
 
-  private async unbind(): Promise<void> {
+  private async unbind(waitMs: number): Promise<void> {
     const session = this.session;
     if (!session) return;
     this.setState('unbinding', {});
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000);
+      const timer = setTimeout(resolve, waitMs);
       const sent = session.send(new smpp.PDU('unbind', {}), () => {
         clearTimeout(timer);
         resolve();

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 const WINDOW_MS = 1050;
 const CATCH_UP_MS = 50;
+const RELEASE_CHECK_MS = 50;
 
 export class Pacer {
   private spacing: number;
@@ -30,6 +31,8 @@ export class Pacer {
   private lastSlot = -Infinity;
   private pausedUntil = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** Stopping: every turn, waiting or to come, is granted at once (the caller then sends nothing). */
+  private released = false;
 
   constructor(readonly tps: number, private readonly now: () => number = () => performance.now()) {
     this.spacing = 1000 / tps;
@@ -43,6 +46,11 @@ export class Pacer {
     const turn = this.chain.then(() => this.waitForSlot());
     this.chain = turn;
     return turn;
+  }
+
+  /** At stop: waiting turns end now, so nothing queued behind the pacing holds the shutdown. */
+  release(): void {
+    this.released = true;
   }
 
   /** Send slower than the configured TPS (never faster: the ring keeps the hard limit). */
@@ -72,9 +80,11 @@ export class Pacer {
 
   private async waitForSlot(): Promise<void> {
     for (;;) {
+      if (this.released) return;
       const wait = this.earliest() - this.now();
       if (wait <= 0) break;
-      await sleep(Math.max(1, Math.ceil(wait)));
+      // Long waits (a throttling pause) in steps, so a release is seen within 50 ms.
+      await sleep(Math.max(1, Math.ceil(Math.min(wait, RELEASE_CHECK_MS))));
     }
     const t = this.now();
     // Slightly late: keep the schedule. Idle for longer: restart it from (almost) now.

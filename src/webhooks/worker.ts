@@ -41,6 +41,8 @@ export class WebhookWorker {
   private recordTimer: NodeJS.Timeout | null = null;
   private recording: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Stopped: an attempt cut short is not recorded (it is made again at the next start). */
+  private cut = false;
   private polling = false;
   private pollAgain = false;
 
@@ -57,13 +59,20 @@ export class WebhookWorker {
     setImmediate(() => void this.poll());
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Attempts under way may finish until `deadline`; then they are cut (not recorded: attempted
+   * again at the next start, receivers dedupe by X-Webhook-Delivery). The rest stay queued.
+   */
+  async stop(deadline = Infinity): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    // Attempts under way finish (bounded by their timeouts); the rest stay queued for the next start.
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+    const left = deadline - Date.now();
+    const settled = Promise.allSettled([...this.inFlight]);
+    if (Number.isFinite(left)) await Promise.race([settled, new Promise((r) => setTimeout(r, Math.max(0, left)).unref())]);
+    else await settled;
+    this.cut = true;
     await this.flushRecords();
-    await this.agent.close().catch(() => undefined);
+    await this.agent.destroy().catch(() => undefined);
   }
 
   private async poll(): Promise<void> {
@@ -141,6 +150,7 @@ export class WebhookWorker {
     } catch (err) {
       error = describe(err);
     }
+    if (this.cut) return;
     const at = Date.now();
     const retryAt = error === null || attempt >= d.max_attempts ? null : at + this.backoff(attempt);
     this.results.push({ delivery: d, attempt, statusCode, error: error?.slice(0, MAX_ERROR) ?? null, ms: Math.round(performance.now() - started), at, retryAt });
