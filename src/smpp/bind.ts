@@ -110,6 +110,8 @@ export class Bind extends EventEmitter<BindEvents> {
   private sweepTimer: NodeJS.Timeout | null = null;
   private enquirePendingSince: number | null = null;
   private stopping = false;
+  /** The session whose socket is corked until the end of this turn of the event loop. */
+  private corked: Session | null = null;
   private readonly moParts = new Map<string, { parts: (string | undefined)[]; at: number }>();
 
   constructor(
@@ -371,6 +373,20 @@ export class Bind extends EventEmitter<BindEvents> {
 
   // ---- outbound -------------------------------------------------------------------------
 
+  /**
+   * The PDUs sent in one turn of the event loop leave in one write: the socket is corked at the
+   * first and uncorked when the turn ends, instead of a syscall per submit_sm.
+   */
+  private cork(session: Session): void {
+    if (this.corked === session) return;
+    this.corked = session;
+    session.socket.cork();
+    process.nextTick(() => {
+      this.corked = null;
+      session.socket.uncork();
+    });
+  }
+
   private send(part: SubmitPart): Promise<SubmitOutcome> {
     const session = this.session;
     if (!session) return Promise.resolve({ kind: 'link_lost', sent: false });
@@ -387,6 +403,7 @@ export class Bind extends EventEmitter<BindEvents> {
       data_coding: part.dataCoding,
       short_message: part.shortMessage,
     });
+    this.cork(session);
     return new Promise<SubmitOutcome>((resolve) => {
       if (!session.send(pdu)) {
         resolve({ kind: 'link_lost', sent: false });
