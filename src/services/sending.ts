@@ -16,6 +16,10 @@ import type { MessageService, RecipientError, SendRequest, SendResult } from './
 import { authorize, type Actor } from './policy.js';
 import type { SenderIdService } from './sender-ids.js';
 import type { WebhookService } from './webhooks.js';
+import { Admission } from './admission.js';
+
+/** About 20 000 recipients in hand at once: two full 10 000-recipient sends, or many small ones. */
+const SEND_BUDGET = 20_000;
 
 export interface SendInput {
   recipients: string[];
@@ -63,6 +67,8 @@ export interface NumberAnalysis {
 
 export class SendingService {
   private readonly commits: GroupCommit;
+  /** Recipients being planned and committed at once, at most (see admission.ts). */
+  private readonly admission = new Admission(SEND_BUDGET);
 
   constructor(
     private readonly store: Store,
@@ -88,8 +94,16 @@ export class SendingService {
     if (webhookUrl) await this.accounts.ensureWebhookSecret(account.id); // callbacks are signed with it
     const sender = await this.senderIds.resolve(account.id, input.sender_id, account.default_sender_id);
     const req: SendRequest = { accountId: account.id, subAccountId: actor.subAccountId, sender, recipients: input.recipients, text: input.message, notBefore: input.scheduled_at, webhookUrl };
+    const outcome = await this.admission.run(input.recipients.length, () => this.planAndCommit(actor, input, req, idempotencyKey, requestHash));
+    this.changes.wakeIfEmitted();
+    return outcome;
+  }
+
+  private async planAndCommit(actor: Actor, input: SendInput, req: SendRequest & { sender: string }, idempotencyKey: string | undefined, requestHash: string): Promise<SendOutcome> {
+    const account = actor.account;
+    const sender = req.sender;
     const plan = await this.messages.plan(req);
-    const outcome = await this.commits.run(async (tx) => {
+    return this.commits.run(async (tx) => {
       // Re-checked inside the transaction: two concurrent retries cannot both send.
       // Both checks below throw before anything is written (GroupCommit's rule).
       if (idempotencyKey) {
@@ -108,8 +122,6 @@ export class SendingService {
       if (idempotencyKey) await tx.idempotency.put(account.id, idempotencyKey, { request_hash: requestHash, response: JSON.stringify(summary) });
       return { replayed: false, summary };
     });
-    this.changes.wakeIfEmitted();
-    return outcome;
   }
 
   /** Messages queued by the operator without an account (the CLI's `relais send`): no credits, no sender check. */
