@@ -218,7 +218,14 @@ export class Bind extends EventEmitter<BindEvents> {
       clearTimeout(connectTimer);
       this.linkDown(session, 'connection closed');
     });
-    session.on('pdu', (pdu: PDU) => this.onPdu(session, pdu));
+    session.on('pdu', (pdu: PDU) => {
+      // Thrown here, an error would escape the smpp package's read loop uncaught and end the process.
+      try {
+        this.onPdu(session, pdu);
+      } catch (err) {
+        this.log.warn({ bind: this.name, command: pdu.command, command_id: hex(pdu.command_id >>> 0), err: describeError(err) }, 'PDU from the SMSC could not be handled: ignored');
+      }
+    });
   }
 
   private sendBind(session: Session): void {
@@ -470,6 +477,10 @@ export class Bind extends EventEmitter<BindEvents> {
 
   private onPdu(session: Session, pdu: PDU): void {
     if (session !== this.session) return;
+    if (pdu.malformed) {
+      this.onMalformed(session, pdu);
+      return;
+    }
     switch (pdu.command) {
       case 'submit_sm_resp':
         this.settle(pdu);
@@ -490,6 +501,11 @@ export class Bind extends EventEmitter<BindEvents> {
       case 'data_sm':
         this.onDeliver(session, pdu);
         return;
+      case 'alert_notification':
+      case 'outbind':
+        // Requests without a response PDU (SMPP 3.4 §4.12, §4.1.7): nothing to answer, nothing Relais acts on.
+        this.log.info({ bind: this.name, command: pdu.command }, 'SMSC sent a PDU Relais does not act on: ignored');
+        return;
       case 'unknown':
         session.send(pdu.response({ command_status: Status.ESME_RINVCMDID }));
         return;
@@ -498,12 +514,28 @@ export class Bind extends EventEmitter<BindEvents> {
     }
   }
 
+  /**
+   * A PDU whose body did not decode, the framing intact: a request is answered generic_nack
+   * ESME_RINVCMDLEN; a response is dropped, so what it answered times out and is retried
+   * (counted as a possible duplicate) rather than settled on fields nobody could read.
+   */
+  private onMalformed(session: Session, pdu: PDU): void {
+    this.log.warn({ bind: this.name, command: pdu.command, seq: pdu.sequence_number, reason: pdu.malformed }, 'malformed PDU from the SMSC: ignored, the link kept');
+    if (!pdu.isResponse()) session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: Status.ESME_RINVCMDLEN }));
+  }
+
   private onDeliver(session: Session, pdu: PDU): void {
     const respond: Ack = (status = Status.ESME_ROK) => {
       if (session === this.session) session.send(pdu.response({ command_status: status }));
     };
     if (this.state !== 'bound') {
       respond(Status.ESME_RINVBNDSTS); // the SMSC retries it once we are bound
+      return;
+    }
+    // The package stops reading fields where command_length ends: a body cut short has none of the last ones.
+    if (pdu.command === 'data_sm' ? pdu.data_coding === undefined : pdu.short_message === undefined) {
+      this.log.warn({ bind: this.name, command: pdu.command, seq: pdu.sequence_number }, `${pdu.command} without its mandatory fields answered with an error`);
+      respond(Status.ESME_RINVCMDLEN);
       return;
     }
     try {

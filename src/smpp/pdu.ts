@@ -11,6 +11,40 @@ for (const command of ['submit_sm', 'deliver_sm', 'data_sm', 'submit_multi', 're
 }
 if (smpp.tlvs.message_payload) delete smpp.tlvs.message_payload.filter;
 
+/**
+ * Framing, made strict where the package is lax and lenient where it gives up too soon:
+ * - a command_length shorter than a header (0..15) is a lost framing: an error at once (the
+ *   package would read 0..4 as "no data yet" and wait forever, or throw later on a short buffer);
+ * - a PDU whose command_length bytes arrived but whose body does not decode (a TLV or a field
+ *   running past its end) costs only that PDU: it comes out as its header, marked `malformed`
+ *   with the reason, and the next PDU is read as usual. (The package emits `error` and then
+ *   reads nothing more on the session, so one bad PDU cost the whole link.)
+ */
+const HEADER = 16;
+const commandLength = smpp.PDU.commandLength;
+smpp.PDU.commandLength = (stream) => {
+  const length = commandLength(stream);
+  if (length !== false && length < HEADER) throw new Error(`command_length ${length} is shorter than a PDU header: framing lost`);
+  return length;
+};
+smpp.PDU.fromStream = (stream, length) => {
+  const rest = stream.read(length - 4) as Buffer | null;
+  if (!rest) return false;
+  const buffer = Buffer.alloc(length);
+  buffer.writeUInt32BE(length, 0);
+  rest.copy(buffer, 4);
+  try {
+    return new smpp.PDU(buffer);
+  } catch (err) {
+    const header = Buffer.from(buffer.subarray(0, HEADER));
+    header.writeUInt32BE(HEADER, 0);
+    const pdu = new smpp.PDU(header);
+    pdu.command_length = length;
+    pdu.malformed = err instanceof Error ? err.message : String(err);
+    return pdu;
+  }
+};
+
 export { smpp };
 export type { PDU, Session, Server } from 'smpp';
 

@@ -18,6 +18,10 @@ declare module 'smpp' {
     new (command: string, options?: Record<string, unknown>): PDU;
     new (buffer: Buffer): PDU;
     maxLength: number;
+    /** The next PDU's command_length from the stream, false when 4 bytes are not there yet. */
+    commandLength(stream: NodeJS.ReadableStream): number | false;
+    /** The rest of a PDU of `length` bytes from the stream, false when it is not all there yet. */
+    fromStream(stream: NodeJS.ReadableStream, length: number): PDU | false;
   };
 
   export class Session extends EventEmitter {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { accountIdOf, call, fund, registerAndLogin } from '../support/api.js';
 import { numbers, startGateway, startSimulator, waitFor } from '../support/harness.js';
+import { accountingHolds } from './accounting.js';
 
 test('receipts that never come end messages unconfirmed after the wait; a late receipt still ends them delivered', async () => {
   const silent = await startSimulator({ systemId: 'airtel', password: 'pw', receipts: false });
@@ -29,6 +30,7 @@ test('receipts that never come end messages unconfirmed after the wait; a late r
     assert.match(await (await fetch(`${gw.url}/metrics`)).text(), /relais_messages_total\{state="unconfirmed"\} 5/);
     assert.deepEqual((await gw.rows(quietIds)).map((r) => r.status), ['sent', 'sent'], 'no receipt was asked for: sent is their end');
     await waitFor(async () => (await gw.rows(lateIds)).every((r) => r.status === 'delivered'), 12_000, 'the late receipts land');
+    await accountingHolds(gw, { smscs: [silent, late, quiet], accepted: [...silentIds, ...lateIds, ...quietIds], pending: ['sent'], ready: true });
   } finally {
     await gw.cleanup();
     await Promise.all([silent.stop(), late.stop(), quiet.stop()]);

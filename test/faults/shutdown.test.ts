@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { sql } from 'kysely';
 import { openStore } from '../../src/store/db.js';
 import { startGateway, startSimulator, tempDir, waitFor } from '../support/harness.js';
+import { accountingHolds } from './accounting.js';
 
 test('a stop with a hung SMSC ends within the grace; what was in the window is re-queued and sent after a restart', async () => {
   const tmp = tempDir();
@@ -40,6 +41,7 @@ test('a stop with a hung SMSC ends within the grace; what was in the window is r
       const final = await again.waitFinal(ids, 20_000);
       assert.ok(final.every((r) => r.status === 'delivered'));
       assert.equal(healthy.received.length, 200, 'every message reaches the SMSC again, the ten possible duplicates included');
+      await accountingHolds(again, { smscs: [hung, healthy], accepted: ids, ready: true });
     } finally {
       await again.cleanup();
     }

@@ -344,6 +344,57 @@ test('dropAfterSubmits 3: the link is destroyed at the third submit', async () =
   }
 });
 
+test('refuseBinds: new binds refused (ESME_RBINDFAIL or the status given), bound sessions kept, accepted again once cleared', async () => {
+  const { sim, port, client, close } = await setup();
+  const other = await connect(port);
+  other.on('error', () => {});
+  try {
+    sim.setFaults({ refuseBinds: true });
+    assert.equal((await bind(other)).command_status, Status.ESME_RBINDFAIL);
+    sim.setFaults({ refuseBinds: Status.ESME_RINVPASWD });
+    assert.equal((await bind(other)).command_status, Status.ESME_RINVPASWD);
+    assert.equal((await submit(client, 'bound before')).command_status, Status.ESME_ROK);
+    sim.setFaults({});
+    assert.equal((await bind(other)).command_status, Status.ESME_ROK);
+    assert.deepEqual([sim.stats.bindsRefused, sim.stats.bindsAccepted], [2, 2]);
+  } finally {
+    other.destroy();
+    await close();
+  }
+});
+
+test('injectReceipt: a receipt for an id never issued, settled with the client\'s answer', async () => {
+  const { sim, client, close } = await setup();
+  try {
+    client.on('deliver_sm', (pdu: PDU) => client.send(pdu.response({ command_status: pdu.receipted_message_id === 'NOPE42' ? 0x45 : 0 })));
+    const got = nextPdu(client, 'deliver_sm');
+    assert.equal(await sim.injectReceipt({ messageId: 'NOPE42', stat: 'UNDELIV' }), 0x45);
+    const pdu = await got;
+    assert.equal(pdu.esm_class, EsmClass.RECEIPT);
+    assert.match((pdu.short_message as Buffer).toString('latin1'), /^id:NOPE42 .*stat:UNDELIV/);
+    assert.equal(await sim.injectReceipt({ messageId: 'OTHER' }), 0);
+  } finally {
+    await close();
+  }
+});
+
+test('a PDU whose body does not decode (a TLV past its end) costs that PDU only: generic_nack ESME_RINVCMDLEN, the session reads on', async () => {
+  const { client, close } = await setup();
+  try {
+    const nackP = nextPdu(client, 'generic_nack');
+    const raw = Buffer.concat([Buffer.alloc(16), Buffer.alloc(17), Buffer.from([0x04, 0x27, 0x00, 0x00])]); // submit_sm, message_state TLV of length 0
+    raw.writeUInt32BE(raw.length, 0);
+    raw.writeUInt32BE(0x00000004, 4);
+    raw.writeUInt32BE(77, 12);
+    client.socket.write(raw);
+    const nack = await nackP;
+    assert.deepEqual([nack.command_status, nack.sequence_number], [Status.ESME_RINVCMDLEN, 77]);
+    assert.equal((await submit(client, 'next')).command_status, Status.ESME_ROK);
+  } finally {
+    await close();
+  }
+});
+
 test('unknown command id gets generic_nack ESME_RINVCMDID with the same sequence number', async () => {
   const { sim, client, close } = await setup();
   try {

@@ -3,6 +3,7 @@
  *
  * stdout carries JSON lines only:
  *   {"event":"listening","host":"127.0.0.1","port":2775}
+ *   {"event":"faults-off","after_s":10}       with --faults-for, when the faults end
  *   {"event":"stats","stats":{...}}           every 5 s when the counters changed
  *   {"event":"stopped","stats":{...}}         on SIGTERM/SIGINT, then exit 0
  * Logs (warnings, and everything with --verbose) go to stderr as JSON lines.
@@ -34,6 +35,8 @@ const USAGE = `usage: smsc-sim [options]
   --no-answer-share <0..1>   share never answered
   --max-tps <n>              per-session limit over a sliding 1 s window (above: ESME_RTHROTTLED)
   --drop-after <n>           destroy the link after n submit_sm on a session
+  --refuse-binds             refuse every bind (ESME_RBINDFAIL); bound sessions stay bound
+  --faults-for <s>           the faults above last s seconds from the start, then the SMSC is healthy
   --stats-interval <ms>      stats line period (default 5000)
   --verbose                  debug logs on stderr
   --help`;
@@ -115,6 +118,8 @@ export async function runSimulatorCli(argv: string[]): Promise<void> {
       'no-answer-share': { type: 'string' },
       'max-tps': { type: 'string' },
       'drop-after': { type: 'string' },
+      'refuse-binds': { type: 'boolean' },
+      'faults-for': { type: 'string' },
       'stats-interval': { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -138,6 +143,8 @@ export async function runSimulatorCli(argv: string[]): Promise<void> {
   if (noAnswerShare !== undefined) faults.noAnswerShare = noAnswerShare;
   if (maxTps !== undefined) faults.maxTps = maxTps;
   if (dropAfter !== undefined) faults.dropAfterSubmits = dropAfter;
+  if (values['refuse-binds']) faults.refuseBinds = true;
+  const faultsFor = num('faults-for', values['faults-for'], { min: 0 });
 
   const receiptVia = values['receipt-via'];
   if (receiptVia !== undefined && receiptVia !== 'deliver_sm' && receiptVia !== 'data_sm') {
@@ -172,6 +179,10 @@ export async function runSimulatorCli(argv: string[]): Promise<void> {
   const sim = new SmscSimulator(options);
   const { host, port } = await sim.start();
   process.stdout.write(`${JSON.stringify({ event: 'listening', host, port })}\n`);
+  const healthy = faultsFor === undefined ? null : setTimeout(() => {
+    sim.setFaults({});
+    process.stdout.write(`${JSON.stringify({ event: 'faults-off', after_s: faultsFor })}\n`);
+  }, faultsFor * 1000);
 
   let last = JSON.stringify(sim.stats);
   const interval = setInterval(() => {
@@ -187,6 +198,7 @@ export async function runSimulatorCli(argv: string[]): Promise<void> {
       if (stopping) return;
       stopping = true;
       clearInterval(interval);
+      if (healthy) clearTimeout(healthy);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       sim

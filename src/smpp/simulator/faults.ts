@@ -1,7 +1,8 @@
 /**
  * The simulator's fault policy: what an unkind SMSC does to a submit_sm (throttle it, say its
- * queue is full, reject it, never answer, cut the link) so the gateway's reactions can be tested
- * and benchmarked. Decides only; the session carries the verdict out.
+ * queue is full, reject it, never answer, cut the link) and to a bind (refuse it), so the
+ * gateway's reactions can be tested and benchmarked. Decides only; the session carries the
+ * verdict out. Faults can be switched at runtime (SmscSimulator.setFaults).
  */
 import { Status } from '../pdu.js';
 
@@ -22,6 +23,18 @@ export interface SimulatorFaults {
   noAnswerShare?: number;
   /** 0..1 share answered with a permanent error ESME_RINVDSTADR (0x0B). */
   rejectShare?: number;
+  /**
+   * Refuse every bind: its bind_*_resp carries this command_status (`true`: ESME_RBINDFAIL), as
+   * an SMSC in maintenance or one that barred the account does. Sessions already bound stay bound.
+   */
+  refuseBinds?: boolean | number;
+}
+
+/** ESME_ROK, or the command_status a bind is refused with under these faults. */
+export function judgeBind(faults: SimulatorFaults): number {
+  const refuse = faults.refuseBinds;
+  if (refuse === undefined || refuse === false) return Status.ESME_ROK;
+  return refuse === true ? Status.ESME_RBINDFAIL : refuse;
 }
 
 /** What happens to one submit_sm, and which counter of the stats it adds to. */

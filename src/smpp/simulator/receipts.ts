@@ -22,19 +22,23 @@ export interface ReceiptLink {
   awaitAck(sequence: number, r: PendingReceipt): void;
 }
 
-/** A receipt owed for an accepted submit_sm. */
-export interface PendingReceipt {
-  /** The session that submitted: the receipt goes back there when it can receive. */
-  from: ReceiptLink;
-  systemId: string;
-  messageId: number;
-  submitAt: number;
+/** The addresses of a submit_sm (a receipt goes the other way). */
+interface SubmitAddresses {
   source: string;
   sourceTon: number;
   sourceNpi: number;
   destination: string;
   destTon: number;
   destNpi: number;
+}
+
+/** A receipt owed for an accepted submit_sm. */
+export interface PendingReceipt extends SubmitAddresses {
+  /** The session that submitted: the receipt goes back there when it can receive. */
+  from: ReceiptLink;
+  systemId: string;
+  messageId: number;
+  submitAt: number;
   text: string;
   onlyOnFailure: boolean;
   /** Picked once, so a receipt sent again after a lost link reports the same state. */
@@ -76,18 +80,27 @@ function isSuccess(stat: ReceiptStat): boolean {
   return stat === 'DELIVRD' || stat === 'ACCEPTD' || stat === 'ENROUTE';
 }
 
+/** What a receipt reports, about a submit from `source` to `destination`. */
+interface ReceiptAbout extends SubmitAddresses {
+  /** The message id in the receipt text, and in the receipted_message_id TLV. */
+  textId: string;
+  tlvId: string;
+  stat: ReceiptStat;
+  submitAt: number;
+  text: string;
+}
+
 /** The receipt's deliver_sm / data_sm: from the destination back to the source. */
-function receiptPdu(r: PendingReceipt, stat: ReceiptStat, sequence: number, opts: SimulatorOptions): Buffer {
-  const idFormat = opts.idFormat ?? 'hex';
+function encodeReceipt(r: ReceiptAbout, sequence: number, opts: SimulatorOptions): Buffer {
   const text = formatReceiptText({
-    id: formatMessageId(r.messageId, opts.receiptIdFormat ?? idFormat),
-    stat,
-    err: isSuccess(stat) ? '000' : '001',
+    id: r.textId,
+    stat: r.stat,
+    err: isSuccess(r.stat) ? '000' : '001',
     submitDate: new Date(r.submitAt),
     doneDate: new Date(),
     text: r.text.slice(0, 20).replace(RECEIPT_SAFE, '?'),
     sub: 1,
-    dlvrd: stat === 'DELIVRD' ? 1 : 0,
+    dlvrd: r.stat === 'DELIVRD' ? 1 : 0,
   });
   const tlvs = opts.receiptTlvs ?? true;
   return encodeReceiptPdu(opts.receiptVia ?? 'deliver_sm', sequence, {
@@ -98,8 +111,34 @@ function receiptPdu(r: PendingReceipt, stat: ReceiptStat, sequence: number, opts
     destNpi: r.sourceNpi,
     destination: r.source,
     text,
-    ...(tlvs ? { receiptedMessageId: formatMessageId(r.messageId, idFormat), messageState: messageStateFromStat(stat) } : {}),
+    ...(tlvs ? { receiptedMessageId: r.tlvId, messageState: messageStateFromStat(r.stat) } : {}),
   });
+}
+
+function receiptPdu(r: PendingReceipt, stat: ReceiptStat, sequence: number, opts: SimulatorOptions): Buffer {
+  const idFormat = opts.idFormat ?? 'hex';
+  return encodeReceipt({ ...r, stat, textId: formatMessageId(r.messageId, opts.receiptIdFormat ?? idFormat), tlvId: formatMessageId(r.messageId, idFormat) }, sequence, opts);
+}
+
+/** A receipt the simulator is told to send, for any message id (one it never issued, say). */
+export interface InjectedReceipt {
+  /** Written as is, in the text and in the receipted_message_id TLV. */
+  messageId: string;
+  stat?: ReceiptStat;
+  /** The original submit's source (default "Relais") and destination (default "24162999999"). */
+  source?: string;
+  destination?: string;
+  /** Only a session bound with this system_id (default: any receiver or transceiver). */
+  systemId?: string;
+}
+
+export function injectedReceiptPdu(r: InjectedReceipt, sequence: number, opts: SimulatorOptions): Buffer {
+  const source = r.source ?? 'Relais';
+  const numeric = /^\d+$/.test(source);
+  return encodeReceipt({
+    textId: r.messageId, tlvId: r.messageId, stat: r.stat ?? 'DELIVRD', submitAt: Date.now(), text: '',
+    source, sourceTon: numeric ? 1 : 5, sourceNpi: numeric ? 1 : 0, destination: r.destination ?? '24162999999', destTon: 1, destNpi: 1,
+  }, sequence, opts);
 }
 
 /** Weighted random pick of a receipt's final state. */

@@ -9,7 +9,7 @@ import { encodeMessage } from '../codec.js';
 import { DelayQueue } from './delay-queue.js';
 import type { SimulatorFaults } from './faults.js';
 import { NOOP_LOGGER, type SimulatorOptions } from './options.js';
-import { ReceiptCourier } from './receipts.js';
+import { injectedReceiptPdu, ReceiptCourier, type InjectedReceipt } from './receipts.js';
 import { SimSession, type SessionContext } from './session.js';
 import { emptyStats, maxInAnyWindow, type ReceivedSubmit, type SimulatorStats } from './stats.js';
 import { moDeliverSm } from './wire.js';
@@ -125,6 +125,19 @@ export class SmscSimulator {
     return maxInAnyWindow(filter ? this.received.filter(filter) : this.received, windowMs);
   }
 
+  /**
+   * A delivery receipt for any message id — one this SMSC never issued, say — on a bound
+   * receiver or transceiver session; settles with the command_status of its deliver_sm_resp (or
+   * data_sm_resp), fails when no session can take it or the session closes first.
+   */
+  injectReceipt(receipt: InjectedReceipt): Promise<number> {
+    const target = [...this.sessions.values()].find((s) => s.canReceive(receipt.systemId));
+    if (!target) return Promise.reject(new Error('no bound receiver/transceiver session'));
+    const pdu = new smpp.PDU(injectedReceiptPdu(receipt, target.nextSequence(), this.ctx.opts));
+    return target.request(pdu).then((resp) => resp.command_status);
+  }
+
+  /** Bytes written as they are on a bound session (else any open one): garbage, bad lengths, PDUs the package cannot build. */
   sendRaw(bytes: Buffer | PDU): void {
     const s = this.firstSession();
     if (!s) throw new Error('no session to send to');

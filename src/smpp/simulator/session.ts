@@ -8,7 +8,7 @@ import { smpp, Status, EsmClass } from '../pdu.js';
 import type { PDU, Session } from '../pdu.js';
 import { decodeShortMessage } from '../codec.js';
 import type { DelayQueue } from './delay-queue.js';
-import { judgeSubmit, TpsGate, type SimulatorFaults } from './faults.js';
+import { judgeBind, judgeSubmit, TpsGate, type SimulatorFaults } from './faults.js';
 import type { SimulatorLogger, SimulatorOptions } from './options.js';
 import { formatMessageId, receiptFor, type PendingReceipt, type ReceiptCourier, type ReceiptLink } from './receipts.js';
 import { LastSecond, type ReceivedSubmit, type SimulatorStats } from './stats.js';
@@ -44,7 +44,7 @@ export class SimSession implements ReceiptLink {
   private submits = 0;
   private corked = false;
   private readonly lastSecond = new LastSecond();
-  /** Pending injectMo parts: rejected if the session closes before they are answered. */
+  /** Pending requests (injectMo parts, injected receipts): rejected if the session closes before they are answered. */
   private readonly pending = new Set<(err: Error) => void>();
   /** Receipts written and not yet answered: held again if the session dies before the resp. */
   private readonly unackedReceipts = new Map<number, PendingReceipt>();
@@ -131,13 +131,19 @@ export class SimSession implements ReceiptLink {
 
   /** Send one MO part: settles with its deliver_sm_resp, fails if the session closes first. */
   deliverMo(pdu: PDU): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    return this.request(pdu).then((resp) => {
+      if (resp.command_status !== Status.ESME_ROK || resp.command !== 'deliver_sm_resp') throw moRefused(resp);
+    });
+  }
+
+  /** Send a request PDU of ours: settles with the client's answer, fails if the session closes first. */
+  request(pdu: PDU): Promise<PDU> {
+    return new Promise<PDU>((resolve, reject) => {
       const fail = (err: Error) => reject(err);
       this.pending.add(fail);
       const sent = this.session.send(pdu, (resp: PDU) => {
         this.pending.delete(fail);
-        if (resp.command_status === Status.ESME_ROK && resp.command === 'deliver_sm_resp') resolve();
-        else reject(moRefused(resp));
+        resolve(resp);
       });
       if (!sent) {
         this.pending.delete(fail);
@@ -215,6 +221,13 @@ export class SimSession implements ReceiptLink {
   // PDUs
 
   private onPdu(pdu: PDU): void {
+    if (pdu.malformed) {
+      // Its body did not decode (the framing held): answered as an SMSC does, the session kept.
+      if (pdu.isResponse()) return;
+      this.ctx.stats.genericNacks++;
+      this.send(genericNack(pdu.sequence_number, Status.ESME_RINVCMDLEN));
+      return;
+    }
     switch (pdu.command) {
       case 'submit_sm':
         this.onSubmit(pdu);
@@ -255,7 +268,7 @@ export class SimSession implements ReceiptLink {
       return;
     }
     const systemId = String(pdu.system_id ?? '');
-    const status = this.checkCredentials(systemId, String(pdu.password ?? ''));
+    const status = judgeBind(this.ctx.faults) || this.checkCredentials(systemId, String(pdu.password ?? ''));
     if (status !== Status.ESME_ROK) {
       stats.bindsRefused++;
       log.info({ remote: this.remote, systemId, status }, 'simulator refused a bind');
