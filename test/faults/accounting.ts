@@ -104,15 +104,3 @@ const partKey = (recipient: string, part: number): string => `${recipient.replac
 export async function countStatus(gw: Pick<Gateway, 'store'>, status: MessageState): Promise<number> {
   return Number((await sql<{ n: number }>`select count(*) as n from messages where status = ${status}`.execute(gw.store.db)).rows[0]!.n);
 }
-
-/** A seeded PRNG (mulberry32): the same seed, the same moments. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -9,11 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { numbers, startGateway, startSimulator, waitFor, type Gateway } from '../support/harness.js';
-import type { SmscSimulator } from '../../src/smpp/simulator/simulator.js';
-import { accountingHolds, countStatus, prng } from './accounting.js';
-
-const SEED = Number(process.env.RELAIS_FAULT_SEED ?? 20261) >>> 0;
+import { numbers, waitFor } from '../support/harness.js';
+import { accountingHolds, countStatus } from './accounting.js';
+import { pause, prng, SEED, twoBinds } from './support.js';
 
 /** A PDU as bytes: header (command_length = 16 + body, unless told) and body. */
 function pdu(commandId: number, seq: number, body: Buffer = Buffer.alloc(0), o: { status?: number; length?: number } = {}): Buffer {
@@ -30,16 +28,8 @@ const DELIVER_SM = 0x00000005;
 const receiptBody = (tail: Buffer) =>
   Buffer.concat([Buffer.from('\0\x01\x0124162000001\0\x05\x00Relais\0\x04\x00\x00\0\0\x00\x00\x00\x00', 'latin1'), tail]);
 
-async function setup(): Promise<{ sim: SmscSimulator; gw: Gateway; ids: number[] }> {
-  const sim = await startSimulator({ systemId: 'airtel', password: 'pw' });
-  const reconnect = { initial: 0.1, max: 0.5, jitter: 0.1 };
-  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port, tps: 150, reconnect }, { port: sim.port, tps: 150, reconnect }] }]);
-  await waitFor(() => gw.binds.every((b) => b.state === 'bound'), 5000, 'both binds bound');
-  return { sim, gw, ids: [] };
-}
-
 test('PDUs that keep the framing never cost a bind its session: unknown ids, alert_notification, outbind, stray answers, bodies cut short, receipts for unknown ids', async () => {
-  const { sim, gw } = await setup();
+  const { sim, gw } = await twoBinds({ tps: 150 });
   try {
     const ids = await gw.send(numbers(3000), 'malformed but framed');
     await waitFor(() => sim.received.length >= 300, 10_000, 'traffic flowing');
@@ -63,7 +53,7 @@ test('PDUs that keep the framing never cost a bind its session: unknown ids, ale
     ];
     for (const [what, bytes] of framed) {
       sim.sendRaw(bytes);
-      await new Promise((r) => setTimeout(r, 50));
+      await pause(50);
       assert.ok(gw.binds.every((b) => b.state === 'bound'), `${what}: both binds still bound`);
       assert.equal(sim.stats.sessions, sessions, `${what}: the session was kept`);
     }
@@ -86,7 +76,7 @@ test('PDUs that keep the framing never cost a bind its session: unknown ids, ale
 });
 
 test('bytes that lose the framing: one reconnect per loss, not a storm, and nothing lost', async () => {
-  const { sim, gw } = await setup();
+  const { sim, gw } = await twoBinds({ tps: 150 });
   const random = prng(SEED);
   console.log(`# malformed: seed ${SEED} (RELAIS_FAULT_SEED)`);
   try {
@@ -108,7 +98,7 @@ test('bytes that lose the framing: one reconnect per loss, not a storm, and noth
       sim.sendRaw(bytes);
       await waitFor(() => sim.stats.sessions > sessions && sim.boundSessions() === 2, 10_000, `${what}: the bind back`);
       const took = Date.now() - started;
-      await new Promise((r) => setTimeout(r, 1000));
+      await pause(1000);
       assert.equal(sim.stats.sessions - sessions, 1, `${what}: exactly one reconnect`);
       assert.equal(sim.stats.bindsAccepted - binds, 1, `${what}: exactly one bind`);
       console.log(`# malformed: ${what}: rebound in ${took} ms`);
