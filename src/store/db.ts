@@ -10,7 +10,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, sql } from 'kysely';
 import { migrations } from '../../migrations/index.js';
 import { Repos } from './repos.js';
-import { Connection, heldExecutor, lockingExecutor, SqliteLockedDialect } from './sqlite/driver.js';
+import { Connection, heldExecutor, lockingExecutor, routingExecutor, SqliteLockedDialect } from './sqlite/driver.js';
 import { ConnectionLock } from './sqlite/lock.js';
 import type { WriteHealth } from './health.js';
 import type { Database } from './tables.js';
@@ -50,8 +50,11 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
   if (opts.maxSizeMb !== undefined) sqlite.pragma(`max_page_count = ${Math.floor((opts.maxSizeMb * 1024 * 1024) / (sqlite.pragma('page_size', { simple: true }) as number))}`);
   const connection = new Connection(sqlite);
   const lock = new ConnectionLock();
-  const db = new Kysely<Database>({ dialect: new SqliteLockedDialect(connection, lock) });
-  const repos = new Repos(db, lockingExecutor(connection, lock));
+  // A second connection for reads outside transactions: they see every commit (WAL) and never
+  // wait behind a writer's transaction, so a light request is not queued behind a 10 000-row send.
+  const reader = path === ':memory:' ? null : new Connection(openReader(path));
+  const db = new Kysely<Database>({ dialect: new SqliteLockedDialect(connection, lock, 'locking', reader) });
+  const repos = new Repos(db, reader ? routingExecutor(connection, reader, lock) : lockingExecutor(connection, lock));
   // The repositories of every transaction: they run on the connection the transaction holds.
   const held = new Repos(new Kysely<Database>({ dialect: new SqliteLockedDialect(connection, lock, 'held') }), heldExecutor(connection), repos);
   let closed = false;
@@ -85,6 +88,12 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
       await db.destroy(); // closes the better-sqlite3 handle too
     },
   };
+}
+
+function openReader(path: string): SQLite.Database {
+  const sqlite = new SQLite(path, { readonly: true });
+  sqlite.pragma('busy_timeout = 5000');
+  return sqlite;
 }
 
 export async function migrate(store: Store): Promise<string[]> {

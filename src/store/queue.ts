@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import { Prepared, PreparedBySize, Repo, type Db, type Executor } from './repo.js';
 import type { MessageState } from './tables.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 
 export interface NewMessage {
   account_id: number | null;
@@ -25,6 +26,9 @@ export interface NewMessage {
 }
 
 /** What the dispatcher needs of a claimed row: no more, it runs once per message. */
+/** Rows inserted between two turns of the event loop in a big send (~8 ms of work). */
+const YIELD_EVERY_ROWS = 500;
+
 export interface ClaimedMessage {
   id: number;
   sender: string;
@@ -110,6 +114,9 @@ export class MessageQueue extends Repo {
       // Ids of one multi-row insert grow in row order; RETURNING's own order is not promised.
       ids.push(...(await this.q.insert.of(size).all(this.exec, params)).map((r) => r.id).sort((a, b) => a - b));
       at += size;
+      // A big send gives the event loop a turn every few thousand rows (the transaction stays
+      // open: other writers wait, reads and the SMPP links go on).
+      if (at < rows.length && at % YIELD_EVERY_ROWS < size) await yieldToLoop();
     }
     return ids;
   }

@@ -13,6 +13,7 @@ import type { Executor } from '../repo.js';
 import { ConnectionLock } from './lock.js';
 
 const MAX_STATEMENTS = 500;
+const READ = /^\s*(select|with)\b/i;
 
 export class Connection implements DatabaseConnection {
   private readonly statements = new Map<string, SQLite.Statement>();
@@ -43,6 +44,21 @@ export class Connection implements DatabaseConnection {
       this.statements.set(sql, st);
     }
     return st;
+  }
+
+  /**
+   * Whether `sql` only reads: a SELECT (or WITH) that SQLite says writes nothing. Anything else —
+   * writes, DDL, PRAGMAs (they set things on the connection that runs them) — is the writer's,
+   * and is never even prepared here (a read-only connection would judge DDL against the schema
+   * as committed, not as the writer's migration has it).
+   */
+  readsOnly(sql: string): boolean {
+    if (!READ.test(sql)) return false;
+    try {
+      return this.statement(sql).readonly;
+    } catch {
+      return false;
+    }
   }
 
   // IMMEDIATE: take the write lock at BEGIN, so a concurrent writer in another process (the CLI)
@@ -110,50 +126,118 @@ export function lockingExecutor(c: Connection, lock: ConnectionLock): Executor {
 }
 
 /**
- * `locking`: every query and Kysely transaction takes the connection lock (the store's own
- * handle). `held`: for the store's transactions, which already hold it — queries run at once,
- * and running one without the lock held is a bug caught here.
+ * Statements outside any transaction, with a second, read-only connection: a statement that only
+ * reads runs there at once — in WAL mode it sees every committed write and never waits for a
+ * writer's transaction — and any other takes the lock and runs on the writer.
+ */
+export function routingExecutor(writer: Connection, reader: Connection, lock: ConnectionLock): Executor {
+  const locked = lockingExecutor(writer, lock);
+  return {
+    all: <R>(q: CompiledQuery<R>, params: readonly unknown[]) => (reader.readsOnly(q.sql) ? Promise.resolve(all(reader, q, params) as R[]) : locked.all(q, params)),
+    get: <R>(q: CompiledQuery<R>, params: readonly unknown[]) => (reader.readsOnly(q.sql) ? Promise.resolve(get(reader, q, params) as R | undefined) : locked.get(q, params)),
+    run: (q, params) => locked.run(q, params),
+  };
+}
+
+/**
+ * What a Kysely query outside the store's transactions runs on: reads on the reader (when there
+ * is one) without the lock; writes, and Kysely's own transactions (migrations), on the writer
+ * under the lock, held from BEGIN to COMMIT.
+ */
+class RoutedConnection implements DatabaseConnection {
+  private inTransaction = false;
+
+  constructor(private readonly writer: Connection, private readonly reader: Connection | null, private readonly lock: ConnectionLock) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.inTransaction) return this.writer.executeQuery<R>(query);
+    if (this.reader?.readsOnly(query.sql)) return this.reader.executeQuery<R>(query);
+    await this.lock.acquire();
+    try {
+      return await this.writer.executeQuery<R>(query);
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  async begin(): Promise<void> {
+    await this.lock.acquire();
+    try {
+      this.writer.begin();
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+    this.inTransaction = true;
+  }
+
+  end(how: 'commit' | 'rollback'): void {
+    if (!this.inTransaction) return; // a failed COMMIT already ended it; Kysely's rollback follows
+    try {
+      if (how === 'commit') this.writer.commit();
+      else this.writer.rollback();
+    } finally {
+      if (how === 'rollback' || !this.writer.sqlite.inTransaction) {
+        this.inTransaction = false;
+        this.lock.release();
+      }
+    }
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery(): AsyncIterableIterator<QueryResult<never>> {
+    throw new Error('streaming would hold the one connection: page with keysets instead');
+  }
+}
+
+/**
+ * `locking`: the store's own handle — reads on the reader, writes and Kysely transactions under
+ * the connection lock (RoutedConnection). `held`: for the store's transactions, which already
+ * hold it — queries run at once, and running one without the lock held is a bug caught here.
  */
 type Mode = 'locking' | 'held';
 
 class SqliteDriver implements Driver {
-  constructor(private readonly connection: Connection, private readonly lock: ConnectionLock, private readonly mode: Mode) {}
+  constructor(private readonly connection: Connection, private readonly lock: ConnectionLock, private readonly mode: Mode, private readonly reader: Connection | null) {}
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    if (this.mode === 'locking') await this.lock.acquire();
-    else if (!this.lock.busy) throw new Error("a transaction's repositories were used after the transaction ended");
+    if (this.mode === 'locking') return new RoutedConnection(this.connection, this.reader, this.lock);
+    if (!this.lock.busy) throw new Error("a transaction's repositories were used after the transaction ended");
     return this.connection;
   }
 
-  async beginTransaction(): Promise<void> {
-    if (this.mode === 'held') throw new Error('transactions do not nest: use the repositories of the open one');
-    this.connection.begin();
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!(connection instanceof RoutedConnection)) throw new Error('transactions do not nest: use the repositories of the open one');
+    await connection.begin();
   }
 
-  async commitTransaction(): Promise<void> {
-    this.connection.commit();
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    if (connection instanceof RoutedConnection) connection.end('commit');
+    else this.connection.commit();
   }
 
-  async rollbackTransaction(): Promise<void> {
-    this.connection.rollback();
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (connection instanceof RoutedConnection) connection.end('rollback');
+    else this.connection.rollback();
   }
 
-  async releaseConnection(): Promise<void> {
-    if (this.mode === 'locking') this.lock.release();
-  }
+  async releaseConnection(): Promise<void> {}
 
   async destroy(): Promise<void> {
-    if (this.mode === 'locking') this.connection.sqlite.close();
+    if (this.mode === 'locking') {
+      this.reader?.sqlite.close();
+      this.connection.sqlite.close();
+    }
   }
 }
 
 export class SqliteLockedDialect implements Dialect {
-  constructor(private readonly connection: Connection, private readonly lock: ConnectionLock, private readonly mode: Mode = 'locking') {}
+  constructor(private readonly connection: Connection, private readonly lock: ConnectionLock, private readonly mode: Mode = 'locking', private readonly reader: Connection | null = null) {}
 
   createDriver(): Driver {
-    return new SqliteDriver(this.connection, this.lock, this.mode);
+    return new SqliteDriver(this.connection, this.lock, this.mode, this.reader);
   }
 
   createQueryCompiler(): SqliteQueryCompiler {
