@@ -9,14 +9,27 @@ export interface Route {
 }
 
 export class Router {
-  private readonly byPrefix = new Map<string, Route>();
-  private readonly lengths: number[];
+  private byPrefix = new Map<string, Route>();
+  private lengths: number[] = [];
+  private fallback: string | undefined;
 
-  constructor(routes: readonly RouteConfig[], private readonly defaultRoute?: string) {
+  constructor(routes: readonly RouteConfig[], defaultRoute?: string) {
+    this.replace(routes, defaultRoute);
+  }
+
+  /** A new table at once (a reload): every message planned after this uses it. */
+  replace(routes: readonly RouteConfig[], defaultRoute?: string): void {
     // Among routes with the same prefix, the highest priority wins.
     const sorted = [...routes].sort((a, b) => a.priority - b.priority);
-    for (const r of sorted) this.byPrefix.set(r.prefix, { operator: r.operator, failover: r.failover ?? null, prefix: r.prefix });
+    const byPrefix = new Map<string, Route>();
+    for (const r of sorted) byPrefix.set(r.prefix, { operator: r.operator, failover: r.failover ?? null, prefix: r.prefix });
+    this.byPrefix = byPrefix;
     this.lengths = [...new Set(sorted.map((r) => r.prefix.length))].sort((a, b) => b - a);
+    this.fallback = defaultRoute;
+  }
+
+  get defaultRoute(): string | undefined {
+    return this.fallback;
   }
 
   /** O(number of distinct prefix lengths) map look-ups: fast enough for 10 000 recipients a request. */
@@ -26,7 +39,7 @@ export class Router {
       const hit = this.byPrefix.get(e164.slice(0, len));
       if (hit) return hit;
     }
-    return this.defaultRoute ? { operator: this.defaultRoute, failover: null, prefix: null } : null;
+    return this.fallback ? { operator: this.fallback, failover: null, prefix: null } : null;
   }
 
   list(): Route[] {

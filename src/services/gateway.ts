@@ -8,7 +8,7 @@ export interface GatewayView {
 }
 
 export class GatewayService {
-  constructor(private readonly view: GatewayView, private readonly router: Router, private readonly defaultRoute: string | undefined) {}
+  constructor(private readonly view: GatewayView, private readonly router: Router) {}
 
   binds(actor: Actor): unknown[] {
     authorize(actor, 'operator.gateway');
@@ -17,6 +17,6 @@ export class GatewayService {
 
   routes(actor: Actor) {
     authorize(actor, 'operator.gateway');
-    return { routes: this.router.list(), default_route: this.defaultRoute ?? null };
+    return { routes: this.router.list(), default_route: this.router.defaultRoute ?? null };
   }
 }

@@ -64,14 +64,20 @@ const NO_CONTACTS: ReadonlyMap<string, ContactCard> = new Map();
 type Routed = { input: string; ok: true; e164: string; operator: string; failover: string | null } | Extract<Planned, { ok: false }>;
 
 export class MessageService {
-  private readonly prices: Map<string, number>;
+  private prices: Map<string, number>;
 
   constructor(
-    private readonly cfg: Pick<Config, 'numbering' | 'operators' | 'dispatcher'>,
+    private cfg: Pick<Config, 'numbering' | 'operators' | 'dispatcher'>,
     private readonly router: Router,
     private readonly blacklist: Pick<BlacklistRepo, 'isBlacklisted'>,
     private readonly contacts: ContactLookup = async () => NO_CONTACTS,
   ) {
+    this.prices = new Map(cfg.operators.map((o) => [o.name, o.price_per_part]));
+  }
+
+  /** A reload: numbering, prices and limits of every message planned from now on. */
+  reconfigure(cfg: Pick<Config, 'numbering' | 'operators' | 'dispatcher'>): void {
+    this.cfg = cfg;
     this.prices = new Map(cfg.operators.map((o) => [o.name, o.price_per_part]));
   }
 

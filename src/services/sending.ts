@@ -77,7 +77,8 @@ export class SendingService {
     private readonly senderIds: SenderIdService,
     private readonly accounts: AccountService,
     private readonly webhooks: WebhookService,
-    private readonly operators: readonly string[],
+    /** The configured operators, read at each use (a reload may change them). */
+    private readonly operators: () => readonly string[],
   ) {
     this.commits = new GroupCommit(store);
   }
@@ -151,7 +152,7 @@ export class SendingService {
 
   /** Every number once: under its operator when it routes, else under `unknown`. */
   private tally(items: readonly { operator: string | null }[]): Record<string, number> {
-    const counts: Record<string, number> = Object.fromEntries(this.operators.map((o) => [o, 0]));
+    const counts: Record<string, number> = Object.fromEntries(this.operators().map((o) => [o, 0]));
     counts.unknown = 0;
     for (const { operator } of items) counts[operator ?? 'unknown'] = (counts[operator ?? 'unknown'] ?? 0) + 1;
     return counts;

@@ -68,7 +68,7 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
   const campaigns = new CampaignService(store, changes, senderIds, new AudienceCollector(store, messages), runner, contacts,
     { maxParts: config.dispatcher.max_parts, timezone: config.campaigns.timezone }, (id) => void scheduler?.refresh(id));
   scheduler = new RecurringScheduler(store, campaigns, d.log.child({ part: 'scheduler' }), d.clock, d.clock === undefined);
-  const sending = new SendingService(store, changes, messages, senderIds, accounts, webhooks, config.operators.map((o) => o.name));
+  const sending = new SendingService(store, changes, messages, senderIds, accounts, webhooks, () => config.operators.map((o) => o.name));
   const services: Services = {
     accounts,
     audit: new AuditService(store),
@@ -79,7 +79,7 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
     credentials,
     credits: new CreditService(store, changes),
     doctor: new DoctorService(store),
-    gateway: new GatewayService({ binds: d.binds }, d.router, config.default_route),
+    gateway: new GatewayService({ binds: d.binds }, d.router),
     history: new HistoryService(store),
     imports: new ContactImportService(changes, contacts),
     segments: new SegmentService(store, changes),
