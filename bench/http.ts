@@ -40,7 +40,7 @@ const ELD_RESOLUTION_MS = 10;
 export async function scrapeLag(pool: Pool): Promise<{ p99Ms: number; maxMs: number }> {
   const r = await call(pool, 'GET', '/metrics').catch(() => null);
   const read = (metric: string): number => {
-    const m = r && r.status === 200 ? new RegExp(`^relais_process_nodejs_eventloop_lag_${metric}_seconds(?:\\{[^}]*\\})?\\s+(\\S+)`, 'm').exec(r.text) : null;
+    const m = r && r.status === 200 ? new RegExp(`^relais_nodejs_eventloop_lag_${metric}_seconds(?:\\{[^}]*\\})?\\s+(\\S+)`, 'm').exec(r.text) : null;
     return m ? Math.max(0, Number(m[1]) * 1000 - ELD_RESOLUTION_MS) : NaN;
   };
   return { p99Ms: read('p99'), maxMs: read('max') };

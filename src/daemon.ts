@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { Config } from './config/schema.js';
+import type { NamedBind } from './config/reload-plan.js';
+import type { Config, OperatorConfig } from './config/schema.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { Ledger, type LedgerEvent } from './dispatch/ledger.js';
 import { createApp } from './http/core/app.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { readiness } from './ops/readiness.js';
+import { Reloader, type ReloadReport } from './ops/reload.js';
 import { Router } from './routing/router.js';
 import { createServices, type BackgroundWork } from './services/wiring.js';
 import type { Services } from './services/index.js';
@@ -35,6 +37,8 @@ export interface Daemon {
   simulators: SmscSimulator[];
   http: Server;
   background: BackgroundWork;
+  /** Re-read the config file and apply it live (SIGHUP, POST /api/admin/reload, `relais reload`). Throws ConfigError when it is bad, with nothing changed. */
+  reload(next?: Config): Promise<ReloadReport>;
   /** Base URL of the HTTP listener, e.g. http://127.0.0.1:8080 */
   url: string;
   stop(): Promise<void>;
@@ -46,6 +50,8 @@ export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;
   /** The campaigns' clock: tests inject one, and then drive the scheduler themselves. */
   clock?: () => number;
+  /** The file the config came from: what a reload re-reads. */
+  configPath?: string;
 }
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
@@ -65,7 +71,9 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   const router = new Router(config.routes, config.default_route);
   const outbox = new Outbox();
   await outbox.load(store.repos);
-  const metrics = createMetrics(() => store.repos.queue.depthByOperator(), config.operators.map((o) => o.name), () => store.health.writable);
+  const binds: Bind[] = [];
+  const metrics = createMetrics(() => store.repos.queue.depthByOperator(), () => config.operators.map((o) => o.name), () => store.health.writable,
+    () => binds.map((b) => ({ operator: b.operator, bind: b.name, used: b.windowUsed })));
   for (const operator of recovered) metrics.possibleDuplicates.inc({ operator, bind: '', cause: 'restart' });
 
   const webhookWorker = new WebhookWorker(store, {
@@ -74,8 +82,9 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   }, log.child({ part: 'webhooks' }));
   webhookWorker.start();
 
-  const binds = config.operators.flatMap((op) => op.binds.map((b) => new Bind({ ...b, name: b.name! }, op, log.child({ part: 'smpp' }))));
-  const { services, messages, background } = await createServices({ config, store, outbox, router, wake: () => webhookWorker.kick(), binds: () => binds.map(describeBind), log, clock: options.clock });
+  let reloader: Reloader | null = null;
+  const reload = (next?: Config) => reloader ? reloader.reload(next) : Promise.reject(new Error('the daemon is still starting'));
+  const { services, messages, background } = await createServices({ config, store, outbox, router, wake: () => webhookWorker.kick(), binds: () => binds.map(describeBind), reload, log, clock: options.clock });
   await whenWritable(log, 'creating the first admin', () => services.accounts.ensureAdmin(env, config.database.path, log), undefined);
 
   const ledger = new Ledger({
@@ -89,10 +98,14 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   });
   await ledger.loadPending();
 
-  for (const bind of binds) {
-    metrics.bindUp.set({ operator: bind.operator, bind: bind.name }, 0);
-    bind.on('state', (state) => metrics.bindUp.set({ operator: bind.operator, bind: bind.name }, state === 'bound' ? 1 : 0));
-    bind.on('refused', (status) => metrics.bindRefusals.inc({ operator: bind.operator, bind: bind.name, status: statusName(status) }));
+  /** A bind as the daemon runs it: its states and counts in the metrics, its receipts and MO into the ledger. */
+  const makeBind = (op: OperatorConfig, cfg: NamedBind): Bind => {
+    const bind = new Bind(cfg, op, log.child({ part: 'smpp' }));
+    const labels = { operator: bind.operator, bind: bind.name };
+    metrics.bindUp.set(labels, 0);
+    // A replaced bind's old session must not mark its successor down.
+    bind.on('state', (state) => binds.includes(bind) && metrics.bindUp.set(labels, state === 'bound' ? 1 : 0));
+    bind.on('refused', (status) => metrics.bindRefusals.inc({ ...labels, status: statusName(status) }));
     bind.on('receipt', (r, ack) => {
       metrics.receipts.inc({ operator: r.operator, state: r.stat });
       ledger.pushReceipt(r, ack);
@@ -101,8 +114,10 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       metrics.mo.inc({ operator: mo.operator });
       ledger.pushMo(mo, ack);
     });
-    bind.start();
-  }
+    return bind;
+  };
+  for (const op of config.operators) for (const b of op.binds) binds.push(makeBind(op, { ...b, name: b.name! }));
+  for (const bind of binds) bind.start();
   await whenWritable(log, 'recovering campaign work', () => background.runner.start(), undefined);
   // Package credits past their validity leave the balance through the ledger.
   const expiry = setInterval(() => {
@@ -112,12 +127,20 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   await whenWritable(log, 'starting recurring schedules', () => background.scheduler.start(), undefined);
   const dispatcher = new Dispatcher({ store, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics, blacklist: store.repos.blacklist });
   dispatcher.start();
+  reloader = new Reloader({
+    config, binds, makeBind, dispatcher, router, messages, store, rootLog: log, log: log.child({ part: 'reload' }),
+    forgetBind: (bind) => {
+      if (binds.some((b) => b.operator === bind.operator && b.name === bind.name)) return;
+      metrics.bindUp.remove({ operator: bind.operator, bind: bind.name });
+    },
+  }, options.configPath, env);
 
   const app = createApp({
     log: log.child({ part: 'http' }), metrics, version: VERSION, services, config,
     ops: {
       ready: () => readiness({ open: store.isOpen(), health: store.health.view() }, config.operators.map((o) => o.name), config.routes, binds),
       binds: () => binds.map(describeBind),
+      reload: () => reload(),
     },
   });
   const http = await listen(app.callback(), config.http.host, config.http.port);
@@ -141,6 +164,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       await background.scheduler.stop();
       await background.runner.stop();
       await draining;
+      await reloader?.settle();
       await dispatcher.stop();
       await ledger.close();
       await webhookWorker.stop(deadline);
@@ -149,7 +173,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       log.info('stopped');
     })());
 
-  return { config, store, services, messages, binds, router, metrics, simulators, http, background, url, stop };
+  return { config, store, services, messages, binds, router, metrics, simulators, http, background, reload, url, stop };
 }
 
 /**

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 /**
- * `relais <command>`: serve | migrate | smsc-sim | send | binds.
+ * `relais <command>`: the commands are the table COMMANDS below (serve is the default).
+ * Every command answers --help / -h with its usage (exit 0); a usage error prints the message
+ * and the usage (exit 2).
  * Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 bad configuration (EX_CONFIG: systemd
  * does not restart-loop on it when RestartPreventExitStatus=78).
  */
 import { parseArgs } from 'node:util';
-import { creditsCommand, doctorCommand, ordersCommand, packagesCommand, senderIdsCommand, userCommand, withServices } from './cli/admin.js';
+import { ADMIN_HELP, creditsCommand, doctorCommand, ordersCommand, packagesCommand, senderIdsCommand, userCommand, withServices } from './cli/admin.js';
+import { printJson } from './cli/format.js';
+import { commandUsage, isUsageError, overallUsage, UsageError, wantsHelp, type CommandHelp } from './cli/usage.js';
 import { ConfigError, loadConfig, resolveConfigPath } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { startDaemon } from './daemon.js';
@@ -15,40 +19,75 @@ import { runSimulatorCli } from './smpp/simulator/cli.js';
 import { migrate, openStore, type Store } from './store/db.js';
 import { FINAL_STATES } from './store/tables.js';
 
-const USAGE = `usage: relais <command> [options]
-  serve    [--config FILE]                      run the daemon (default command)
-  migrate  [--config FILE]                      apply database migrations and exit
-  smsc-sim [--port N ...]                       run the SMSC simulator (relais smsc-sim --help)
-  send     --to NUMBER[,NUMBER] --text TEXT [--from SENDER] [--wait SECONDS] [--config FILE]
-                                                queue a message in the daemon's database
-  binds    [--config FILE] [--url URL]          print the bind states of a running daemon
-  user     create --email E [--name N] [--username U] [--password P] [--admin] | list
-  credits  --email E --amount N                 add (or, negative, remove) credits
-  sender-ids list [--status S] | approve --id N | reject --id N
-  packages list | create --name N --sms N --price P [--bonus N] [--currency C] [--validity-days D] | disable --id N | enable --id N
-  orders   list [--status S] | confirm --id N | reject --id N
-  doctor                                        check every balance against its ledger (exit 1 if anything differs)
-Config: --config, else $RELAIS_CONFIG, else config/relais.yaml, else the demo config.`;
-
 const EX_CONFIG = 78;
 
-/** Resolves to an exit code, or null when the command keeps running on its own (the simulator). */
+interface Command extends CommandHelp {
+  /** Resolves to an exit code, or null when the command keeps running on its own (the simulator). */
+  run(args: string[]): Promise<number | null>;
+  /** The command answers --help itself (smsc-sim). */
+  ownHelp?: boolean;
+}
+
+/** Every command, in the order `relais --help` lists them. To add one, add an entry. */
+const COMMANDS: Record<string, Command> = {
+  serve: { forms: ['[--config FILE]'], summary: 'run the daemon (the default command)', run: (a) => serve(a) },
+  migrate: { forms: ['[--config FILE]'], summary: 'apply the database migrations and exit', run: (a) => migrateCmd(a) },
+  'smsc-sim': {
+    forms: ['[--port N] [options]'], summary: 'run the SMSC simulator (benchmarks, demos)', config: false, ownHelp: true,
+    options: ['  (relais smsc-sim --help lists the simulator\'s options)'],
+    run: async (a) => { await runSimulatorCli(a); return null; },
+  },
+  send: {
+    forms: ['--to NUMBER[,NUMBER...] --text TEXT [--from SENDER] [--wait SECONDS]'],
+    summary: "queue a message in the daemon's database (the running daemon sends it)",
+    options: [
+      '  --to NUMBERS               recipients, comma-separated (international or national form)',
+      '  --text TEXT                the message',
+      '  --from SENDER              sender id (default: default_sender_id of the configuration)',
+      '  --wait SECONDS             then wait for the final states and print them (exit 0 if all delivered)',
+    ],
+    run: (a) => send(a),
+  },
+  binds: {
+    forms: ['[--url URL]'], summary: 'print the bind states of the running daemon',
+    options: ['  --url URL                  the daemon (default http://127.0.0.1:<http.port>; loopback only)'],
+    run: (a) => binds(a),
+  },
+  user: { ...ADMIN_HELP.user, run: (a) => withConfig(a, userCommand) },
+  credits: { ...ADMIN_HELP.credits, run: (a) => withConfig(a, creditsCommand) },
+  'sender-ids': { ...ADMIN_HELP['sender-ids'], run: (a) => withConfig(a, senderIdsCommand) },
+  packages: { ...ADMIN_HELP.packages, run: (a) => withConfig(a, packagesCommand) },
+  orders: { ...ADMIN_HELP.orders, run: (a) => withConfig(a, ordersCommand) },
+  doctor: { ...ADMIN_HELP.doctor, run: (a) => withConfig(a, doctorCommand) },
+};
+
+const USAGE = overallUsage(COMMANDS);
+
 async function main(argv: string[]): Promise<number | null> {
-  const [command = 'serve', ...rest] = argv;
-  switch (command) {
-    case 'serve': return serve(rest);
-    case 'migrate': return migrateCmd(rest);
-    case 'smsc-sim': await runSimulatorCli(rest); return null;
-    case 'send': return send(rest);
-    case 'binds': return binds(rest);
-    case 'user': return withConfig(rest, userCommand);
-    case 'credits': return withConfig(rest, creditsCommand);
-    case 'sender-ids': return withConfig(rest, senderIdsCommand);
-    case 'packages': return withConfig(rest, packagesCommand);
-    case 'orders': return withConfig(rest, ordersCommand);
-    case 'doctor': return withConfig(rest, doctorCommand);
-    case 'help': case '--help': case '-h': console.log(USAGE); return 0;
-    default: console.error(`unknown command "${command}"\n${USAGE}`); return 2;
+  // `relais` alone, or `relais --config FILE`, is `relais serve`.
+  const [command, ...rest] = argv.length === 0 || (argv[0]!.startsWith('-') && !wantsHelp(argv.slice(0, 1))) ? ['serve', ...argv] : argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    const topic = rest[0] !== undefined ? COMMANDS[rest[0]] : undefined;
+    if (topic && !topic.ownHelp) console.log(commandUsage(rest[0]!, topic));
+    else if (topic) return topic.run(['--help']);
+    else console.log(USAGE);
+    return 0;
+  }
+  const cmd = Object.hasOwn(COMMANDS, command!) ? COMMANDS[command!] : undefined;
+  if (!cmd) {
+    console.error(`relais: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  if (wantsHelp(rest) && !cmd.ownHelp) {
+    console.log(commandUsage(command!, cmd));
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    if (!isUsageError(err)) throw err;
+    console.error(`relais ${command}: ${err.message}\n\n${commandUsage(command!, cmd)}`);
+    return 2;
   }
 }
 
@@ -60,9 +99,11 @@ function configFrom(args: string[], extra: Record<string, { type: 'string' | 'bo
 
 /** Commands whose own flags follow; --config may appear anywhere among them. */
 function withConfig(args: string[], run: (config: Config, rest: string[]) => Promise<number>): Promise<number> {
-  const i = args.findIndex((a) => a === '--config' || a === '-c');
-  const explicit = i >= 0 ? args[i + 1] : undefined;
-  const rest = i >= 0 ? [...args.slice(0, i), ...args.slice(i + 2)] : args;
+  const i = args.findIndex((a) => a === '--config' || a === '-c' || a.startsWith('--config='));
+  const inline = i >= 0 && args[i]!.startsWith('--config=');
+  const explicit = i < 0 ? undefined : inline ? args[i]!.slice('--config='.length) : args[i + 1];
+  if (i >= 0 && !explicit) throw new UsageError('--config needs a FILE');
+  const rest = i >= 0 ? [...args.slice(0, i), ...args.slice(i + (inline ? 1 : 2))] : args;
   return run(loadConfig(resolveConfigPath(explicit)), rest);
 }
 
@@ -94,10 +135,7 @@ async function migrateCmd(args: string[]): Promise<number> {
 /** Writes straight into the queue (the database): the running daemon's dispatcher picks it up. */
 async function send(args: string[]): Promise<number> {
   const { config, values } = configFrom(args, { to: { type: 'string' }, text: { type: 'string' }, from: { type: 'string' }, wait: { type: 'string' } });
-  if (typeof values.to !== 'string' || typeof values.text !== 'string') {
-    console.error('send needs --to and --text');
-    return 2;
-  }
+  if (typeof values.to !== 'string' || typeof values.text !== 'string') throw new UsageError('send needs --to and --text');
   const to = values.to.split(',');
   const text = values.text;
   return withServices(config, async ({ store, services }) => {
@@ -116,7 +154,7 @@ async function waitFinal(store: Store, ids: number[], ms: number): Promise<numbe
     const rows = await store.repos.queue.states(ids);
     const done = rows.every((r) => FINAL_STATES.includes(r.status));
     if (done || Date.now() > deadline) {
-      for (const r of rows) console.log(JSON.stringify(r));
+      rows.forEach(printJson);
       return done && rows.every((r) => r.status === 'delivered') ? 0 : 1;
     }
     await new Promise((r) => setTimeout(r, 200));

@@ -28,6 +28,7 @@ export interface DispatcherDeps {
   ledger: Ledger;
   binds: readonly SmppLink[];
   operators: readonly OperatorConfig[];
+  /** Updated in place by a reload (see retime). */
   cfg: DispatcherConfig;
   log: Logger;
   metrics: Metrics;
@@ -35,27 +36,47 @@ export interface DispatcherDeps {
 }
 
 export class Dispatcher {
-  private readonly bindsOf = new Map<string, SmppLink[]>();
-  private readonly registeredDelivery = new Map<string, boolean>();
+  private bindsOf = new Map<string, SmppLink[]>();
+  private registeredDelivery = new Map<string, boolean>();
   /** Operators asked for receipts: their messages wait for one (dispatcher.receipt_wait). */
-  private readonly expectingReceipts: string[];
+  private expectingReceipts: string[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private pollMs = 0;
   private housekeeping: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private claiming = false;
 
   constructor(private readonly deps: DispatcherDeps) {
-    for (const op of deps.operators) {
-      this.bindsOf.set(op.name, deps.binds.filter((b) => b.operator === op.name && b.sends));
-      this.registeredDelivery.set(op.name, op.registered_delivery);
-    }
-    this.expectingReceipts = deps.operators.filter((op) => op.registered_delivery).map((op) => op.name);
+    this.setTopology(deps.binds, deps.operators);
+  }
+
+  /**
+   * A reload's operators and binds: the next claim sizes itself on them. A claim already under
+   * way finishes on the binds it chose (a bind being removed refuses what it has not sent, and
+   * that goes back to the queue).
+   */
+  setTopology(binds: readonly SmppLink[], operators: readonly OperatorConfig[]): void {
+    this.bindsOf = new Map(operators.map((op) => [op.name, binds.filter((b) => b.operator === op.name && b.sends)]));
+    this.registeredDelivery = new Map(operators.map((op) => [op.name, op.registered_delivery]));
+    this.expectingReceipts = operators.filter((op) => op.registered_delivery).map((op) => op.name);
+  }
+
+  /**
+   * After a reload changed the dispatcher's values (every other value is read at each use from
+   * the config object, which the reload updates in place): a new poll interval restarts the timer.
+   */
+  retime(): void {
+    if (!this.timer || this.pollMs === this.deps.cfg.poll_interval_ms) return;
+    clearInterval(this.timer);
+    this.pollMs = this.deps.cfg.poll_interval_ms;
+    this.timer = setInterval(() => this.tick(), this.pollMs);
   }
 
   start(): void {
     this.running = true;
-    this.timer = setInterval(() => this.tick(), this.deps.cfg.poll_interval_ms);
+    this.pollMs = this.deps.cfg.poll_interval_ms;
+    this.timer = setInterval(() => this.tick(), this.pollMs);
     this.housekeeping = setInterval(() => void this.expire(), HOUSEKEEPING_MS);
     void this.expire();
   }

@@ -1,12 +1,15 @@
-/** The operations endpoints: health, readiness, Prometheus metrics, and bind states for the local CLI. */
+/** The operations endpoints: health, readiness, Prometheus metrics, and bind states and reload for the local CLI. */
 import Router from '@koa/router';
+import { ConfigError } from '../config/load.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Readiness } from '../ops/readiness.js';
+import type { ReloadReport } from '../ops/reload.js';
 import { ServiceError } from '../services/errors.js';
 
 export interface OpsView {
   ready(): Readiness;
   binds(): unknown[];
+  reload(): Promise<ReloadReport>;
 }
 
 export function opsRouter(metrics: Metrics, ops: OpsView): Router {
@@ -27,6 +30,17 @@ export function opsRouter(metrics: Metrics, ops: OpsView): Router {
   router.get('/ops/binds', (ctx) => {
     if (!isLoopback(ctx.request.ip)) throw new ServiceError('forbidden', 'loopback_only');
     ctx.body = { data: ops.binds() };
+  });
+  // `relais reload` on the same machine (the config file is the authority, not the caller).
+  router.post('/ops/reload', async (ctx) => {
+    if (!isLoopback(ctx.request.ip)) throw new ServiceError('forbidden', 'loopback_only');
+    try {
+      ctx.body = { data: await ops.reload() };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      ctx.status = 422;
+      ctx.body = { message: `invalid configuration in ${err.file}: nothing was changed`, errors: err.problems };
+    }
   });
   return router;
 }

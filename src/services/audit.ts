@@ -12,7 +12,7 @@ import type { AuditActorType } from '../store/tables.js';
 import { notFound } from './errors.js';
 import { authorize, type Actor } from './policy.js';
 
-export type AuditModel = 'Account' | 'ApiKey' | 'SenderId' | 'Webhook' | 'Contact' | 'ContactGroup' | 'Segment' | 'Template' | 'Campaign' | 'Blacklist' | 'SubAccount' | 'Package' | 'Order';
+export type AuditModel = 'Account' | 'ApiKey' | 'SenderId' | 'Webhook' | 'Contact' | 'ContactGroup' | 'Segment' | 'Template' | 'Campaign' | 'Blacklist' | 'SubAccount' | 'Package' | 'Order' | 'Gateway';
 
 export interface AuditEntry {
   action: string;

@@ -79,6 +79,7 @@ export const FIELD_CODES = {
   no_valid_recipient: 'No recipient can be sent to: {reasons}.',
   timezone: 'The {field} must be an IANA time zone such as Africa/Libreville.',
   time_of_day: 'The {field} must be a time of day, HH:MM.',
+  config: '{problem}',
   csv_no_phone_column: 'The CSV must have a header line with at least a "phone" column (name,email,phone,group,status).',
 } as const;
 

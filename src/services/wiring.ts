@@ -1,6 +1,7 @@
 /** Builds the service layer over one store: what the daemon serves and the CLI runs. */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import type { ReloadReport } from '../ops/reload.js';
 import { RecurringScheduler } from '../scheduler/recurring.js';
 import type { Router } from '../routing/router.js';
 import type { Store } from '../store/db.js';
@@ -18,6 +19,7 @@ import { ContactService } from './contacts.js';
 import { CredentialService } from './credentials.js';
 import { CreditService } from './credits.js';
 import { DoctorService } from './doctor.js';
+import { ServiceError } from './errors.js';
 import { GatewayService } from './gateway.js';
 import { HistoryService } from './history.js';
 import type { Services } from './index.js';
@@ -42,6 +44,8 @@ export interface ServiceDeps {
   wake: () => void;
   /** Bind states, for the operator's view. */
   binds: () => unknown[];
+  /** The daemon's live reload (the CLI's services have none). */
+  reload?: () => Promise<ReloadReport>;
   log: Logger;
   /** The campaign runner's and scheduler's clock (tests inject one); real node-cron jobs only with the real one. */
   clock?: () => number;
@@ -79,7 +83,7 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
     credentials,
     credits: new CreditService(store, changes),
     doctor: new DoctorService(store),
-    gateway: new GatewayService({ binds: d.binds }, d.router),
+    gateway: new GatewayService({ binds: d.binds, reload: d.reload ?? (() => Promise.reject(new ServiceError('unavailable', 'unavailable'))) }, d.router, changes),
     history: new HistoryService(store),
     imports: new ContactImportService(changes, contacts),
     segments: new SegmentService(store, changes),

@@ -76,10 +76,10 @@ export interface BindEvents {
   mo: [mo: InboundMo, ack: Ack];
 }
 
-/** SMSC answers worth retrying later on the same or another bind. */
 /** How long an unbind waits for its unbind_resp: at most this, and at least a moment even past a shutdown deadline. */
 const UNBIND_WAIT_MS = 2000;
 const MIN_UNBIND_WAIT_MS = 200;
+/** SMSC answers worth retrying later on the same or another bind. */
 const TRANSIENT = new Set<number>([Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL, Status.ESME_RSYSERR, Status.ESME_RX_T_APPN, 0x45, Status.ESME_RINVBNDSTS]);
 const THROTTLING = new Set<number>([Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL]);
 const SWEEP_MS = 100;
@@ -100,7 +100,7 @@ export class Bind extends EventEmitter<BindEvents> {
   private session: Session | null = null;
   private readonly queue: PQueue;
   private readonly pacer: Pacer;
-  private readonly governor: ThrottleGovernor;
+  private governor: ThrottleGovernor;
   private readonly inflight = new Map<number, Inflight>();
   /** Connection attempts failed in a row (network), and binds refused in a row (SMSC). */
   private attempt = 0;
@@ -115,17 +115,39 @@ export class Bind extends EventEmitter<BindEvents> {
   private readonly moParts = new Map<string, { parts: (string | undefined)[]; at: number }>();
 
   constructor(
-    readonly cfg: BindConfig & { name: string },
+    private current: BindConfig & { name: string },
     private readonly op: Pick<OperatorConfig, 'name' | 'receipt_id_format' | 'submit_id_format' | 'default_alphabet'>,
     private readonly log: Logger,
   ) {
     super();
-    this.name = cfg.name;
+    this.name = current.name;
     this.operator = op.name;
-    this.queue = new PQueue({ concurrency: cfg.window });
-    this.pacer = new Pacer(cfg.tps);
-    // On the clock of Inflight.sentAt: each answer is counted at the rate its submit was sent.
-    this.governor = new ThrottleGovernor(cfg.tps, cfg.throttle_tolerance, cfg.throttle_backoff * 1000, Date.now);
+    this.queue = new PQueue({ concurrency: current.window });
+    this.pacer = new Pacer(current.tps);
+    this.governor = governorFor(current);
+  }
+
+  get cfg(): Readonly<BindConfig & { name: string }> {
+    return this.current;
+  }
+
+  /**
+   * A reload's new TPS, window, timeouts and backoff, on the running session (what identifies
+   * the session — host, credentials, mode — is not changed here: the daemon replaces the bind).
+   * A smaller window takes effect as answers come back; nothing in flight is touched.
+   */
+  retune(next: BindConfig & { name: string }): void {
+    const was = this.current;
+    this.current = next;
+    this.queue.concurrency = next.window;
+    if (next.tps !== was.tps || next.throttle_tolerance !== was.throttle_tolerance || next.throttle_backoff !== was.throttle_backoff) {
+      this.pacer.retune(next.tps);
+      this.governor = governorFor(next);
+    }
+    if (next.enquire_link_interval !== was.enquire_link_interval && this.session && this.state === 'bound') {
+      if (this.enquireTimer) clearTimeout(this.enquireTimer);
+      this.scheduleEnquireLink(this.session);
+    }
   }
 
   get tps(): number {
@@ -137,8 +159,9 @@ export class Bind extends EventEmitter<BindEvents> {
     return this.cfg.mode !== 'receiver';
   }
 
+  /** Not once stopping: a bind being removed or replaced takes no new part. */
   get canSubmit(): boolean {
-    return this.state === 'bound' && this.sends;
+    return this.state === 'bound' && this.sends && !this.stopping;
   }
 
   /** How many more parts the dispatcher may hand this bind now: a window plus ~½ s of pacing at its current rate. */
@@ -629,3 +652,8 @@ export const statusName = (status: number): string => STATUS_NAMES[status] ?? he
 const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
 const describeError = (err: unknown): string => (err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err));
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** On the clock of Inflight.sentAt: each answer is counted at the rate its submit was sent. */
+function governorFor(cfg: BindConfig): ThrottleGovernor {
+  return new ThrottleGovernor(cfg.tps, cfg.throttle_tolerance, cfg.throttle_backoff * 1000, Date.now);
+}

@@ -26,7 +26,7 @@ export class Pacer {
    * being lost. The ring still holds the sliding-second limit.
    */
   private catchUp: number;
-  private readonly ring: Float64Array;
+  private ring: Float64Array;
   private ringPos = 0;
   private lastSlot = -Infinity;
   private pausedUntil = 0;
@@ -34,11 +34,31 @@ export class Pacer {
   /** Stopping: every turn, waiting or to come, is granted at once (the caller then sends nothing). */
   private released = false;
 
-  constructor(readonly tps: number, private readonly now: () => number = () => performance.now()) {
+  constructor(private configured: number, private readonly now: () => number = () => performance.now()) {
+    const tps = configured;
     this.spacing = 1000 / tps;
     this.catchUp = Math.max(this.spacing, CATCH_UP_MS);
     // A ring of ceil(tps) entries; fractional TPS (0.5) still needs one entry.
     this.ring = new Float64Array(Math.max(1, Math.floor(tps))).fill(-Infinity);
+  }
+
+  get tps(): number {
+    return this.configured;
+  }
+
+  /**
+   * A reload's new TPS, on the running schedule: the last second's sends stay in the ring, so
+   * a lower TPS holds from the very next send and turns already waiting keep their order.
+   */
+  retune(tps: number): void {
+    const size = Math.max(1, Math.floor(tps));
+    const recent = [...this.ring.subarray(this.ringPos), ...this.ring.subarray(0, this.ringPos)].slice(-size);
+    const ring = new Float64Array(size).fill(-Infinity);
+    ring.set(recent, size - recent.length);
+    this.ring = ring;
+    this.ringPos = 0;
+    this.configured = tps;
+    this.setRate(tps);
   }
 
   /** Resolves when the caller may send one PDU; calls are served in order. */

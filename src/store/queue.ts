@@ -80,6 +80,14 @@ export interface ReceiptUpdate {
 
 const RECEIPT_RETURNING = ['id', 'status', 'account_id', 'recipient', 'operator', 'webhook_url', 'parts', 'done_at', 'created_at'] as const;
 
+/** Where a queued message goes: what a reload's new routes may change. */
+export interface QueuedRoute {
+  id: number;
+  recipient: string;
+  operator: string;
+  failover: string | null;
+}
+
 /** The message a receipt matched, as it is after the receipt. */
 export interface ReceiptHit {
   id: number;
@@ -211,6 +219,23 @@ export class MessageQueue extends Repo {
       .where('id', 'in', (eb) => eb.selectFrom('messages').select('id').where('status', '=', 'sent').orderBy('id').limit(limit))
       .where('sent_at', '<=', cutoff).where('operator', 'in', operators)
       .returning(RECEIPT_RETURNING).execute();
+  }
+
+  /** A page of queued messages, by id (through the status index, which holds the rowid). */
+  queuedAfter(afterId: number, limit: number): Promise<QueuedRoute[]> {
+    return this.db.selectFrom('messages').select(['id', 'recipient', 'operator', 'failover'])
+      .where('status', '=', 'queued').where('id', '>', afterId).orderBy('id').limit(limit).execute();
+  }
+
+  /** New routes for queued messages (on the caller's transaction); one claimed meanwhile keeps its own. */
+  async reroute(rows: readonly Omit<QueuedRoute, 'recipient'>[]): Promise<number> {
+    let moved = 0;
+    for (const r of rows) {
+      const res = await this.db.updateTable('messages').set({ operator: r.operator, failover: r.failover })
+        .where('id', '=', r.id).where('status', '=', 'queued').executeTakeFirst();
+      moved += Number(res.numUpdatedRows);
+    }
+    return moved;
   }
 
   async depthByOperator(): Promise<Record<string, number>> {

@@ -29,6 +29,10 @@ export function mountAdmin(deps: ApiDeps, s: Services): Api[] {
       return { data: r.routes, default_route: r.default_route };
     },
   });
+  api.route({
+    method: 'post', path: '/reload', summary: 'Re-read the config file and apply it live (a bad one: 422 naming every key, nothing changed)', auth: 'required', permission: 'operator.gateway',
+    handler: async ({ actor }) => ({ message: 'Configuration reloaded', data: await s.gateway.reload(actor) }),
+  });
   return [api];
 }
 
