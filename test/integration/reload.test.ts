@@ -200,6 +200,8 @@ test('POST /api/admin/reload: a bad file is refused with every key named and the
 
     const rows = await gw.waitFinal(waiting, 15_000);
     assert.ok(rows.every((r) => r.status === 'delivered' && r.bind === 'moov-1'), JSON.stringify(rows.slice(0, 2)));
+    const limited = await call(gw, 'POST', '/api/messages/send', { token: user, body: { recipients: ['+24162000011'], message: 'new limit' } });
+    assert.equal(limited.headers.get('x-ratelimit-limit'), '7', 'rate_limits.send_per_minute applies to the next request');
     const binds = await call(gw, 'GET', '/api/admin/binds', { token: admin });
     assert.deepEqual(binds.json.data.map((b: { name: string }) => b.name), ['airtel-1', 'moov-1']);
     const audit = await gw.store.db.selectFrom('audit_logs').select('action').where('action', '=', 'gateway.config_reloaded').execute();

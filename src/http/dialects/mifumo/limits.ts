@@ -5,13 +5,15 @@ import type { RateRule } from '../../core/route.js';
 export type MifumoRates = Record<'sms' | 'status' | 'reports' | 'balance' | 'contacts' | 'api' | 'anonymous', RateRule>;
 
 export function mifumoRates(l: RateLimits['mifumo']): MifumoRates {
+  // Getters: a reload updates `l` in place, and each request reads the limit then.
+  const rule = (group: string, per: RateRule['per'], limit: () => number): RateRule => ({ group, per, get limit() { return limit(); } });
   return {
-    sms: { group: 'mifumo-sms', limit: l.sms_per_minute, per: 'minute' },
-    status: { group: 'mifumo-status', limit: l.status_per_minute, per: 'minute' },
-    reports: { group: 'mifumo-reports', limit: l.reports_per_minute, per: 'minute' },
-    balance: { group: 'mifumo-balance', limit: l.balance_per_minute, per: 'minute' },
-    contacts: { group: 'mifumo-contacts', limit: l.contacts_per_hour, per: 'hour' },
-    api: { group: 'mifumo-api', limit: l.api_per_hour, per: 'hour' },
-    anonymous: { group: 'mifumo-anonymous', limit: l.unauthenticated_per_hour, per: 'hour' },
+    sms: rule('mifumo-sms', 'minute', () => l.sms_per_minute),
+    status: rule('mifumo-status', 'minute', () => l.status_per_minute),
+    reports: rule('mifumo-reports', 'minute', () => l.reports_per_minute),
+    balance: rule('mifumo-balance', 'minute', () => l.balance_per_minute),
+    contacts: rule('mifumo-contacts', 'hour', () => l.contacts_per_hour),
+    api: rule('mifumo-api', 'hour', () => l.api_per_hour),
+    anonymous: rule('mifumo-anonymous', 'hour', () => l.unauthenticated_per_hour),
   };
 }
