@@ -15,6 +15,7 @@ import { createApp } from './http/core/app.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { readiness } from './ops/readiness.js';
 import { Reloader, type ReloadReport } from './ops/reload.js';
+import { gatewayStatus } from './ops/status.js';
 import { Router } from './routing/router.js';
 import { createServices, type BackgroundWork } from './services/wiring.js';
 import type { Services } from './services/index.js';
@@ -83,8 +84,13 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   webhookWorker.start();
 
   let reloader: Reloader | null = null;
+  const startedAt = Date.now();
+  const status = () => gatewayStatus({
+    version: VERSION, startedAt, operators: config.operators.map((o) => o.name), binds,
+    depth: () => store.repos.queue.depthByOperator(), health: () => store.health.view(),
+  });
   const reload = (next?: Config) => reloader ? reloader.reload(next) : Promise.reject(new Error('the daemon is still starting'));
-  const { services, messages, background } = await createServices({ config, store, outbox, router, wake: () => webhookWorker.kick(), binds: () => binds.map(describeBind), reload, log, clock: options.clock });
+  const { services, messages, background } = await createServices({ config, store, outbox, router, wake: () => webhookWorker.kick(), binds: () => binds.map(describeBind), reload, status, log, clock: options.clock });
   await whenWritable(log, 'creating the first admin', () => services.accounts.ensureAdmin(env, config.database.path, log), undefined);
 
   const ledger = new Ledger({
@@ -141,6 +147,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       ready: () => readiness({ open: store.isOpen(), health: store.health.view() }, config.operators.map((o) => o.name), config.routes, binds),
       binds: () => binds.map(describeBind),
       reload: () => reload(),
+      status,
     },
   });
   const http = await listen(app.callback(), config.http.host, config.http.port);

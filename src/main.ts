@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ADMIN_HELP, creditsCommand, doctorCommand, ordersCommand, packagesCommand, senderIdsCommand, userCommand, withServices } from './cli/admin.js';
+import { defaultUrl, reloadCommand, statusCommand } from './cli/daemon-client.js';
 import { printJson } from './cli/format.js';
 import { commandUsage, isUsageError, overallUsage, UsageError, wantsHelp, type CommandHelp } from './cli/usage.js';
 import { ConfigError, loadConfig, resolveConfigPath } from './config/load.js';
@@ -52,6 +53,22 @@ const COMMANDS: Record<string, Command> = {
     forms: ['[--url URL]'], summary: 'print the bind states of the running daemon',
     options: ['  --url URL                  the daemon (default http://127.0.0.1:<http.port>; loopback only)'],
     run: (a) => binds(a),
+  },
+  status: {
+    forms: ['[--url URL] [--json]'], summary: 'per operator and bind: state, TPS achieved, window, queue and the last minute of the running daemon',
+    options: ['  --url URL                  the daemon (default http://127.0.0.1:<http.port>; loopback only)', '  --json                     the JSON of GET /api/admin/status'],
+    run: async (a) => {
+      const { config, values } = configFrom(a, { url: { type: 'string' }, json: { type: 'boolean' } });
+      return statusCommand((values.url as string | undefined) ?? defaultUrl(config), values.json === true);
+    },
+  },
+  reload: {
+    forms: ['[--url URL]'], summary: 'make the running daemon re-read its config file (as SIGHUP does), and print what changed',
+    options: ['  --url URL                  the daemon (default http://127.0.0.1:<http.port>; loopback only)'],
+    run: async (a) => {
+      const { config, values } = configFrom(a, { url: { type: 'string' } });
+      return reloadCommand((values.url as string | undefined) ?? defaultUrl(config));
+    },
   },
   user: { ...ADMIN_HELP.user, run: (a) => withConfig(a, userCommand) },
   credits: { ...ADMIN_HELP.credits, run: (a) => withConfig(a, creditsCommand) },
@@ -111,7 +128,15 @@ async function serve(args: string[]): Promise<number> {
   const { config, path } = configFrom(args);
   const log = createLogger(config.log.level);
   log.info({ config: path }, 'configuration loaded');
-  const daemon = await startDaemon(config, log);
+  const daemon = await startDaemon(config, log, { configPath: path });
+  // systemctl reload: re-read the file; a bad one is logged key by key and changes nothing.
+  process.on('SIGHUP', () => {
+    log.info({ signal: 'SIGHUP', config: path }, 'signal received: reloading the configuration');
+    daemon.reload().catch((err: unknown) => {
+      if (err instanceof ConfigError) log.error({ config: err.file, problems: err.problems }, 'configuration refused: the running one stays in force');
+      else log.error({ err }, 'reload failed');
+    });
+  });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {
       log.info({ signal }, 'signal received');
@@ -163,7 +188,7 @@ async function waitFinal(store: Store, ids: number[], ms: number): Promise<numbe
 
 async function binds(args: string[]): Promise<number> {
   const { config, values } = configFrom(args, { url: { type: 'string' } });
-  const url = (values.url as string) ?? `http://127.0.0.1:${config.http.port}`;
+  const url = (values.url as string) ?? defaultUrl(config);
   const res = await fetch(`${url}/ops/binds`).catch((err: Error) => {
     throw new Error(`cannot reach the daemon at ${url}: ${err.message}`);
   });

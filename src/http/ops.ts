@@ -1,15 +1,17 @@
-/** The operations endpoints: health, readiness, Prometheus metrics, and bind states and reload for the local CLI. */
+/** The operations endpoints: health, readiness, Prometheus metrics, and bind states, status and reload for the local CLI (loopback only). */
 import Router from '@koa/router';
 import { ConfigError } from '../config/load.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Readiness } from '../ops/readiness.js';
 import type { ReloadReport } from '../ops/reload.js';
+import type { GatewayStatus } from '../ops/status.js';
 import { ServiceError } from '../services/errors.js';
 
 export interface OpsView {
   ready(): Readiness;
   binds(): unknown[];
   reload(): Promise<ReloadReport>;
+  status(): Promise<GatewayStatus>;
 }
 
 export function opsRouter(metrics: Metrics, ops: OpsView): Router {
@@ -30,6 +32,10 @@ export function opsRouter(metrics: Metrics, ops: OpsView): Router {
   router.get('/ops/binds', (ctx) => {
     if (!isLoopback(ctx.request.ip)) throw new ServiceError('forbidden', 'loopback_only');
     ctx.body = { data: ops.binds() };
+  });
+  router.get('/ops/status', async (ctx) => {
+    if (!isLoopback(ctx.request.ip)) throw new ServiceError('forbidden', 'loopback_only');
+    ctx.body = { data: await ops.status() };
   });
   // `relais reload` on the same machine (the config file is the authority, not the caller).
   router.post('/ops/reload', async (ctx) => {

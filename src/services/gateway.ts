@@ -1,6 +1,7 @@
 /** The operator's view of the gateway itself: binds, the routing table, and a live reload of the config file. */
 import { ConfigError } from '../config/load.js';
 import type { ReloadReport } from '../ops/reload.js';
+import type { GatewayStatus } from '../ops/status.js';
 import type { Router } from '../routing/router.js';
 import type { Changes } from './changes.js';
 import { invalid, issue, type FieldIssues } from './errors.js';
@@ -9,12 +10,19 @@ import { authorize, type Actor } from './policy.js';
 export interface GatewayView {
   /** Bind states and counters, as the daemon describes them. */
   binds(): unknown[];
+  /** Per operator and bind: states, rates, windows, the last minute's counts. */
+  status(): Promise<GatewayStatus>;
   /** Re-read the config file and apply it (throws ConfigError, with nothing changed, when it is bad). */
   reload(): Promise<ReloadReport>;
 }
 
 export class GatewayService {
   constructor(private readonly view: GatewayView, private readonly router: Router, private readonly changes: Changes) {}
+
+  status(actor: Actor): Promise<GatewayStatus> {
+    authorize(actor, 'operator.gateway');
+    return this.view.status();
+  }
 
   /** A bad file answers 422 naming every key at fault; the running config stays in force. */
   async reload(actor: Actor): Promise<ReloadReport> {

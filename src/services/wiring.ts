@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { ReloadReport } from '../ops/reload.js';
+import type { GatewayStatus } from '../ops/status.js';
 import { RecurringScheduler } from '../scheduler/recurring.js';
 import type { Router } from '../routing/router.js';
 import type { Store } from '../store/db.js';
@@ -44,8 +45,9 @@ export interface ServiceDeps {
   wake: () => void;
   /** Bind states, for the operator's view. */
   binds: () => unknown[];
-  /** The daemon's live reload (the CLI's services have none). */
+  /** The daemon's live reload and status (the CLI's services have neither). */
   reload?: () => Promise<ReloadReport>;
+  status?: () => Promise<GatewayStatus>;
   log: Logger;
   /** The campaign runner's and scheduler's clock (tests inject one); real node-cron jobs only with the real one. */
   clock?: () => number;
@@ -83,7 +85,7 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
     credentials,
     credits: new CreditService(store, changes),
     doctor: new DoctorService(store),
-    gateway: new GatewayService({ binds: d.binds, reload: d.reload ?? (() => Promise.reject(new ServiceError('unavailable', 'unavailable'))) }, d.router, changes),
+    gateway: new GatewayService({ binds: d.binds, reload: d.reload ?? notInDaemon, status: d.status ?? notInDaemon }, d.router, changes),
     history: new HistoryService(store),
     imports: new ContactImportService(changes, contacts),
     segments: new SegmentService(store, changes),
@@ -99,3 +101,6 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
   };
   return { services, messages, changes, background: { runner, scheduler } };
 }
+
+/** What only a running daemon can answer (the CLI builds services without one). */
+const notInDaemon = (): Promise<never> => Promise.reject(new ServiceError('unavailable', 'unavailable'));

@@ -12,6 +12,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { BindConfig, OperatorConfig } from '../config/schema.js';
 import { decodeShortMessage, type DecodedShortMessage } from './codec.js';
+import { LastMinute } from './last-minute.js';
 import { Pacer } from './pacer.js';
 import { ThrottleGovernor } from './throttle.js';
 import { EsmClass, Status, smpp, type PDU, type Session } from './pdu.js';
@@ -95,7 +96,11 @@ export class Bind extends EventEmitter<BindEvents> {
   state: BindState = 'disconnected';
   lastError: string | null = null;
   boundSince: number | null = null;
+  /** When the bind entered its current state. */
+  stateSince = Date.now();
   readonly counters: BindCounters = { submitted: 0, accepted: 0, throttled: 0, failed: 0, timeouts: 0, receipts: 0, mo: 0, reconnects: 0, refusals: 0 };
+  /** The same counts over the last 60 s. */
+  readonly lastMinute = new LastMinute<keyof BindCounters>(['submitted', 'accepted', 'throttled', 'failed', 'timeouts', 'receipts', 'mo', 'reconnects', 'refusals']);
 
   private session: Session | null = null;
   private readonly queue: PQueue;
@@ -285,7 +290,7 @@ export class Bind extends EventEmitter<BindEvents> {
     const { refused_initial: initial, refused_max: max, jitter } = this.cfg.reconnect;
     const ms = backoffMs(initial, max, jitter, this.refusedInRow);
     this.refusedInRow += 1;
-    this.counters.refusals += 1;
+    this.count('refusals');
     const reason = `bind refused by SMSC: ${statusName(status)}`;
     this.lastError = reason;
     this.teardown(false);
@@ -344,7 +349,7 @@ export class Bind extends EventEmitter<BindEvents> {
       ms = backoffMs(initial, max, jitter, this.attempt);
       this.attempt += 1;
     }
-    this.counters.reconnects += 1;
+    this.count('reconnects');
     this.reconnectTimer = setTimeout(() => this.connect(), Math.max(50, ms));
   }
 
@@ -395,7 +400,7 @@ export class Bind extends EventEmitter<BindEvents> {
     for (const [seq, entry] of this.inflight) {
       if (entry.sentAt > limit) break;
       this.inflight.delete(seq);
-      this.counters.timeouts += 1;
+      this.count('timeouts');
       if (this.session) delete (this.session as any)._callbacks?.[seq];
       entry.resolve({ kind: 'timeout' });
     }
@@ -439,7 +444,7 @@ export class Bind extends EventEmitter<BindEvents> {
         resolve({ kind: 'link_lost', sent: false });
         return;
       }
-      this.counters.submitted += 1;
+      this.count('submitted');
       this.inflight.set(pdu.sequence_number, { resolve, sentAt: Date.now() });
     });
   }
@@ -452,15 +457,15 @@ export class Bind extends EventEmitter<BindEvents> {
     const latencyMs = Date.now() - entry.sentAt;
     this.govern(THROTTLING.has(status), entry.sentAt);
     if (status === Status.ESME_ROK && pdu.command === 'submit_sm_resp') {
-      this.counters.accepted += 1;
+      this.count('accepted');
       const rawId = String(pdu.message_id ?? '');
       entry.resolve({ kind: 'accepted', rawId, smscId: normalizeSmscId(rawId, this.op.submit_id_format ?? this.op.receipt_id_format), latencyMs });
       return;
     }
     if (THROTTLING.has(status)) {
-      this.counters.throttled += 1;
+      this.count('throttled');
     } else {
-      this.counters.failed += 1;
+      this.count('failed');
     }
     // A generic_nack names a malformed PDU of ours: resending the same bytes cannot help.
     const permanent = pdu.command === 'generic_nack' ? status === Status.ESME_RINVCMDLEN || status === Status.ESME_RINVCMDID : !TRANSIENT.has(status);
@@ -585,7 +590,7 @@ export class Bind extends EventEmitter<BindEvents> {
       ack();
       return;
     }
-    this.counters.receipts += 1;
+    this.count('receipts');
     this.emit('receipt', { operator: this.operator, bind: this.name, smscId, stat, err: parsed?.err ?? null }, ack);
   }
 
@@ -597,7 +602,7 @@ export class Bind extends EventEmitter<BindEvents> {
       ack(); // a part held in memory until its siblings arrive
       return;
     }
-    this.counters.mo += 1;
+    this.count('mo');
     this.emit('mo', { operator: this.operator, bind: this.name, from: toE164(String(pdu.source_addr), pdu.source_addr_ton), to: String(pdu.destination_addr), text }, ack);
   }
 
@@ -614,9 +619,15 @@ export class Bind extends EventEmitter<BindEvents> {
     return entry.parts.join('');
   }
 
+  private count(kind: keyof BindCounters): void {
+    this.counters[kind] += 1;
+    this.lastMinute.add(kind);
+  }
+
   private setState(state: BindState, detail: { reason?: string }): void {
     if (this.state === state) return;
     this.state = state;
+    this.stateSince = Date.now();
     const level = state === 'bound' || state === 'stopped' ? 'info' : 'debug';
     this.log[level]({ bind: this.name, operator: this.operator, state, ...detail }, 'bind state');
     this.emit('state', state, detail);

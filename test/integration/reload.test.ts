@@ -22,6 +22,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** `relais ARGS` as an operator runs it. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const c = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => c.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
 
 /** A YAML config file a daemon can re-read: one line per operator, routes as given. */
@@ -89,6 +99,14 @@ test('SIGHUP adds an operator with a bind and a route: a message to that route g
       await store.close();
     }
     assert.equal(child.exitCode, null, 'the daemon never restarted');
+
+    // The operator's CLI against the same daemon: status shows the new bind, reload of an unchanged file changes nothing.
+    const status = await cli(['status', '--config', configPath]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^moov\s+\d+\s+moov-1\s+bound\s+\d{4}-\d\d-\d\dT/m);
+    const again = await cli(['reload', '--config', configPath]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /nothing changed/);
     assert.equal(airtel.stats.sessions, sessionsBefore + 1, 'the airtel bind was left alone: one session');
 
     // A bad file: SIGHUP logs the keys and keeps the running config.
@@ -204,6 +222,14 @@ test('POST /api/admin/reload: a bad file is refused with every key named and the
     assert.equal(limited.headers.get('x-ratelimit-limit'), '7', 'rate_limits.send_per_minute applies to the next request');
     const binds = await call(gw, 'GET', '/api/admin/binds', { token: admin });
     assert.deepEqual(binds.json.data.map((b: { name: string }) => b.name), ['airtel-1', 'moov-1']);
+    const status = await call(gw, 'GET', '/api/admin/status', { token: admin });
+    assert.equal(status.status, 200, status.text);
+    const moovStatus = status.json.data.operators.find((o: { name: string }) => o.name === 'moov');
+    assert.equal(moovStatus.binds[0].state, 'bound');
+    assert.ok(moovStatus.binds[0].last_minute.submitted >= 20, JSON.stringify(moovStatus));
+    assert.ok(moovStatus.binds[0].last_minute.receipts >= 20);
+    assert.equal(status.json.data.operators.find((o: { name: string }) => o.name === 'airtel').binds[0].tps.configured, 42);
+    assert.equal((await call(gw, 'GET', '/api/admin/status', { token: user })).status, 403);
     const audit = await gw.store.db.selectFrom('audit_logs').select('action').where('action', '=', 'gateway.config_reloaded').execute();
     assert.equal(audit.length, 1);
   } finally {

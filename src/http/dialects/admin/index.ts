@@ -30,6 +30,10 @@ export function mountAdmin(deps: ApiDeps, s: Services): Api[] {
     },
   });
   api.route({
+    method: 'get', path: '/status', summary: 'Per operator and bind: state and since when, TPS configured and achieved, window, queue depth, the last minute', auth: 'required', permission: 'operator.gateway',
+    handler: async ({ actor }) => ({ data: await s.gateway.status(actor) }),
+  });
+  api.route({
     method: 'post', path: '/reload', summary: 'Re-read the config file and apply it live (a bad one: 422 naming every key, nothing changed)', auth: 'required', permission: 'operator.gateway',
     handler: async ({ actor }) => ({ message: 'Configuration reloaded', data: await s.gateway.reload(actor) }),
   });
