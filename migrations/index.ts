@@ -9,6 +9,7 @@ import * as m007 from './007_campaigns.js';
 import * as m008 from './008_sub_accounts_billing.js';
 import * as m009 from './009_dialect_logins.js';
 import * as m010 from './010_storage_probe.js';
+import * as m011 from './011_message_story.js';
 
 /** Every migration, in order. Listed statically so the same list works from sources and from dist/. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '008_sub_accounts_billing': m008,
   '009_dialect_logins': m009,
   '010_storage_probe': m010,
+  '011_message_story': m011,
 };

@@ -4,6 +4,7 @@
  * unbinding and closes the database last.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import { Ledger, type LedgerEvent } from './dispatch/ledger.js';
 import { createApp } from './http/core/app.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { readiness } from './ops/readiness.js';
+import { PROJECT_ROOT } from './paths.js';
 import { Reloader, type ReloadReport } from './ops/reload.js';
 import { gatewayStatus } from './ops/status.js';
 import { Router } from './routing/router.js';
@@ -45,7 +47,7 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export const VERSION = (JSON.parse(readFileSync(new URL(`${import.meta.url.includes('/dist/') ? '../../' : '../'}package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;

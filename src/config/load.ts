@@ -4,9 +4,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { PROJECT_ROOT } from '../paths.js';
 import { configSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -16,9 +16,8 @@ export class ConfigError extends Error {
   }
 }
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', ...(import.meta.url.includes('/dist/') ? ['..'] : []));
-export const DEMO_CONFIG = resolve(projectRoot, 'config', 'relais.demo.yaml');
-const DEFAULT_CONFIG = resolve(projectRoot, 'config', 'relais.yaml');
+export const DEMO_CONFIG = resolve(PROJECT_ROOT, 'config', 'relais.demo.yaml');
+const DEFAULT_CONFIG = resolve(PROJECT_ROOT, 'config', 'relais.yaml');
 
 /** `--config` wins, then RELAIS_CONFIG, then config/relais.yaml, then the shipped demo config. */
 export function resolveConfigPath(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -61,7 +61,7 @@ export class Ledger {
   async loadPending(): Promise<void> {
     for (const row of await this.deps.store.repos.queue.loadPendingReceipts()) {
       const state = STATE_OF[row.stat as ReceiptStat];
-      if (state) this.pending.set(`${row.operator}|${row.smsc_id}`, { operator: row.operator, smscId: row.smsc_id, stat: row.stat, state, err: row.err, at: row.received_at });
+      if (state) this.pending.set(`${row.operator}|${row.smsc_id}`, { operator: row.operator, smscId: row.smsc_id, stat: row.stat, state, err: row.err, text: row.text, at: row.received_at });
     }
   }
 
@@ -171,7 +171,7 @@ export class Ledger {
   private async writeReceipt(tx: Repos, r: InboundReceipt, now: number, events: LedgerEvent[]): Promise<void> {
     const state = STATE_OF[r.stat];
     if (!state) return; // ENROUTE / ACCEPTD: intermediate, nothing changes
-    const update: ReceiptUpdate = { operator: r.operator, smscId: r.smscId, stat: r.stat, state, err: r.err, at: now };
+    const update: ReceiptUpdate = { operator: r.operator, smscId: r.smscId, stat: r.stat, state, err: r.err, text: r.text, at: now };
     if (await this.applyReceipt(tx, update, events)) return;
     this.pending.set(`${r.operator}|${r.smscId}`, update);
     await tx.queue.keepPendingReceipt(update);

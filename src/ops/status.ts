@@ -53,6 +53,10 @@ export function bindStatus(b: Bind) {
       throttled: minute.throttled, failed: minute.failed, timeouts: minute.timeouts, reconnects: minute.reconnects, refusals: minute.refusals,
     },
     last_error: b.lastError,
+    /** Per minute, the last 15, oldest first (the console's chart). */
+    history: b.perMinute.series().map((m) => ({
+      at: iso(m.at), submitted: m.submitted, accepted: m.accepted, receipts: m.receipts, errors: m.failed + m.timeouts + m.throttled + m.refusals,
+    })),
   };
 }
 

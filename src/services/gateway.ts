@@ -4,6 +4,7 @@ import type { ReloadReport } from '../ops/reload.js';
 import type { GatewayStatus } from '../ops/status.js';
 import type { Router } from '../routing/router.js';
 import type { Changes } from './changes.js';
+import type { MessageService } from './messages.js';
 import { invalid, issue, type FieldIssues } from './errors.js';
 import { authorize, type Actor } from './policy.js';
 
@@ -17,7 +18,18 @@ export interface GatewayView {
 }
 
 export class GatewayService {
-  constructor(private readonly view: GatewayView, private readonly router: Router, private readonly changes: Changes) {}
+  constructor(private readonly view: GatewayView, private readonly router: Router, private readonly changes: Changes, private readonly messages: Pick<MessageService, 'classify'>) {}
+
+  /** Which operator gets this number, and by which prefix (the console's lookup box). */
+  async lookup(actor: Actor, number: string) {
+    authorize(actor, 'operator.gateway');
+    const planned = await this.messages.classify(number, null);
+    const route = planned.e164 ? this.router.route(planned.e164) : null;
+    return {
+      input: number, e164: planned.e164, ok: planned.ok, operator: planned.operator ?? route?.operator ?? null, failover: route?.failover ?? null,
+      prefix: route?.prefix ?? null, reason: planned.ok ? null : planned.reason,
+    };
+  }
 
   status(actor: Actor): Promise<GatewayStatus> {
     authorize(actor, 'operator.gateway');

@@ -1,12 +1,19 @@
 /** Reading an account's messages: one, a filtered page, or every page for exports. Never another account's. */
 import type { Store } from '../store/db.js';
-import type { HistoryFilter, MessageRow, PartRow } from '../store/history.js';
+import type { GatewayFilter, GatewayMessageRow, HistoryFilter, MessageRow, MessageStory, PartRow } from '../store/history.js';
 import type { Page, PageRequest } from '../store/repo.js';
 import { notFound } from './errors.js';
 import { parseMessageUuid } from './message-uuid.js';
 import { authorize, type Actor } from './policy.js';
 
-export type { HistoryFilter, MessageRow, PartRow };
+export type { GatewayFilter, GatewayMessageRow, HistoryFilter, MessageRow, MessageStory, PartRow };
+
+/** One moment of a message's story, from what the store recorded. */
+export interface StoryEvent {
+  at: number;
+  state: string;
+  detail: string | null;
+}
 
 export class HistoryService {
   constructor(private readonly store: Store) {}
@@ -32,6 +39,20 @@ export class HistoryService {
     return this.store.repos.history.page(actor.account.id, f, req);
   }
 
+  /** The operator's search across every account (the console). */
+  search(actor: Actor, f: GatewayFilter, req: PageRequest): Promise<Page<GatewayMessageRow>> {
+    authorize(actor, 'operator.messages');
+    return this.store.repos.history.search(f, req);
+  }
+
+  /** One message's whole story, whoever's it is (the console): its row, parts, receipts, webhook deliveries, as a timeline. */
+  async story(actor: Actor, id: number): Promise<MessageStory & { events: StoryEvent[] }> {
+    authorize(actor, 'operator.messages');
+    const story = await this.store.repos.history.story(id);
+    if (!story) throw notFound('message');
+    return { ...story, events: timeline(story) };
+  }
+
   /**
    * Every matching message, oldest first, a page at a time (keyset on id): an export of a
    * million messages never sits in memory nor holds the database between pages.
@@ -50,4 +71,18 @@ export class HistoryService {
       after = rows[rows.length - 1]!.id;
     }
   }
+}
+
+/** The moments the store keeps for a message, in time order (a retried message shows its last attempt). */
+function timeline({ message: m, parts, webhooks }: MessageStory): StoryEvent[] {
+  const events: StoryEvent[] = [{ at: m.created_at, state: 'queued', detail: `accepted: ${m.parts} part(s), cost ${m.cost}` }];
+  if (m.not_before > m.created_at + 1000) events.push({ at: m.not_before, state: 'scheduled', detail: 'due from this time' });
+  if (m.submitted_at !== null) events.push({ at: m.submitted_at, state: 'submitting', detail: `attempt ${m.attempts || 1}${m.bind ? ` on ${m.bind}` : ''}` });
+  for (const p of parts) {
+    events.push({ at: p.sent_at, state: 'sent', detail: `part ${p.part_no} accepted by the SMSC, id ${p.raw_smsc_id ?? p.smsc_id}` });
+    if (p.receipt_at !== null) events.push({ at: p.receipt_at, state: `receipt ${p.state}`, detail: p.receipt_text ?? (p.receipt_err ? `err ${p.receipt_err}` : null) });
+  }
+  if (m.done_at !== null) events.push({ at: m.done_at, state: m.status, detail: m.error });
+  for (const w of webhooks) events.push({ at: w.created_at, state: `webhook ${w.event}`, detail: `${w.url}: ${w.status}${w.attempts ? ` after ${w.attempts} attempt(s)` : ''}` });
+  return events.sort((a, b) => a.at - b.at);
 }

@@ -21,7 +21,7 @@ export const ACCOUNT_PERMISSIONS = [
 
 /** The operator's rights over the whole gateway. */
 export const OPERATOR_PERMISSIONS = [
-  'operator.accounts', 'operator.credits', 'operator.sender_ids', 'operator.blacklist', 'operator.gateway',
+  'operator.accounts', 'operator.credits', 'operator.sender_ids', 'operator.blacklist', 'operator.gateway', 'operator.messages',
 ] as const;
 
 export const PERMISSIONS = [...ACCOUNT_PERMISSIONS, ...OPERATOR_PERMISSIONS] as const;

@@ -12,7 +12,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { BindConfig, OperatorConfig } from '../config/schema.js';
 import { decodeShortMessage, type DecodedShortMessage } from './codec.js';
-import { LastMinute } from './last-minute.js';
+import { RecentCounts } from './recent-counts.js';
 import { Pacer } from './pacer.js';
 import { ThrottleGovernor } from './throttle.js';
 import { EsmClass, Status, smpp, type PDU, type Session } from './pdu.js';
@@ -43,6 +43,8 @@ export interface InboundReceipt {
   smscId: string;
   stat: ReceiptStat;
   err: string | null;
+  /** The short_message as received (latin1, at most 255 characters); null when the receipt came in TLVs only. */
+  text: string | null;
 }
 
 export interface InboundMo {
@@ -84,6 +86,7 @@ const MIN_UNBIND_WAIT_MS = 200;
 const TRANSIENT = new Set<number>([Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL, Status.ESME_RSYSERR, Status.ESME_RX_T_APPN, 0x45, Status.ESME_RINVBNDSTS]);
 const THROTTLING = new Set<number>([Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL]);
 const SWEEP_MS = 100;
+const COUNTED: readonly (keyof BindCounters)[] = ['submitted', 'accepted', 'throttled', 'failed', 'timeouts', 'receipts', 'mo', 'reconnects', 'refusals'];
 
 interface Inflight {
   resolve: (o: SubmitOutcome) => void;
@@ -99,8 +102,9 @@ export class Bind extends EventEmitter<BindEvents> {
   /** When the bind entered its current state. */
   stateSince = Date.now();
   readonly counters: BindCounters = { submitted: 0, accepted: 0, throttled: 0, failed: 0, timeouts: 0, receipts: 0, mo: 0, reconnects: 0, refusals: 0 };
-  /** The same counts over the last 60 s. */
-  readonly lastMinute = new LastMinute<keyof BindCounters>(['submitted', 'accepted', 'throttled', 'failed', 'timeouts', 'receipts', 'mo', 'reconnects', 'refusals']);
+  /** The same counts over the last 60 s, and per minute over the last 15 (charts). */
+  readonly lastMinute = new RecentCounts<keyof BindCounters>(COUNTED, 1000, 60);
+  readonly perMinute = new RecentCounts<keyof BindCounters>(COUNTED, 60_000, 15);
 
   private session: Session | null = null;
   private readonly queue: PQueue;
@@ -591,7 +595,7 @@ export class Bind extends EventEmitter<BindEvents> {
       return;
     }
     this.count('receipts');
-    this.emit('receipt', { operator: this.operator, bind: this.name, smscId, stat, err: parsed?.err ?? null }, ack);
+    this.emit('receipt', { operator: this.operator, bind: this.name, smscId, stat, err: parsed?.err ?? null, text: text ? text.slice(0, 255) : null }, ack);
   }
 
   private onMo(pdu: PDU, ack: Ack): void {
@@ -622,6 +626,7 @@ export class Bind extends EventEmitter<BindEvents> {
   private count(kind: keyof BindCounters): void {
     this.counters[kind] += 1;
     this.lastMinute.add(kind);
+    this.perMinute.add(kind);
   }
 
   private setState(state: BindState, detail: { reason?: string }): void {

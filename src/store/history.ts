@@ -13,6 +13,34 @@ export interface HistoryFilter {
   campaignId?: number | undefined;
 }
 
+/** The operator's search across accounts (the console). */
+export interface GatewayFilter extends HistoryFilter {
+  accountId?: number | undefined;
+}
+
+/** A row of the operator's search: the message and whose it is. */
+export interface GatewayMessageRow {
+  id: number;
+  account_id: number | null;
+  account_email: string | null;
+  recipient: string;
+  sender: string;
+  status: MessageState;
+  operator: string;
+  parts: number;
+  error: string | null;
+  created_at: number;
+  done_at: number | null;
+}
+
+/** Everything the store knows of one message: its row, its parts, the webhook deliveries about it. */
+export interface MessageStory {
+  message: MessageRow & { account_id: number | null; bind: string | null; submitted_at: number | null; campaign_id: number | null };
+  account: { id: number; name: string; email: string } | null;
+  parts: (PartRow & { smsc_id: string; receipt_text: string | null })[];
+  webhooks: { delivery_id: string; event: string; url: string; status: string; attempts: number; created_at: number; done_at: number | null }[];
+}
+
 const COLUMNS = ['id', 'recipient', 'sender', 'body', 'status', 'operator', 'parts', 'encoding', 'cost', 'attempts', 'error', 'error_code', 'smsc_id', 'not_before', 'created_at', 'sent_at', 'done_at'] as const;
 
 export interface MessageRow {
@@ -45,13 +73,14 @@ export interface PartRow {
 }
 
 export class HistoryRepo extends Repo {
-  private filtered(accountId: number, f: HistoryFilter) {
-    let q = this.db.selectFrom('messages').where('account_id', '=', accountId);
-    if (f.status) q = q.where('status', '=', f.status);
-    if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
-    if (f.to !== undefined) q = q.where('created_at', '<', f.to);
-    if (f.campaignId !== undefined) q = q.where('campaign_id', '=', f.campaignId);
-    if (f.recipientLike) q = q.where('recipient', 'like', `%${f.recipientLike.replace(/[%_]/g, '')}%`);
+  private filtered(accountId: number | null, f: HistoryFilter) {
+    // Qualified: the operator's search joins accounts, which has a status and a created_at too.
+    let q = accountId === null ? this.db.selectFrom('messages') : this.db.selectFrom('messages').where('messages.account_id', '=', accountId);
+    if (f.status) q = q.where('messages.status', '=', f.status);
+    if (f.from !== undefined) q = q.where('messages.created_at', '>=', f.from);
+    if (f.to !== undefined) q = q.where('messages.created_at', '<', f.to);
+    if (f.campaignId !== undefined) q = q.where('messages.campaign_id', '=', f.campaignId);
+    if (f.recipientLike) q = q.where('messages.recipient', 'like', `%${f.recipientLike.replace(/[%_]/g, '')}%`);
     return q;
   }
 
@@ -65,6 +94,29 @@ export class HistoryRepo extends Repo {
 
   page(accountId: number, f: HistoryFilter, req: PageRequest): Promise<Page<MessageRow>> {
     return pageOf(this.filtered(accountId, f).select(COLUMNS).orderBy('id', 'desc'), req);
+  }
+
+  /** Every account's messages, newest first (the operator's search). */
+  search(f: GatewayFilter, req: PageRequest): Promise<Page<GatewayMessageRow>> {
+    const q = this.filtered(f.accountId ?? null, f)
+      .leftJoin('accounts', 'accounts.id', 'messages.account_id')
+      .select(['messages.id', 'messages.account_id', 'accounts.email as account_email', 'messages.recipient', 'messages.sender', 'messages.status', 'messages.operator', 'messages.parts', 'messages.error', 'messages.created_at', 'messages.done_at'])
+      .orderBy('messages.id', 'desc');
+    return pageOf(q, req);
+  }
+
+  async story(id: number): Promise<MessageStory | null> {
+    const message = await this.db.selectFrom('messages').select([...COLUMNS, 'account_id', 'bind', 'submitted_at', 'campaign_id']).where('id', '=', id).executeTakeFirst();
+    if (!message) return null;
+    const account = message.account_id === null ? null
+      : (await this.db.selectFrom('accounts').select(['id', 'name', 'email']).where('id', '=', message.account_id).executeTakeFirst()) ?? null;
+    const parts = await this.db.selectFrom('message_parts')
+      .select(['part_no', 'smsc_id', 'raw_smsc_id', 'state', 'sent_at', 'receipt_at', 'receipt_err', 'receipt_text'])
+      .where('message_id', '=', id).orderBy('part_no').execute();
+    const webhooks = await this.db.selectFrom('webhook_deliveries')
+      .select(['delivery_id', 'event', 'url', 'status', 'attempts', 'created_at', 'done_at'])
+      .where('message_id', '=', id).orderBy('id').execute();
+    return { message, account, parts, webhooks };
   }
 
   /** The next `limit` rows after id `after`, oldest first: keyset pages never hold the connection between them. */

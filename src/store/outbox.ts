@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import { Prepared, Repo, type Db, type Executor } from './repo.js';
 import type { WebhookDeliveriesTable } from './tables.js';
 
-export type NewDelivery = Pick<Selectable<WebhookDeliveriesTable>, 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'max_attempts' | 'timeout_ms'> & { at: number };
+export type NewDelivery = Pick<Selectable<WebhookDeliveriesTable>, 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'max_attempts' | 'timeout_ms'> & { at: number; message_id?: number | null };
 
 /** A due delivery as the worker reads it: the outbox row plus the secret to sign it with. */
 export type DueDelivery = Pick<Selectable<WebhookDeliveriesTable>, 'id' | 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'attempts' | 'max_attempts' | 'timeout_ms'> & { secret: string | null };
@@ -28,7 +28,7 @@ export class OutboxRepo extends Repo {
   }
 
   async insert(d: NewDelivery): Promise<void> {
-    await this.q.insert.run(this.exec, [d.delivery_id, d.account_id, d.webhook_id, d.url, d.event, d.body, 'pending', d.max_attempts, d.timeout_ms, d.at, d.at]);
+    await this.q.insert.run(this.exec, [d.delivery_id, d.account_id, d.webhook_id, d.url, d.event, d.body, 'pending', d.max_attempts, d.timeout_ms, d.at, d.at, d.message_id ?? null]);
   }
 
   due(now: number, limit: number): Promise<DueDelivery[]> {
@@ -49,7 +49,7 @@ export class OutboxRepo extends Repo {
 function compileOutbox(db: Db) {
   return {
     insert: new Prepared(db.insertInto('webhook_deliveries').values({
-      delivery_id: '', account_id: 0, webhook_id: null, url: '', event: '', body: '', status: 'pending', max_attempts: 0, timeout_ms: 0, next_attempt_at: 0, created_at: 0,
+      delivery_id: '', account_id: 0, webhook_id: null, url: '', event: '', body: '', status: 'pending', max_attempts: 0, timeout_ms: 0, next_attempt_at: 0, created_at: 0, message_id: null,
     })),
     // The secret is read at send time: rotating a webhook's secret applies to queued deliveries.
     due: new Prepared(

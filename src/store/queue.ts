@@ -75,6 +75,8 @@ export interface ReceiptUpdate {
   state: Exclude<MessageState, 'queued' | 'submitting' | 'sent' | 'failed'>;
   stat: string;
   err: string | null;
+  /** The receipt's text as received. */
+  text: string | null;
   at: number;
 }
 
@@ -169,7 +171,7 @@ export class MessageQueue extends Repo {
 
   /** Apply one final receipt; returns the message it matched (and its state now), or null. */
   async applyReceipt(r: ReceiptUpdate): Promise<ReceiptHit | null> {
-    const part = await this.q.partReceipt.first(this.exec, [r.stat, r.at, r.err, r.operator, r.smscId]);
+    const part = await this.q.partReceipt.first(this.exec, [r.stat, r.at, r.err, r.text, r.operator, r.smscId]);
     if (!part) return null;
     const delivered = r.state === 'delivered' ? 1 : 0;
     const failedState = r.state === 'delivered' ? null : r.state;
@@ -177,7 +179,7 @@ export class MessageQueue extends Repo {
   }
 
   async keepPendingReceipt(r: ReceiptUpdate): Promise<void> {
-    await this.q.pendingInsert.run(this.exec, [r.operator, r.smscId, r.stat, r.err, r.at]);
+    await this.q.pendingInsert.run(this.exec, [r.operator, r.smscId, r.stat, r.err, r.text, r.at]);
   }
 
   async dropPendingReceipt(operator: string, smscId: string): Promise<void> {
@@ -188,7 +190,7 @@ export class MessageQueue extends Repo {
     await this.db.deleteFrom('pending_receipts').where('received_at', '<', olderThan).execute();
   }
 
-  loadPendingReceipts(): Promise<{ operator: string; smsc_id: string; stat: string; err: string | null; received_at: number }[]> {
+  loadPendingReceipts(): Promise<{ operator: string; smsc_id: string; stat: string; err: string | null; text: string | null; received_at: number }[]> {
     return this.db.selectFrom('pending_receipts').selectAll().execute();
   }
 
@@ -303,7 +305,7 @@ function compileQueue(db: Db) {
     ),
     partReceipt: new Prepared(
       db.updateTable('message_parts')
-        .set({ state: '', receipt_at: 0, receipt_err: '' })
+        .set({ state: '', receipt_at: 0, receipt_err: '', receipt_text: '' })
         .where('operator', '=', '').where('smsc_id', '=', '').where('receipt_at', 'is', null)
         .returning('message_id'),
     ),
@@ -322,8 +324,8 @@ function compileQueue(db: Db) {
         .returning(RECEIPT_RETURNING),
     ),
     pendingInsert: new Prepared(
-      db.insertInto('pending_receipts').values({ operator: '', smsc_id: '', stat: '', err: null, received_at: 0 })
-        .onConflict((oc) => oc.columns(['operator', 'smsc_id']).doUpdateSet({ stat: sql`excluded.stat`, err: sql`excluded.err`, received_at: sql`excluded.received_at` })),
+      db.insertInto('pending_receipts').values({ operator: '', smsc_id: '', stat: '', err: null, text: null, received_at: 0 })
+        .onConflict((oc) => oc.columns(['operator', 'smsc_id']).doUpdateSet({ stat: sql`excluded.stat`, err: sql`excluded.err`, text: sql`excluded.text`, received_at: sql`excluded.received_at` })),
     ),
     pendingDelete: new Prepared(db.deleteFrom('pending_receipts').where('operator', '=', '').where('smsc_id', '=', '')),
     };

@@ -61,6 +61,8 @@ export interface MessagePartsTable {
   sent_at: number;
   receipt_at: number | null;
   receipt_err: string | null;
+  /** The receipt's short_message as received (latin1, at most 255 characters); null when it had none. */
+  receipt_text: string | null;
 }
 
 export interface PendingReceiptsTable {
@@ -68,6 +70,7 @@ export interface PendingReceiptsTable {
   smsc_id: string;
   stat: string;
   err: string | null;
+  text: string | null;
   received_at: number;
 }
 
@@ -219,6 +222,8 @@ export interface WebhookDeliveriesTable {
   next_attempt_at: number;
   created_at: number;
   done_at: number | null;
+  /** The message a message.* event is about. */
+  message_id: number | null;
 }
 
 export interface WebhookLogsTable {

@@ -54,11 +54,14 @@ export class Outbox {
 
   private async write(tx: Repos, accountId: number, event: WebhookEvent, data: EventData, subs: Subscription[], directUrl: string | null): Promise<number> {
     const at = Date.now();
-    const body = JSON.stringify({ event, timestamp: new Date(at).toISOString(), data: typeof data === 'function' ? await data() : data });
+    const payload = typeof data === 'function' ? await data() : data;
+    const body = JSON.stringify({ event, timestamp: new Date(at).toISOString(), data: payload });
+    // message.* events name their message: the console shows a message's deliveries.
+    const message_id = typeof payload.message_id === 'number' ? payload.message_id : null;
     for (const s of subs) {
-      await tx.outbox.insert({ delivery_id: randomUUID(), account_id: accountId, webhook_id: s.id, url: s.url, event, body, max_attempts: s.maxAttempts, timeout_ms: s.timeoutMs, at });
+      await tx.outbox.insert({ delivery_id: randomUUID(), account_id: accountId, webhook_id: s.id, url: s.url, event, body, max_attempts: s.maxAttempts, timeout_ms: s.timeoutMs, at, message_id });
     }
-    if (directUrl) await tx.outbox.insert({ delivery_id: randomUUID(), account_id: accountId, webhook_id: null, url: directUrl, event, body, max_attempts: 4, timeout_ms: 10_000, at });
+    if (directUrl) await tx.outbox.insert({ delivery_id: randomUUID(), account_id: accountId, webhook_id: null, url: directUrl, event, body, max_attempts: 4, timeout_ms: 10_000, at, message_id });
     const n = subs.length + (directUrl ? 1 : 0);
     this.emitted += n;
     return n;

@@ -94,6 +94,9 @@ const OPS: Op[] = [
   ['blacklist.add global', 'operator.blacklist', (s, a) => s.blacklist.add(a, 'global', `+2416230${Math.floor(Math.random() * 9e4 + 1e4)}`, null)],
   ['gateway.binds', 'operator.gateway', (s, a) => s.gateway.binds(a)],
   ['gateway.routes', 'operator.gateway', (s, a) => s.gateway.routes(a)],
+  ['gateway.lookup', 'operator.gateway', (s, a) => s.gateway.lookup(a, '+24162000000')],
+  ['history.search', 'operator.messages', (s, a) => s.history.search(a, {}, { page: 1, size: 10 })],
+  ['history.story', 'operator.messages', (s, a) => s.history.story(a, 999_999)],
 ];
 
 /** Refused with permission_denied, or let through (any other outcome, errors included). */

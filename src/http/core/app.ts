@@ -16,6 +16,8 @@ import { flow, mountFlow } from '../dialects/flow/index.js';
 import { mifumo, mountMifumo } from '../dialects/mifumo/index.js';
 import { mountSendwave, sendwave } from '../dialects/sendwave/index.js';
 import { opsRouter, type OpsView } from '../ops.js';
+import { mountWebSession } from '../web/session.js';
+import { webPages } from '../web/static.js';
 import { Authenticator } from './auth.js';
 import { plain, type Dialect } from './dialect.js';
 import { openApiDocument } from './openapi.js';
@@ -54,11 +56,13 @@ export function createApp(deps: AppDeps): Koa {
   app.use(renderErrors(deps.log));
   const ops = opsRouter(deps.metrics, deps.ops);
   app.use(ops.routes());
+  app.use(webPages());
 
   const apiDeps: ApiDeps = {
     auth: new Authenticator(deps.services.credentials), limiter: new RateLimiter(), limits: deps.config.rate_limits, bodyLimitKb: deps.config.http.body_limit_kb,
   };
   const apis: Api[] = [
+    mountWebSession(apiDeps, deps.services, deps.config.auth.token_ttl),
     ...mountAdmin(apiDeps, deps.services),
     ...mountSendwave(apiDeps, deps.services),
     ...mountMifumo(apiDeps, deps.services),

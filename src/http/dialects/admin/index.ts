@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import type { Services } from '../../../services/index.js';
-import { Api, idParam, type ApiDeps } from '../../core/route.js';
+import { MESSAGE_STATES } from '../../../store/tables.js';
+import { Api, idParam, iso, type ApiDeps } from '../../core/route.js';
+import { isoDate, isoEndDate } from '../../core/validate.js';
 import { mountBlacklist } from '../sendwave/blacklist.js';
 import { sendwave } from '../sendwave/errors.js';
 import { pageOf, pageQuery, paginated } from '../sendwave/paging.js';
@@ -28,6 +30,12 @@ export function mountAdmin(deps: ApiDeps, s: Services): Api[] {
       const r = s.gateway.routes(actor);
       return { data: r.routes, default_route: r.default_route };
     },
+  });
+  mountMessages(api, s);
+  api.route({
+    method: 'get', path: '/routes/lookup', summary: 'Which operator gets this number, by which prefix', auth: 'required', permission: 'operator.gateway',
+    query: z.object({ number: z.string().min(1).max(40) }),
+    handler: async ({ query, actor }) => ({ data: await s.gateway.lookup(actor, query.number) }),
   });
   api.route({
     method: 'get', path: '/status', summary: 'Per operator and bind: state and since when, TPS configured and achieved, window, queue depth, the last minute', auth: 'required', permission: 'operator.gateway',
@@ -108,5 +116,40 @@ function mountBilling(api: Api, s: Services): void {
   api.route({
     method: 'get', path: '/doctor', summary: 'Check that every balance equals its ledger and every ledger row points at what it paid for', auth: 'required', permission,
     handler: async ({ actor }) => ({ data: await s.doctor.check(actor) }),
+  });
+}
+
+const messageSearch = pageQuery.extend({
+  phone: z.string().max(20).regex(/^\+?[\d ]*$/, 'digits').optional(),
+  account_id: z.coerce.number().int().min(1).optional(),
+  status: z.enum(MESSAGE_STATES).optional(),
+  from: isoDate.optional(),
+  to: isoEndDate.optional(),
+});
+
+/** Every account's messages (the console's search) and one message's story. */
+function mountMessages(api: Api, s: Services): void {
+  api.route({
+    method: 'get', path: '/messages', summary: 'Messages of every account: by number, account, status and time range', auth: 'required', permission: 'operator.messages', query: messageSearch,
+    handler: async ({ query, actor }) => {
+      const filter = { recipientLike: query.phone?.replace(/\D/g, '') || undefined, accountId: query.account_id, status: query.status, from: query.from, to: query.to };
+      return paginated(await s.history.search(actor, filter, pageOf(query)), (m) => ({ ...m, created_at: iso(m.created_at), done_at: iso(m.done_at) }));
+    },
+  });
+  api.route({
+    method: 'get', path: '/messages/:id', summary: "One message's story: parts, SMSC ids, receipts, state changes, webhook deliveries", auth: 'required', permission: 'operator.messages',
+    handler: async ({ params, actor }) => {
+      const { message: m, account, parts, webhooks, events } = await s.history.story(actor, idParam(params.id));
+      return {
+        data: {
+          id: m.id, account, recipient: m.recipient, sender: m.sender, body: m.body, status: m.status, operator: m.operator, bind: m.bind, parts: m.parts,
+          encoding: m.encoding, cost: m.cost, attempts: m.attempts, error: m.error, error_code: m.error_code, campaign_id: m.campaign_id,
+          created_at: iso(m.created_at), submitted_at: iso(m.submitted_at), sent_at: iso(m.sent_at), done_at: iso(m.done_at),
+          part_list: parts.map((p) => ({ part_no: p.part_no, smsc_id: p.raw_smsc_id ?? p.smsc_id, state: p.state, sent_at: iso(p.sent_at), receipt_at: iso(p.receipt_at), receipt_err: p.receipt_err, receipt_text: p.receipt_text })),
+          events: events.map((e) => ({ at: iso(e.at), state: e.state, detail: e.detail })),
+          webhooks: webhooks.map((w) => ({ ...w, created_at: iso(w.created_at), done_at: iso(w.done_at) })),
+        },
+      };
+    },
   });
 }
