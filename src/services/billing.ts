@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OrderRecord, PackageRecord } from '../store/billing.js';
 import type { Store } from '../store/db.js';
+import type { PageRequest } from '../store/repo.js';
 import type { OrderStatus } from '../store/tables.js';
 import type { Changes } from './changes.js';
 import { ServiceError, notFound } from './errors.js';
@@ -170,6 +171,30 @@ export class BillingService {
       credits, currency: this.cfg.currency, last_movement_at: last,
       ...(sub ? { sub_account: { credit_limit: sub.credit_limit, credits_used: sub.credits_used, credits_available: sub.credit_limit === null ? null : Math.max(0, sub.credit_limit - sub.credits_used) } } : {}),
     };
+  }
+
+  /** Delivered, failed and pending per UTC day over the last `days` (a sub-account sees its own), oldest first, empty days included. */
+  async daily(actor: Actor, days: number): Promise<{ date: string; total: number; delivered: number; failed: number; pending: number }[]> {
+    authorize(actor, 'view_analytics');
+    const today = Math.floor(Date.now() / DAY_MS);
+    const first = today - days + 1;
+    const rows = await this.store.repos.billing.dailyStats({ accountId: actor.account.id, subAccountId: actor.subAccountId ?? undefined, from: first * DAY_MS });
+    const out = Array.from({ length: days }, (_, i) => ({ date: new Date((first + i) * DAY_MS).toISOString().slice(0, 10), total: 0, delivered: 0, failed: 0, pending: 0 }));
+    for (const r of rows) {
+      const d = out[r.day - first];
+      if (!d) continue;
+      d.total += r.n;
+      if (r.status === 'delivered') d.delivered += r.n;
+      else if (FAILED.has(r.status)) d.failed += r.n;
+      else d.pending += r.n;
+    }
+    return out;
+  }
+
+  /** The account's credit movements, newest first (a sub-account sees those it caused). */
+  movements(actor: Actor, req: PageRequest) {
+    authorize(actor, 'view_balance');
+    return this.store.repos.billing.movements(actor.account.id, actor.subAccountId ?? undefined, req);
   }
 
   /** Messages of a period: of the whole account, or of one sub-account (a sub-account sees its own). */

@@ -3,8 +3,9 @@
  * balances — per-period message statistics and the ledger checks of `relais doctor`.
  */
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { Repo } from './repo.js';
-import type { MessageState, OrderStatus, PackageOrdersTable, SmsPackagesTable } from './tables.js';
+import { sql } from 'kysely';
+import { Repo, pageOf, type Page, type PageRequest } from './repo.js';
+import type { CreditTransactionsTable, MessageState, OrderStatus, PackageOrdersTable, SmsPackagesTable } from './tables.js';
 
 export type PackageRecord = Selectable<SmsPackagesTable>;
 export type OrderRecord = Selectable<PackageOrdersTable>;
@@ -65,6 +66,24 @@ export class BillingRepo extends Repo {
     if (q.to !== undefined) sel = sel.where('created_at', '<', q.to);
     const rows = await sel.groupBy('status').execute();
     return rows.map((r) => ({ status: r.status, n: Number(r.n), cost: Number(r.cost ?? 0), sent: Number(r.sent) }));
+  }
+
+  /** The same, per UTC day and state (the dashboard's chart). */
+  async dailyStats(q: StatsQuery): Promise<{ day: number; status: MessageState; n: number }[]> {
+    const day = sql<number>`created_at / 86400000`;
+    let sel = this.db.selectFrom('messages').select([day.as('day'), 'status', (eb) => eb.fn.countAll<number>().as('n')]).where('account_id', '=', q.accountId);
+    if (q.subAccountId !== undefined) sel = sel.where('sub_account_id', '=', q.subAccountId);
+    if (q.from !== undefined) sel = sel.where('created_at', '>=', q.from);
+    if (q.to !== undefined) sel = sel.where('created_at', '<', q.to);
+    const rows = await sel.groupBy([day, 'status']).execute();
+    return rows.map((r) => ({ day: Number(r.day), status: r.status, n: Number(r.n) }));
+  }
+
+  /** An account's credit movements (or one sub-account's), newest first. */
+  movements(accountId: number, subAccountId: number | undefined, req: PageRequest): Promise<Page<Selectable<CreditTransactionsTable>>> {
+    let q = this.db.selectFrom('credit_transactions').selectAll().where('account_id', '=', accountId);
+    if (subAccountId !== undefined) q = q.where('sub_account_id', '=', subAccountId);
+    return pageOf(q.orderBy('id', 'desc'), req);
   }
 
   // ---- the doctor's reads ----

@@ -1,6 +1,7 @@
 /**
  * The web pages' files, from dist/web (built by `npm run build` from web/): the operator console
- * at /console/, shared scripts and styles at /web/<file>. Only files under that folder, no
+ * at /console/, the integrators' dashboard at /dashboard/ and /api/integration/dashboard/, the API
+ * reference at /api/integration/documentation/, shared scripts and styles at /web/<file>. Only files under that folder, no
  * dotfiles, GET and HEAD only; strict headers (same-origin scripts only, no framing), and an
  * ETag so a reload costs a 304.
  */
@@ -32,6 +33,10 @@ interface Mount {
 
 const MOUNTS: Mount[] = [
   { prefix: '/console/', folder: 'console', index: 'index.html' },
+  // The integrators' dashboard, also where the Mifumo documents send users, and its API reference.
+  { prefix: '/dashboard/', folder: 'dashboard', index: 'index.html' },
+  { prefix: '/api/integration/dashboard/', folder: 'dashboard', index: 'index.html' },
+  { prefix: '/api/integration/documentation/', folder: 'docs', index: 'index.html' },
   { prefix: '/web/', folder: 'shared' },
 ];
 

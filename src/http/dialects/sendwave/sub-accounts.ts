@@ -6,6 +6,7 @@ import type { SubAccountView } from '../../../services/sub-accounts.js';
 import { SUB_ACCOUNT_ROLES } from '../../../store/tables.js';
 import { idParam, iso, type Api } from '../../core/route.js';
 import { isoDate, isoEndDate } from '../../core/validate.js';
+import { pageOf, pageQuery, paginated } from './paging.js';
 import { resource } from './resource.js';
 
 export const subAccountView = (s: SubAccountView) => ({
@@ -72,6 +73,17 @@ export function mountBilling(api: Api, s: Services): void {
   api.route({
     method: 'get', path: '/orders', summary: "The account's package orders", auth: 'required', permission: 'view_balance',
     handler: async ({ actor }) => ({ data: (await s.billing.orders(actor)).map(orderView) }),
+  });
+  api.route({
+    method: 'get', path: '/stats/daily', summary: 'Delivered, failed and pending messages per UTC day (the dashboard chart)', auth: 'required', permission: 'view_analytics',
+    query: z.object({ days: z.coerce.number().int().min(1).max(92).default(14) }),
+    handler: async ({ query, actor }) => ({ data: await s.billing.daily(actor, query.days) }),
+  });
+  api.route({
+    method: 'get', path: '/credits/transactions', summary: "The account's credit movements, newest first (a sub-account: its own)", auth: 'required', permission: 'view_balance', query: pageQuery,
+    handler: async ({ query, actor }) => paginated(await s.billing.movements(actor, pageOf(query)), (t) => ({
+      id: t.id, amount: t.amount, balance_after: t.balance_after, reason: t.reason, reference: t.reference, sub_account_id: t.sub_account_id, created_at: iso(t.created_at),
+    })),
   });
   api.route({
     method: 'get', path: '/stats', summary: 'Messages of a period: sent, delivered, failed, delivery rate, cost (the account, or one sub-account)', auth: 'required', permission: 'view_analytics',
