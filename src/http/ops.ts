@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { ConfigError } from '../config/load.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Readiness } from '../ops/readiness.js';
-import type { ReloadReport } from '../ops/reload.js';
+import { NoConfigFile, type ReloadReport } from '../ops/reload.js';
 import type { GatewayStatus } from '../ops/status.js';
 import { ServiceError } from '../services/errors.js';
 
@@ -43,6 +43,7 @@ export function opsRouter(metrics: Metrics, ops: OpsView): Router {
     try {
       ctx.body = { data: await ops.reload() };
     } catch (err) {
+      if (err instanceof NoConfigFile) throw new ServiceError('conflict', 'no_config_file');
       if (!(err instanceof ConfigError)) throw err;
       ctx.status = 422;
       ctx.body = { message: `invalid configuration in ${err.file}: nothing was changed`, errors: err.problems };

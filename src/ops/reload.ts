@@ -36,6 +36,14 @@ export interface ReloadReport {
   rerouted: number;
 }
 
+/** A daemon started from a config object (tests, embedding) has no file to re-read. */
+export class NoConfigFile extends Error {
+  constructor() {
+    super('this daemon was started without a config file: there is nothing to re-read');
+    this.name = 'NoConfigFile';
+  }
+}
+
 export interface ReloadDeps {
   /** The daemon's config object: updated in place. */
   config: Config;
@@ -74,7 +82,7 @@ export class Reloader {
   }
 
   private async run(given?: Config): Promise<ReloadReport> {
-    if (!given && !this.configPath) throw new Error('this daemon was started without a config file: nothing to re-read');
+    if (!given && !this.configPath) throw new NoConfigFile();
     const next = given ?? loadConfig(this.configPath!, this.env);
     const plan = planReload(this.deps.config, next);
     const report: ReloadReport = {

@@ -114,6 +114,7 @@ export const ERROR_CODES = {
   credit_limit_reached: "The sub-account's credit limit does not cover this: it costs {required}, {available} is left.",
   rate_limited: 'Too many requests: retry in {retry_after} s.',
   loopback_only: 'This endpoint answers loopback clients only.',
+  no_config_file: 'This daemon was started without a config file: there is nothing to re-read.',
   csrf_failed: 'This request needs the session\'s CSRF token (X-CSRF-Token) and must come from this site.',
   console_admins_only: 'The console is for the gateway\'s administrators: this account is not one.',
   unavailable: 'The service is unavailable.',

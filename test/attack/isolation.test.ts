@@ -141,7 +141,7 @@ test('every route that needs a caller answers 401 in its dialect\'s shape withou
   // The document says which routes need no caller: exactly the sign-up, login and refresh ones.
   assert.deepEqual(routes.filter((r) => !r.auth).map(describe).sort(), [
     'POST /api/auth/login', 'POST /api/auth/login/', 'POST /api/auth/register', 'POST /api/auth/register/', 'POST /api/auth/token/refresh/', 'POST /api/auth/verify-phone/',
-    'POST /campaigns/api/token/', 'POST /campaigns/api/token/refresh/',
+    'POST /campaigns/api/token/', 'POST /campaigns/api/token/refresh/', 'POST /web/session',
   ]);
 });
 
@@ -159,7 +159,7 @@ test('every /api/admin route answers 403 to an account\'s token, its API key and
   for (const route of adminRoutes) {
     // Ids of real rows: A's own account, B's sender ID, the first package and order.
     const kind = route.params.length ? kindOf(route) : null;
-    const path = fill(route.path, { id: String(kind === 'account' ? A.id : kind === 'senderId' ? resB.senderIdId : 1) });
+    const path = fill(route.path, { id: String(kind === 'account' ? A.id : kind === 'senderId' ? resB.senderIdId : kind === 'message' ? resA.ids.message : 1) });
     for (const [who, token] of [['token', A.token], ['API key', A.key], ['admin sub-account', subToken]] as const) {
       const res = await call(gw, route.method, path, { token, body: route.body ? exampleOf(route.body) : undefined });
       if (res.status !== 403 || errorShapeProblem('sendwave', res) || res.json.message !== "Cette action n'est pas autorisée.") wrong.push(`${describe(route)} as ${who}: ${res.status} ${res.text.slice(0, 160)}`);
@@ -169,7 +169,10 @@ test('every /api/admin route answers 403 to an account\'s token, its API key and
   assert.deepEqual(await snapshot(), before);
   assert.deepEqual((await ok(gw, 'GET', '/api/admin/accounts?per_page=100', { token: admin })).data, accounts, 'no account changed');
   // The operator does reach them (the 403s above were about the caller, not the route).
-  for (const route of adminRoutes.filter((r) => r.method === 'GET')) assert.equal((await call(gw, 'GET', route.path, { token: admin })).status, 200, describe(route));
+  for (const route of adminRoutes.filter((r) => r.method === 'GET')) {
+    const path = route.params.length ? fill(route.path, { id: String(resA.ids.message) }) : route.query.some((q) => q.name === 'number') ? `${route.path}?number=%2B24162000000` : route.path;
+    assert.equal((await call(gw, 'GET', path, { token: admin })).status, 200, describe(route));
+  }
 });
 
 test('a viewer sub-account gets 403 on every route its permissions do not grant, and changes nothing', async () => {
