@@ -24,6 +24,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The web pages (operator console): compiled and copied to dist/web by npm run build.
+COPY web ./web
+COPY scripts ./scripts
 # Build, drop the dev dependencies, drop the native module's intermediate build files and
 # sources (only build/Release/better_sqlite3.node is loaded), then check the module loads.
 RUN npm run build \
