@@ -140,6 +140,7 @@ test('every route that needs a caller answers 401 in its dialect\'s shape withou
   assert.deepEqual(wrong, []);
   // The document says which routes need no caller: exactly the sign-up, login and refresh ones.
   assert.deepEqual(routes.filter((r) => !r.auth).map(describe).sort(), [
+    'GET /web/config',
     'POST /api/auth/login', 'POST /api/auth/login/', 'POST /api/auth/register', 'POST /api/auth/register/', 'POST /api/auth/token/refresh/', 'POST /api/auth/verify-phone/',
     'POST /campaigns/api/token/', 'POST /campaigns/api/token/refresh/', 'POST /web/session',
   ]);

@@ -35,3 +35,17 @@ test('GET /api/stats/daily counts delivered, failed and pending per day; GET /ap
     await sim.stop();
   }
 });
+
+test('GET /web/config: registration, currency and each dialect\'s base URL on this host, before any login', async () => {
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: 1 }] }], { auth: { registration: 'closed' } });
+  try {
+    const res = await call(gw, 'GET', '/web/config');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.data.registration, 'closed');
+    assert.equal(res.json.data.currency, 'XAF');
+    const host = new URL(gw.url).host;
+    assert.deepEqual(res.json.data.base_urls.map((b: { url: string }) => b.url), [`http://${host}/api`, `http://${host}/api/integration/v1/`, `http://${host}/api/`, `http://${host}/campaigns/api/`]);
+  } finally {
+    await gw.cleanup();
+  }
+});

@@ -62,7 +62,9 @@ export function createApp(deps: AppDeps): Koa {
     auth: new Authenticator(deps.services.credentials), limiter: new RateLimiter(), limits: deps.config.rate_limits, bodyLimitKb: deps.config.http.body_limit_kb,
   };
   const apis: Api[] = [
-    mountWebSession(apiDeps, deps.services, deps.config.auth.token_ttl),
+    mountWebSession(apiDeps, deps.services, {
+      tokenTtlSeconds: deps.config.auth.token_ttl, registration: deps.config.auth.registration, activation: deps.config.auth.activation, currency: deps.config.billing.currency,
+    }),
     ...mountAdmin(apiDeps, deps.services),
     ...mountSendwave(apiDeps, deps.services),
     ...mountMifumo(apiDeps, deps.services),

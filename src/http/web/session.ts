@@ -21,8 +21,34 @@ const login = z.object({
   app: z.enum(['console', 'dashboard']).default('dashboard'),
 }).strict();
 
-export function mountWebSession(deps: ApiDeps, s: Services, tokenTtlSeconds: number): Api {
+/** What a page needs before anyone logs in. */
+export interface WebSettings {
+  tokenTtlSeconds: number;
+  registration: 'open' | 'closed';
+  activation: 'immediate' | 'sms_code';
+  currency: string;
+}
+
+/** The base URL an existing client of each documented platform sets (README, "API overview"). */
+const BASE_PATHS = [
+  { dialect: 'sendwave', name: 'SendWave Pro v2.1', path: '/api', reference: 'sendwave' },
+  { dialect: 'mifumo', name: 'Mifumo SMS, API-key integration', path: '/api/integration/v1/', reference: 'mifumo' },
+  { dialect: 'mifumo', name: 'Mifumo SMS, complete reference', path: '/api/', reference: 'mifumo' },
+  { dialect: 'flow', name: 'FLOW SMS (API_BASE_URL)', path: '/campaigns/api/', reference: 'flow' },
+] as const;
+
+export function mountWebSession(deps: ApiDeps, s: Services, settings: WebSettings): Api {
+  const tokenTtlSeconds = settings.tokenTtlSeconds;
   const api = new Api('/web', plain, deps);
+  api.route({
+    method: 'get', path: '/config', summary: 'What the web pages need before a login: registration, currency, the base URL of each dialect', auth: 'none',
+    handler: ({ ctx }) => ({
+      data: {
+        registration: settings.registration, activation: settings.activation, currency: settings.currency,
+        base_urls: BASE_PATHS.map((b) => ({ ...b, url: `${ctx.protocol}://${ctx.host}${b.path}` })),
+      },
+    }),
+  });
   api.route({
     method: 'post', path: '/session', summary: 'Log in to the web pages: a session cookie and its CSRF token', auth: 'none', rate: 'auth', body: login,
     handler: async ({ ctx, body }) => {
