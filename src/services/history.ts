@@ -4,6 +4,7 @@ import type { GatewayFilter, GatewayMessageRow, HistoryFilter, MessageRow, Messa
 import type { Page, PageRequest } from '../store/repo.js';
 import { notFound } from './errors.js';
 import { parseMessageUuid } from './message-uuid.js';
+import type { Phones } from './phones.js';
 import { authorize, type Actor } from './policy.js';
 
 export type { GatewayFilter, GatewayMessageRow, HistoryFilter, MessageRow, MessageStory, PartRow };
@@ -16,7 +17,7 @@ export interface StoryEvent {
 }
 
 export class HistoryService {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store, private readonly phones?: Pick<Phones, 'searchDigits'>) {}
 
   async get(actor: Actor, id: number): Promise<MessageRow & { part_list: PartRow[] }> {
     authorize(actor, 'view_history');
@@ -40,9 +41,11 @@ export class HistoryService {
   }
 
   /** The operator's search across every account (the console). */
-  search(actor: Actor, f: GatewayFilter, req: PageRequest): Promise<Page<GatewayMessageRow>> {
+  search(actor: Actor, f: GatewayFilter & { phone?: string | undefined }, req: PageRequest): Promise<Page<GatewayMessageRow>> {
     authorize(actor, 'operator.messages');
-    return this.store.repos.history.search(f, req);
+    // A whole number in any form (national 0…, 00…) is searched as its E.164 digits; a fragment as typed.
+    const recipientLike = f.phone ? (this.phones?.searchDigits(f.phone) ?? f.phone.replace(/\D/g, '')) : f.recipientLike;
+    return this.store.repos.history.search({ ...f, recipientLike: recipientLike || undefined }, req);
   }
 
   /** One message's whole story, whoever's it is (the console): its row, parts, receipts, webhook deliveries, as a timeline. */

@@ -86,7 +86,7 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
     credits: new CreditService(store, changes),
     doctor: new DoctorService(store),
     gateway: new GatewayService({ binds: d.binds, reload: d.reload ?? notInDaemon, status: d.status ?? notInDaemon }, d.router, changes, messages),
-    history: new HistoryService(store),
+    history: new HistoryService(store, phones),
     imports: new ContactImportService(changes, contacts),
     segments: new SegmentService(store, changes),
     senderIds,

@@ -104,6 +104,8 @@ test("admin message search across accounts, one message's story with its receipt
     assert.deepEqual({ ...found.json.data[0], created_at: undefined, done_at: undefined }, {
       id, account_id: accountId, account_email: 'story@example.com', recipient: '+24162123456', sender: 'Relais', status: 'delivered', operator: 'airtel', parts: 1, error: null, created_at: undefined, done_at: undefined,
     });
+    const national = await call(gw, 'GET', `/api/admin/messages?phone=${encodeURIComponent('062 12 34 56')}`, { token: admin });
+    assert.deepEqual(national.json.data.map((m: { id: number }) => m.id), [id], 'a national number finds its E.164 form');
     const byAccount = await call(gw, 'GET', `/api/admin/messages?account_id=${accountId}&status=delivered&from=2020-01-01`, { token: admin });
     assert.equal(byAccount.json.total, 2);
     assert.equal((await call(gw, 'GET', '/api/admin/messages?account_id=999999', { token: admin })).json.total, 0);

@@ -132,7 +132,7 @@ function mountMessages(api: Api, s: Services): void {
   api.route({
     method: 'get', path: '/messages', summary: 'Messages of every account: by number, account, status and time range', auth: 'required', permission: 'operator.messages', query: messageSearch,
     handler: async ({ query, actor }) => {
-      const filter = { recipientLike: query.phone?.replace(/\D/g, '') || undefined, accountId: query.account_id, status: query.status, from: query.from, to: query.to };
+      const filter = { phone: query.phone, accountId: query.account_id, status: query.status, from: query.from, to: query.to };
       return paginated(await s.history.search(actor, filter, pageOf(query)), (m) => ({ ...m, created_at: iso(m.created_at), done_at: iso(m.done_at) }));
     },
   });
