@@ -11,7 +11,12 @@ import * as m009 from './009_dialect_logins.js';
 import * as m010 from './010_storage_probe.js';
 import * as m011 from './011_message_story.js';
 
-/** Every migration, in order. Listed statically so the same list works from sources and from dist/. */
+/**
+ * Every migration, in order. Listed statically so the same list works from sources and from dist/.
+ * The pending ones run in one transaction (src/store/sqlite/driver.ts): no `PRAGMA foreign_keys`
+ * (a no-op there; `PRAGMA defer_foreign_keys = ON` for a table rebuild) and no VACUUM in a
+ * migration. A new one: add the data its version can hold to test/integration/upgrade.test.ts.
+ */
 export const migrations: Record<string, Migration> = {
   '001_core': m001,
   '002_accounts': m002,

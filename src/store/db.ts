@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, sql } from 'kysely';
+import { Kysely, Migrator, sql, type Migration } from 'kysely';
 import { migrations } from '../../migrations/index.js';
 import { Repos } from './repos.js';
 import { Connection, heldExecutor, lockingExecutor, routingExecutor, SqliteLockedDialect } from './sqlite/driver.js';
@@ -96,10 +96,19 @@ function openReader(path: string): SQLite.Database {
   return sqlite;
 }
 
-export async function migrate(store: Store): Promise<string[]> {
-  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations } });
+/**
+ * Applies the pending migrations, all in one transaction (see TransactionalDdlSqliteAdapter in
+ * sqlite/driver.ts): when one fails, none of them stays applied and the database is exactly as
+ * it was, so the previous build still runs on it. `list`: this build's migrations (tests add some).
+ */
+export async function migrate(store: Store, list: Record<string, Migration> = migrations): Promise<string[]> {
+  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => list } });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`${failed ? `migration ${failed} failed` : 'migrating the database failed'}: ${cause.message} (nothing of this upgrade was applied: the database is as it was)`, { cause });
+  }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 

@@ -233,6 +233,22 @@ class SqliteDriver implements Driver {
   }
 }
 
+/**
+ * SQLite's DDL is transactional: CREATE, ALTER, DROP and index builds roll back like any write.
+ * Kysely's SqliteAdapter says otherwise (so its Migrator runs each migration bare, and one that
+ * fails halfway leaves half a schema behind). Saying yes makes the Migrator run the pending
+ * migrations and their kysely_migration rows in one transaction on the writer (BEGIN IMMEDIATE,
+ * under the connection lock): an upgrade applies whole, or not at all, and the previous build
+ * still opens a database whose upgrade failed. What a migration must not do inside it: change
+ * `PRAGMA foreign_keys` (a no-op in a transaction: use `PRAGMA defer_foreign_keys = ON` for a
+ * table rebuild) or VACUUM (refused in a transaction).
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 export class SqliteLockedDialect implements Dialect {
   constructor(private readonly connection: Connection, private readonly lock: ConnectionLock, private readonly mode: Mode = 'locking', private readonly reader: Connection | null = null) {}
 
@@ -245,7 +261,7 @@ export class SqliteLockedDialect implements Dialect {
   }
 
   createAdapter(): SqliteAdapter {
-    return new SqliteAdapter();
+    return new TransactionalDdlSqliteAdapter();
   }
 
   createIntrospector(db: Kysely<unknown>): SqliteIntrospector {
