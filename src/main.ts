@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ADMIN_HELP, creditsCommand, doctorCommand, ordersCommand, packagesCommand, senderIdsCommand, userCommand, withServices } from './cli/admin.js';
+import { BACKUP_HELP, backupCommand, restoreCommand } from './cli/backup.js';
 import { defaultUrl, reloadCommand, statusCommand } from './cli/daemon-client.js';
 import { printJson } from './cli/format.js';
 import { commandUsage, isUsageError, overallUsage, UsageError, wantsHelp, type CommandHelp } from './cli/usage.js';
@@ -76,6 +77,8 @@ const COMMANDS: Record<string, Command> = {
   packages: { ...ADMIN_HELP.packages, run: (a) => withConfig(a, packagesCommand) },
   orders: { ...ADMIN_HELP.orders, run: (a) => withConfig(a, ordersCommand) },
   doctor: { ...ADMIN_HELP.doctor, run: (a) => withConfig(a, doctorCommand) },
+  backup: { ...BACKUP_HELP.backup, run: (a) => withConfig(a, backupCommand) },
+  restore: { ...BACKUP_HELP.restore, run: (a) => withConfig(a, restoreCommand) },
 };
 
 const USAGE = overallUsage(COMMANDS);

@@ -34,7 +34,7 @@ export async function withAttackGateway<T>(fn: (gw: Gateway) => Promise<T>, o: {
 
 // ---- the route table ----
 
-export type DialectName = 'sendwave' | 'mifumo' | 'flow' | 'plain';
+export type DialectName = 'sendwave' | 'mifumo' | 'flow' | 'plain' | 'web';
 
 export interface JsonSchema {
   type?: string | string[];
@@ -97,6 +97,7 @@ export async function routeTable(gw: Pick<Gateway, 'url'>): Promise<Route[]> {
 export function ownerOf(pathname: string): DialectName {
   if (pathname.startsWith('/campaigns/api/')) return 'flow';
   if (pathname.startsWith('/api/')) return pathname.endsWith('/') ? 'mifumo' : 'sendwave';
+  if (pathname.startsWith('/web/')) return 'web';
   return 'plain';
 }
 
@@ -116,6 +117,7 @@ export function errorShapeProblem(dialect: DialectName, res: Pick<CallResult, 's
   switch (dialect) {
     case 'sendwave':
     case 'plain':
+    case 'web':
       if (typeof b.message !== 'string' || !b.message) return 'no message string';
       if (b.errors !== undefined && (typeof b.errors !== 'object' || !stringArrays(b.errors))) return 'errors is not {field: [string]}';
       return null;

@@ -128,7 +128,7 @@ test('the OpenAPI document lists every dialect, tagged, with the permission each
     assert.equal(doc.paths['/campaigns/api/send-sms/'].post.tags[0], 'flow');
     assert.equal(doc.paths['/api/integration/v1/contacts/{id}/update/'].put.tags[0], 'mifumo');
     const tags = new Set(Object.values(doc.paths).flatMap((ops: any) => Object.values(ops).map((op: any) => op.tags[0])));
-    assert.deepEqual([...tags].sort(), ['flow', 'mifumo', 'sendwave']); // the admin API speaks SendWave
+    assert.deepEqual([...tags].sort(), ['flow', 'mifumo', 'sendwave', 'web']); // the admin API speaks SendWave; web: the pages' sessions
     assert.equal(doc.paths['/api/messages/send'].post['x-permission'], 'send_sms');
     assert.equal(doc.paths['/api/admin/accounts'].get['x-permission'], 'operator.accounts');
   });

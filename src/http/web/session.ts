@@ -11,7 +11,7 @@ import type { TokenClaims } from '../../services/credentials.js';
 import { ServiceError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import { csrfToken, origin, SESSION_COOKIE } from '../core/auth.js';
-import { plain } from '../core/dialect.js';
+import { plain, type Dialect } from '../core/dialect.js';
 import { Api, type ApiDeps } from '../core/route.js';
 
 const login = z.object({
@@ -20,6 +20,9 @@ const login = z.object({
   /** Which pages: the console needs an admin. */
   app: z.enum(['console', 'dashboard']).default('dashboard'),
 }).strict();
+
+/** The web pages' own routes: plain `{message}` errors, tagged `web` in the OpenAPI document. */
+const web: Dialect = { ...plain, name: 'web' };
 
 /** What a page needs before anyone logs in. */
 export interface WebSettings {
@@ -39,7 +42,7 @@ const BASE_PATHS = [
 
 export function mountWebSession(deps: ApiDeps, s: Services, settings: WebSettings): Api {
   const tokenTtlSeconds = settings.tokenTtlSeconds;
-  const api = new Api('/web', plain, deps);
+  const api = new Api('/web', web, deps);
   api.route({
     method: 'get', path: '/config', summary: 'What the web pages need before a login: registration, currency, the base URL of each dialect', auth: 'none',
     handler: ({ ctx }) => ({
