@@ -27,6 +27,10 @@ COPY migrations ./migrations
 # The web pages (operator console): compiled and copied to dist/web by npm run build.
 COPY web ./web
 COPY scripts ./scripts
+# The API reference at /api/integration/documentation/: docs/*.md (and README.md's base-URL table)
+# rendered to dist/web/docs by scripts/build-docs.mjs.
+COPY docs ./docs
+COPY README.md ./
 # Build, drop the dev dependencies, drop the native module's intermediate build files and
 # sources (only build/Release/better_sqlite3.node is loaded), then check the module loads.
 RUN npm run build \
