@@ -164,13 +164,15 @@ async function migrateCmd(args: string[]): Promise<number> {
 async function send(args: string[]): Promise<number> {
   const { config, values } = configFrom(args, { to: { type: 'string' }, text: { type: 'string' }, from: { type: 'string' }, wait: { type: 'string' } });
   if (typeof values.to !== 'string' || typeof values.text !== 'string') throw new UsageError('send needs --to and --text');
+  // Checked before anything is queued: a bad --wait must not leave messages behind a usage error.
+  const wait = Number(values.wait ?? 0);
+  if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait needs a number of seconds, not "${values.wait}"`);
   const to = values.to.split(',');
   const text = values.text;
   return withServices(config, async ({ store, services }) => {
     const result = await services.sending.sendAsOperator({ sender: (values.from as string) ?? config.default_sender_id, recipients: to, text });
     for (const r of result.results) console.log(JSON.stringify(r.ok ? { to: r.e164, id: r.id, operator: r.operator, parts: r.parts, status: 'queued' } : { to: r.input, error: r.error, reason: r.reason }));
     const ids = result.results.flatMap((r) => (r.ok ? [r.id] : []));
-    const wait = Number(values.wait ?? 0);
     if (wait > 0 && ids.length) return waitFinal(store, ids, wait * 1000);
     return result.failed ? 1 : 0;
   });

@@ -96,6 +96,8 @@ test('an unknown flag or command is a usage error: a message and the usage, exit
     { args: ['doctor', '--verbose'], config: CONFIG, message: /Unknown option '--verbose'/, usage: 'doctor' },
     { args: ['smsc-sim', '--bogus'], message: /Unknown option '--bogus'/, usage: 'smsc-sim' },
     { args: ['orders', 'approve', '--id', '1'], config: CONFIG, message: /unknown subcommand "approve"/, usage: 'orders' },
+    // Refused before anything is queued.
+    { args: ['send', '--to', '+24162000001', '--text', 'hi', '--wait', 'abc'], config: CONFIG, message: /--wait needs a number of seconds/, usage: 'send' },
   ];
   const results = await Promise.all(cases.map((c) => relais(c.args, c.config)));
   cases.forEach((c, i) => {
