@@ -1,7 +1,8 @@
 /**
- * The API client of the web pages: JSON in and out, the session cookie (sent by the browser,
- * same origin), and the session's CSRF token in X-CSRF-Token on every POST, PUT and DELETE.
- * Errors carry the API's own message ({"message": …, "errors": {field: [..]}}).
+ * The API client of the web pages: JSON in and out (a file upload as multipart), the session
+ * cookie (sent by the browser, same origin), and the session's CSRF token in X-CSRF-Token on every
+ * POST, PUT and DELETE. Errors carry the API's own message ({"message": …, "errors": {field: [..]}},
+ * or Mifumo's envelope with "details").
  */
 
 export class ApiError extends Error {
@@ -36,6 +37,7 @@ export function onUnauthorized(fn: (err: ApiError) => void): void {
 const TIMEOUT_MS = 15_000;
 
 export interface RequestOptions {
+  /** JSON, or a FormData sent as multipart/form-data (the browser writes its boundary). */
   body?: unknown;
   /** Don't call the 401 handlers (the login form and the page-load session check handle 401 themselves). */
   quiet401?: boolean;
@@ -45,8 +47,9 @@ export async function request<T = unknown>(method: string, path: string, opts: R
   const headers: Record<string, string> = { accept: 'application/json' };
   const upper = method.toUpperCase();
   if (upper !== 'GET' && upper !== 'HEAD' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  let body: string | undefined;
-  if (opts.body !== undefined) {
+  let body: string | FormData | undefined;
+  if (opts.body instanceof FormData) body = opts.body;
+  else if (opts.body !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
@@ -71,9 +74,10 @@ export async function request<T = unknown>(method: string, path: string, opts: R
     }
   }
   if (!res.ok) {
-    const obj = (json && typeof json === 'object' ? json : {}) as { message?: unknown; errors?: unknown };
+    const obj = (json && typeof json === 'object' ? json : {}) as { message?: unknown; errors?: unknown; details?: unknown };
     const message = typeof obj.message === 'string' && obj.message ? obj.message : `${res.status} ${res.statusText || 'error'}`;
-    const errors = obj.errors && typeof obj.errors === 'object' ? (obj.errors as Record<string, string[]> | string[]) : null;
+    const listed = obj.errors ?? obj.details;
+    const errors = listed && typeof listed === 'object' ? (listed as Record<string, string[]> | string[]) : null;
     const err = new ApiError(res.status, message, errors);
     if (res.status === 401 && !opts.quiet401) for (const fn of unauthorizedHandlers) fn(err);
     throw err;
@@ -89,7 +93,15 @@ export interface Answer {
 }
 
 export const post = <T = Answer>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('POST', path, { ...opts, body });
-export const del = <T = unknown>(path: string, opts?: RequestOptions) => request<T>('DELETE', path, opts);
+export const put = <T = Answer>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('PUT', path, { ...opts, body });
+export const del = <T = Answer>(path: string, opts?: RequestOptions) => request<T>('DELETE', path, opts);
+
+/** Uploads one file as multipart/form-data in the field `field` (a CSV import). */
+export function upload<T = Answer>(path: string, file: Blob, field = 'file', filename = 'upload.csv'): Promise<T> {
+  const form = new FormData();
+  form.append(field, file, file instanceof File ? file.name : filename);
+  return request<T>('POST', path, { body: form });
+}
 
 /** A query string from the defined, non-empty values. */
 export function query(params: Record<string, string | number | null | undefined>): string {
@@ -109,7 +121,10 @@ export interface SessionAccount {
 }
 export interface Session {
   csrf_token: string;
+  /** The account (for a sub-account: the parent account it acts in). */
   account: SessionAccount;
+  /** Set when a sub-account logged in. */
+  sub_account_id?: number | null;
 }
 
 /** The current session, or null when not logged in. */

@@ -1,7 +1,7 @@
 /**
- * Small inline-SVG charts (no library): a sparkline with an optional reference line, bars, and
- * hover titles per point. Colours come from CSS classes (chart-line, chart-area, chart-ref,
- * chart-bar, chart-bar-bad), so a page's stylesheet decides them.
+ * Small inline-SVG charts (no library): a sparkline with an optional reference line, stacked bars
+ * with axes, a gauge, and hover titles. Colours come from CSS classes (chart-line, chart-area, chart-ref,
+ * chart-bar-ok, chart-bar-bad, chart-bar-wait, chart-axis, chart-grid…), so a page's stylesheet decides them.
  */
 import { s } from './dom.js';
 
@@ -86,4 +86,75 @@ export function gauge(used: number, size: number, opts: { width?: number; height
   svg.appendChild(s('rect', { class: 'gauge-bg', x: 0, y: 0, width, height, rx: 2 }));
   if (frac > 0) svg.appendChild(s('rect', { class: frac >= 1 ? 'gauge-full' : 'gauge-fill', x: 0, y: 0, width: round(width * frac), height, rx: 2 }));
   return svg;
+}
+
+export interface BarSegment {
+  value: number;
+  /** The CSS class of this segment (chart-bar-ok, chart-bar-bad, chart-bar-wait…). */
+  class: string;
+}
+
+export interface Bar {
+  /** Under the bar (a day: "12/01"); left out where labels would crowd. */
+  label: string;
+  /** Shown when hovering the bar's column. */
+  title: string;
+  /** Stacked from the bottom, in order. */
+  segments: readonly BarSegment[];
+}
+
+/**
+ * Stacked bars with a baseline, the top value on the y axis and a label under each bar (every
+ * other one when there are many): delivered / failed / pending per day.
+ */
+export function bars(items: readonly Bar[], opts: { width?: number; height?: number; label?: string } = {}): SVGSVGElement {
+  const width = opts.width ?? 560;
+  const height = opts.height ?? 180;
+  const left = 34;
+  const bottom = 20;
+  const top = 10;
+  const plotH = height - bottom - top;
+  const totals = items.map((b) => b.segments.reduce((n, sg) => n + Math.max(0, sg.value), 0));
+  const peak = Math.max(0, ...totals);
+  const max = niceMax(peak);
+  const slot = (width - left - 4) / Math.max(1, items.length);
+  const bw = Math.max(3, Math.min(28, slot * 0.62));
+  const y = (v: number) => round(top + plotH - (v / max) * plotH);
+
+  const svg = s('svg', { class: 'chart bars', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': opts.label ?? 'chart' });
+  // Grid: 0, half and the top, labelled on the left.
+  for (const v of [0, max / 2, max]) {
+    svg.appendChild(s('line', { class: v === 0 ? 'chart-axis' : 'chart-grid', x1: left, x2: width, y1: y(v), y2: y(v) }));
+    svg.appendChild(s('text', { class: 'chart-tick', x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, formatTick(v)));
+  }
+  const every = items.length > 16 ? Math.ceil(items.length / 8) : items.length > 8 ? 2 : 1;
+  items.forEach((b, i) => {
+    const cx = left + slot * (i + 0.5);
+    let acc = 0;
+    for (const sg of b.segments) {
+      if (sg.value <= 0) continue;
+      const y0 = y(acc);
+      acc += sg.value;
+      const y1 = y(acc);
+      svg.appendChild(s('rect', { class: sg.class, x: round(cx - bw / 2), y: y1, width: round(bw), height: Math.max(1, round(y0 - y1)) }));
+    }
+    // Labels from the right end (today always labelled).
+    if ((items.length - 1 - i) % every === 0) svg.appendChild(s('text', { class: 'chart-label', x: round(cx), y: height - 5, 'text-anchor': 'middle' }, b.label));
+    svg.appendChild(s('rect', { class: 'chart-hit', x: round(cx - slot / 2), y: 0, width: round(slot), height: height - bottom }, s('title', null, b.title)));
+  });
+  return svg;
+}
+
+/** 1, 2, 5, 10, 20, 50… at or above n (at least 4, so a quiet chart is not all bar). */
+function niceMax(n: number): number {
+  if (n <= 4) return 4;
+  const p = 10 ** Math.floor(Math.log10(n));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= n) return m * p;
+  return 10 * p;
+}
+
+function formatTick(v: number): string {
+  if (v >= 1_000_000) return `${round(v / 1_000_000)}M`;
+  if (v >= 10_000) return `${round(v / 1000)}k`;
+  return String(Math.round(v * 10) / 10);
 }

@@ -1,4 +1,4 @@
-/** Formatting for people: numbers, times (the browser's time zone), durations. */
+/** Formatting for people: numbers, money, times (the browser's time zone), durations. */
 
 const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const decFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
@@ -59,4 +59,20 @@ export function fromLocalInput(value: string): string | null {
   if (!value) return null;
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+/** "12,500 XAF" (amounts are in the smallest currency unit). */
+export function money(n: number | null | undefined, currency: string): string {
+  return n === null || n === undefined ? '—' : `${int(n)} ${currency}`;
+}
+
+/** "12/01" from a UTC day "2026-12-01" (a chart's label). */
+export function monthDay(day: string): string {
+  const m = /^\d{4}-(\d{2})-(\d{2})$/.exec(day);
+  return m ? `${m[1]}/${m[2]}` : day;
+}
+
+/** "1.5 %" (a rate given in percent). */
+export function percent(n: number | null | undefined): string {
+  return n === null || n === undefined || Number.isNaN(n) ? '—' : `${dec(n)} %`;
 }

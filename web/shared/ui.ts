@@ -1,6 +1,6 @@
-/** Widgets shared by the web pages: status pills, feedback messages, buttons that call the API. */
+/** Widgets shared by the web pages: status pills, feedback messages, buttons that call the API, copy buttons. */
 import { ApiError } from './api.js';
-import { h, mount, type Child } from './dom.js';
+import { h, mount, s, type Child } from './dom.js';
 
 /** A coloured label for a state: the colour follows its meaning (ok / wait / bad / muted). */
 export type Tone = 'ok' | 'wait' | 'bad' | 'muted' | 'info';
@@ -13,6 +13,9 @@ const TONES: Record<string, Tone> = {
   rejected: 'bad', failed: 'bad', cancelled: 'muted', unconfirmed: 'muted',
   // accounts, sender IDs, orders, webhooks
   active: 'ok', suspended: 'bad', pending: 'wait', approved: 'ok', confirmed: 'ok', success: 'ok', succeeded: 'ok', failure: 'bad',
+  revoked: 'muted', off: 'muted', on: 'ok',
+  // campaigns, contacts
+  draft: 'muted', scheduled: 'info', running: 'wait', completed: 'ok', inactive: 'muted', unsubscribed: 'bad',
 };
 
 /** SMPP receipt states (stat:…), as parts and timelines show them. */
@@ -108,4 +111,78 @@ export function loading(text = 'Loading…'): HTMLElement {
 /** A definition list from label/value pairs (null values skipped). */
 export function facts(pairs: readonly (readonly [string, Child] | null)[]): HTMLDListElement {
   return h('dl', { class: 'facts' }, pairs.filter((p): p is readonly [string, Child] => p !== null).map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v ?? '—'))));
+}
+
+/**
+ * What a section shows when its data could not be read: a refusal (403: the caller's role lacks
+ * the permission) is said plainly, anything else with the API's message.
+ */
+export function loadFailed(host: Element, e: unknown, what: string): void {
+  if (e instanceof ApiError && e.status === 403) {
+    mount(host, h('p', { class: 'muted forbidden', 'data-forbidden': '' }, `Your login is not allowed to see ${what} (ask the account's owner for the permission).`));
+    return;
+  }
+  mount(host, h('p', { class: 'bad-text' }, `${what[0]!.toUpperCase()}${what.slice(1)} could not be read: ${e instanceof Error ? e.message : String(e)}`));
+}
+
+// --- Copying ---------------------------------------------------------------------------------------
+
+/** Selects an input's text, or an element's, so that Ctrl+C copies it. */
+function selectText(el: HTMLElement): void {
+  if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) {
+    el.focus();
+    el.select();
+    return;
+  }
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const sel = window.getSelection();
+  sel?.removeAllRanges();
+  sel?.addRange(range);
+}
+
+/**
+ * A "Copy" button: the Clipboard API where the browser allows it (a secure context: HTTPS or
+ * localhost); otherwise, as on plain HTTP to a LAN address, it selects `target`'s text and says to
+ * press Ctrl+C.
+ */
+export function copyButton(text: () => string, target: HTMLElement | null = null, label = 'Copy'): HTMLButtonElement {
+  const btn = h('button', { type: 'button', class: 'ghost small-btn copy', 'aria-label': `${label} to the clipboard` }, label);
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const say = (what: string) => {
+    btn.textContent = what;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => (btn.textContent = label), 2500);
+  };
+  btn.addEventListener('click', async () => {
+    const value = text();
+    try {
+      if (!window.isSecureContext || !navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(value);
+      say('Copied ✓');
+    } catch {
+      if (target) {
+        selectText(target);
+        say('Selected: press Ctrl+C');
+      } else say('Copy refused by the browser');
+    }
+  });
+  return btn;
+}
+
+/** A value to copy (a key, a secret, a URL): read-only, selectable, with its copy button. */
+export function copyField(value: string, attrs: { label: string; class?: string; name?: string }): HTMLElement {
+  const input = h('input', { type: 'text', readonly: true, value, class: `mono copy-value${attrs.class ? ` ${attrs.class}` : ''}`, 'aria-label': attrs.label, name: attrs.name ?? null, spellcheck: 'false', size: Math.min(72, Math.max(20, value.length + 2)) });
+  input.addEventListener('focus', () => input.select());
+  return h('div', { class: 'copy-field' }, input, copyButton(() => input.value, input));
+}
+
+// --- Brand ------------------------------------------------------------------------------------------
+
+/** The relay mark: two arrows passing a message along (inline, no asset to fetch). */
+export function brandLogo(size = 32): SVGSVGElement {
+  return s('svg', { viewBox: '0 0 32 32', width: size, height: size, class: 'logo', 'aria-hidden': 'true' },
+    s('path', { d: 'M5 11h18m-5-5 5 5-5 5', class: 'logo-a' }),
+    s('path', { d: 'M27 21H9m5-5-5 5 5 5', class: 'logo-b' }),
+  );
 }
