@@ -1,0 +1,114 @@
+/** What a dashboard page gets from the shell, and the shapes several pages share. */
+import { h } from '/web/dom.js';
+import { int } from '/web/format.js';
+
+/** The rights of an account's own login (policy.ts ACCOUNT_PERMISSIONS): a sub-account holds some of them. */
+export const ACCOUNT_PERMISSIONS = [
+  'send_sms', 'view_history', 'manage_contacts', 'manage_groups', 'create_campaigns', 'view_analytics', 'manage_templates', 'export_data',
+  'manage_webhooks', 'manage_api_keys', 'manage_sender_ids', 'manage_sub_accounts', 'manage_blacklist', 'view_audit', 'view_balance',
+] as const;
+export type Permission = (typeof ACCOUNT_PERMISSIONS)[number];
+
+/** The eight permissions SendWave documents for sub-accounts (the ones the permissions endpoint sets). */
+export const DOCUMENTED_PERMISSIONS: readonly Permission[] = ACCOUNT_PERMISSIONS.slice(0, 8);
+
+export interface SubAccount {
+  id: number;
+  name: string;
+  email: string;
+  role: string;
+  permissions: string[];
+  effective_permissions: string[];
+  status: string;
+  sms_credit_limit: number | null;
+  credits_used: number;
+  credits_available: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** GET /api/auth/me: the account, and the sub-account when one logged in. */
+export interface Me {
+  id: number;
+  name: string;
+  email: string;
+  role: string;
+  status: string;
+  balance: number;
+  default_sender_id: string | null;
+  created_at: string;
+  sub_account?: SubAccount;
+}
+
+export interface BaseUrl {
+  dialect: string;
+  name: string;
+  path: string;
+  reference: string;
+  url: string;
+}
+
+/** GET /web/config: what the pages need before a login. */
+export interface WebConfig {
+  registration: 'open' | 'closed';
+  activation: 'immediate' | 'sms_code';
+  currency: string;
+  base_urls: BaseUrl[];
+}
+
+export interface Paginated<T> {
+  data: T[];
+  current_page: number;
+  last_page: number;
+  per_page: number;
+  total: number;
+}
+
+export interface PageContext {
+  /** The page's own area (emptied before each render). */
+  root: HTMLElement;
+  /** The hash route's query (#/messages?phone=…). */
+  params: URLSearchParams;
+  /** Whether this render is still the one on screen (false once the user navigated away). */
+  active(): boolean;
+  /** Goes to another hash route (#/…); same route and params: re-renders. */
+  go(path: string, params?: Record<string, string | number | null | undefined>): void;
+  /** Whether the login holds this permission (the account's own login holds them all). */
+  can(permission: Permission): boolean;
+  me: Me;
+  config: WebConfig;
+  /** Reads the balance shown in the top bar again (after a send or an order). */
+  refreshBalance(): void;
+}
+
+export interface Page {
+  title: string;
+  /** A line under the title. */
+  intro?: string;
+  /** The page is offered (in the navigation) when the login holds one of these; none: always. */
+  needs?: readonly Permission[];
+  /** Builds the page; may return a cleanup (timers). */
+  render(ctx: PageContext): void | (() => void);
+}
+
+/** A query string for a hash route (#/path?…), leaving out empty values. */
+export function hashOf(path: string, params: Record<string, string | number | null | undefined> = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return `#/${path}${s ? `?${s}` : ''}`;
+}
+
+/** A pager under a table (page N of M, previous / next). */
+export function pagerOf<T>(res: Paginated<T>, noun: string, go: (page: number) => void, labels: [string, string] = ['← Previous', 'Next →']): HTMLElement {
+  return h('div', { class: 'pager' },
+    h('span', { class: 'muted' }, `${int(res.total)} ${noun}${res.total === 1 ? '' : 's'} · page ${res.current_page} of ${Math.max(1, res.last_page)}`),
+    h('button', { type: 'button', class: 'ghost', disabled: res.current_page <= 1, onclick: () => go(res.current_page - 1) }, labels[0]),
+    h('button', { type: 'button', class: 'ghost', disabled: res.current_page >= res.last_page, onclick: () => go(res.current_page + 1) }, labels[1]),
+  );
+}
+
+/** Numbers typed or pasted in a box: split on commas, semicolons, spaces between numbers and line breaks. */
+export function numbersIn(text: string): string[] {
+  return text.split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean);
+}
