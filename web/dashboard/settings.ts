@@ -153,8 +153,6 @@ async function loadKeys(ctx: PageContext, host: HTMLElement, show: (k: ApiKey, v
 
 // --- Webhooks ------------------------------------------------------------------------------------------
 
-/** Events that exist in a subscription but are never sent (the features are not served). */
-const NEVER_SENT = new Set(['campaign.started', 'campaign.completed', 'campaign.failed', 'sub_account.created', 'sub_account.suspended']);
 const DEFAULT_EVENTS = new Set(['message.sent', 'message.delivered', 'message.failed']);
 
 function webhooks(ctx: PageContext): HTMLElement {
@@ -172,7 +170,7 @@ function webhooks(ctx: PageContext): HTMLElement {
     h('div', { class: 'row-form' }, h('button', { type: 'submit', class: 'primary' }, 'Create webhook')),
   );
   get<{ data: Record<string, string> }>('/api/webhooks/events').then((r) => {
-    mount(events, h('legend', null, 'Events'), Object.entries(r.data).filter(([ev]) => !NEVER_SENT.has(ev)).map(([ev, label]) =>
+    mount(events, h('legend', null, 'Events'), Object.entries(r.data).map(([ev, label]) =>
       h('label', { class: 'check', title: label }, h('input', { type: 'checkbox', name: 'events', value: ev, checked: DEFAULT_EVENTS.has(ev) }), h('code', null, ev))));
   }, (e) => loadFailed(events, e, 'the webhook events'));
   form.addEventListener('submit', async (ev) => {
