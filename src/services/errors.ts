@@ -100,6 +100,7 @@ export const ERROR_CODES = {
   account_pending: 'This account is not active yet: verify its phone number first.',
   verification_failed: 'The verification code is wrong or has expired.',
   permission_denied: 'You do not have permission to perform this action.',
+  registration_needs_phone: 'This gateway activates new accounts by a code sent by SMS: register with a phone number (POST /api/auth/register/) and verify it (POST /api/auth/verify-phone/).',
   registration_closed: 'Registration is closed on this gateway: ask the operator for an account.',
   self_suspension: 'An admin cannot suspend their own account.',
   order_decided: 'The order is {status} already.',

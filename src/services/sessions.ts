@@ -50,7 +50,9 @@ export class SessionService {
     private readonly guard: LoginGuard,
   ) {}
 
+  /** Registration that answers with a token at once: only where accounts are active at once (no phone to verify). */
   async register(input: NewAccount): Promise<Session> {
+    if (this.cfg.activation === 'sms_code') throw new ServiceError('forbidden', 'registration_needs_phone');
     const account = await this.accounts.register(input);
     return { account, subAccount: null, access: await this.credentials.issueToken({ account }) };
   }

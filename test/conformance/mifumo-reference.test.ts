@@ -58,6 +58,11 @@ test('register/ as documented: with SMS activation, the documented answer, the c
   const login = await replay(verifying.gw, example('POST', '/api/auth/login/'));
   assertShape(login.json, documented(example('POST', '/api/auth/login/')));
   assert.equal(login.json.user.phone_verified, true);
+  // SendWave's register carries no phone: under SMS activation it would skip the check, so it is refused.
+  const bypass = await call(verifying.gw, 'POST', '/api/auth/register', { body: { name: 'No Phone', email: 'nophone@example.com', password: 'password123', password_confirmation: 'password123' } });
+  assert.equal(bypass.status, 403, bypass.text);
+  assert.match(bypass.json.message, /verify-phone/);
+  assert.equal((await call(verifying.gw, 'POST', '/api/auth/login', { body: { email: 'nophone@example.com', password: 'password123' } })).status, 401, 'no account was made');
 });
 
 test('register/ with immediate activation answers tokens at once; a taken email and mismatched passwords are field errors', async () => {
