@@ -47,6 +47,8 @@ const ENDPOINTS: [string, string, string, unknown?][] = [
   ['manage_groups', 'GET', '/api/contact-groups'],
   ['create_campaigns', 'POST', '/api/campaigns', { name: 'c', message_content: 'hi' }],
   ['view_analytics', 'GET', '/api/stats'],
+  // Reading campaigns: create_campaigns or view_analytics (a viewer follows them, a sender does not).
+  ['view_analytics', 'GET', '/api/campaigns'],
   ['manage_templates', 'GET', '/api/templates'],
   ['export_data', 'GET', '/api/messages/export'],
   ['manage_webhooks', 'GET', '/api/webhooks'],

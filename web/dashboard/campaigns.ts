@@ -47,7 +47,8 @@ const POLL_MS = 2000;
 
 export const campaignsPage: Page = {
   title: 'Campaigns',
-  needs: ['create_campaigns'],
+  // Reading: create_campaigns or view_analytics (a viewer follows campaigns); acting: create_campaigns.
+  needs: ['create_campaigns', 'view_analytics'],
   render(ctx) {
     const open = Number(ctx.params.get('open')) || null;
     if (open) return campaignDetail(ctx, open);
@@ -58,7 +59,7 @@ export const campaignsPage: Page = {
       form.hidden = !form.hidden;
       if (!form.hidden) form.querySelector('input')?.focus();
     } }, 'New campaign');
-    mount(ctx.root, h('div', { class: 'toolbar' }, toggle), form, list);
+    mount(ctx.root, ctx.can('create_campaigns') ? h('div', { class: 'toolbar' }, toggle) : null, ctx.can('create_campaigns') ? form : null, list);
     void loadList(ctx, list, page);
   },
 };
@@ -195,7 +196,7 @@ function draw(ctx: PageContext, host: HTMLElement, c: Campaign, reload: () => vo
     });
     return b;
   };
-  const actions = [
+  const actions = !ctx.can('create_campaigns') ? [] : [
     STARTABLE.has(c.status) && ctx.can('send_sms') ? action(c.status === 'draft' ? 'Send now' : 'Send again', 'send', `Campaign ${c.name} started`, 'primary', c.status === 'draft' ? undefined : `Send “${c.name}” again to its whole audience?`) : null,
     c.status === 'running' ? action('Pause', 'pause', `Campaign ${c.name} paused`) : null,
     c.status === 'paused' ? action('Resume', 'resume', `Campaign ${c.name} resumed`, 'primary') : null,

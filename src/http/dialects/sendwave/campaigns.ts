@@ -65,7 +65,8 @@ export const campaignView = (d: CampaignDetail) => {
 export function mountCampaigns(api: Api, s: Services): void {
   const permission = 'create_campaigns';
   resource(api, {
-    path: '/campaigns', permission, view: campaignView,
+    // Reading: create_campaigns or view_analytics, which the service checks.
+    path: '/campaigns', permission, readPermission: null, view: campaignView,
     list: {
       summary: 'Campaigns with their counters, filtered (status, search) and paginated',
       query: pageQuery.extend({ status: z.enum(CAMPAIGN_STATES).optional(), search: z.string().optional() }),

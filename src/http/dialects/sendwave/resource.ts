@@ -13,6 +13,8 @@ export interface ResourceSpec<Row, C extends z.ZodType, U extends z.ZodType, Q e
   /** Collection path, e.g. /templates; items are at /templates/:id. */
   path: string;
   permission: Permission;
+  /** What reading (list, get) needs, when not `permission`; null: the service decides (one of several). */
+  readPermission?: Permission | null;
   view: (row: Row) => unknown;
   list?: { summary: string; query?: Q; run: (actor: Actor, query: z.output<Q>) => Promise<Row[] | Page<Row>> };
   create?: { summary: string; body: C; message: string; run: (actor: Actor, body: z.output<C>) => Promise<Row> };
@@ -25,11 +27,12 @@ export function resource<Row, C extends z.ZodType = z.ZodUndefined, U extends z.
   api: Api, r: ResourceSpec<Row, C, U, Q>,
 ): void {
   const { path, permission, view } = r;
+  const read = r.readPermission === undefined ? { permission } : r.readPermission === null ? {} : { permission: r.readPermission };
   const item = `${path}/:id`;
   const { list, create, get, update, remove } = r;
   if (list) {
     api.route({
-      method: 'get', path, summary: list.summary, auth: 'required', permission, ...(list.query ? { query: list.query } : {}),
+      method: 'get', path, summary: list.summary, auth: 'required', ...read, ...(list.query ? { query: list.query } : {}),
       handler: async ({ actor, query }) => {
         const rows = await list.run(actor, query as z.output<Q>);
         return Array.isArray(rows) ? { data: rows.map(view) } : paginated(rows, view);
@@ -44,7 +47,7 @@ export function resource<Row, C extends z.ZodType = z.ZodUndefined, U extends z.
   }
   if (get) {
     api.route({
-      method: 'get', path: item, summary: get.summary, auth: 'required', permission,
+      method: 'get', path: item, summary: get.summary, auth: 'required', ...read,
       handler: async ({ actor, params }) => ({ data: view(await get.run(actor, idParam(params.id))) }),
     });
   }
