@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { accountIdOf, adminToken, approveSender, call, fund, PASSWORD, registerAndLogin } from '../support/api.js';
 import { startGateway, startSimulator, waitFor, type Gateway } from '../support/harness.js';
+import { ACCOUNT_PERMISSIONS } from '../../src/services/policy.js';
 import type { SmscSimulator } from '../../src/smpp/simulator/simulator.js';
 
 interface Ctx { gw: Gateway; airtel: SmscSimulator; moov: SmscSimulator }
@@ -60,7 +61,8 @@ test('register → login → me → logout; the logged-out token is refused; Fre
 
     const me = await call(gw, 'GET', '/api/auth/me', { token });
     assert.equal(me.status, 200);
-    assert.deepEqual(me.json.data, { id, name: 'John Doe', email: 'john@example.com', role: 'user', status: 'active', balance: 0, default_sender_id: null, created_at: me.json.data.created_at });
+    assert.deepEqual(me.json.data, { id, name: 'John Doe', email: 'john@example.com', role: 'user', status: 'active', balance: 0, default_sender_id: null, created_at: me.json.data.created_at, permissions: me.json.data.permissions });
+    assert.deepEqual(me.json.data.permissions, [...ACCOUNT_PERMISSIONS].sort(), "an account's own login holds every account right, no operator one");
     assert.match(me.json.data.created_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
 
     const out = await call(gw, 'POST', '/api/auth/logout', { token });

@@ -187,9 +187,8 @@ function showVerify(email: string, password: string): void {
 /** After a login: who this is and what it may do, then the pages. */
 async function enter(): Promise<void> {
   me = (await get<{ data: Me }>('/api/auth/me')).data;
-  permissions = me.sub_account
-    ? new Set(me.sub_account.effective_permissions.filter((p): p is Permission => (ACCOUNT_PERMISSIONS as readonly string[]).includes(p)))
-    : new Set(ACCOUNT_PERMISSIONS);
+  // What the gateway says this login may do (operator rights are the console's, not ours).
+  permissions = new Set(me.permissions.filter((p): p is Permission => (ACCOUNT_PERMISSIONS as readonly string[]).includes(p)));
   showShell();
 }
 

@@ -2,7 +2,7 @@
 import { h } from '/web/dom.js';
 import { int } from '/web/format.js';
 
-/** The rights of an account's own login (policy.ts ACCOUNT_PERMISSIONS): a sub-account holds some of them. */
+/** The account rights the pages know how to show (GET /api/auth/me says which this login holds). */
 export const ACCOUNT_PERMISSIONS = [
   'send_sms', 'view_history', 'manage_contacts', 'manage_groups', 'create_campaigns', 'view_analytics', 'manage_templates', 'export_data',
   'manage_webhooks', 'manage_api_keys', 'manage_sender_ids', 'manage_sub_accounts', 'manage_blacklist', 'view_audit', 'view_balance',
@@ -37,6 +37,8 @@ export interface Me {
   balance: number;
   default_sender_id: string | null;
   created_at: string;
+  /** What this login may do (the gateway's own list). */
+  permissions: string[];
   sub_account?: SubAccount;
 }
 

@@ -72,7 +72,8 @@ function mountAuth(api: Api, s: Services): void {
   });
   api.route({
     method: 'get', path: '/auth/me', summary: 'The current account', auth: 'required',
-    handler: async ({ actor }) => ({ data: { ...accountView(actor.account), ...(actor.subAccountId === null ? {} : { sub_account: subAccountView(await s.subAccounts.self(actor)) }) } }),
+    // permissions: what this credential may do (a Relais addition: pages show only what it grants).
+    handler: async ({ actor }) => ({ data: { ...accountView(actor.account), permissions: [...actor.permissions].sort(), ...(actor.subAccountId === null ? {} : { sub_account: subAccountView(await s.subAccounts.self(actor)) }) } }),
   });
   api.route({
     method: 'post', path: '/auth/logout', summary: 'Revoke the access token used for this call', auth: 'required',
