@@ -9,16 +9,14 @@
  * (.ci/run installs the package).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { accountIdOf, call, fund, PASSWORD, registerAndLogin } from '../support/api.js';
-import { startGateway, startSimulator, testConfig, waitFor, type OperatorInput } from '../support/harness.js';
+import { startGateway, testConfig, waitFor } from '../support/harness.js';
+import { fillLogin, flashOf, launchPage, navOf, receiver, SHOTS, skipWithoutChromium, startBrowserTest, stepRunner } from './support.js';
 
 /** The page's document, in page.evaluate / waitForFunction callbacks (this project compiles without the DOM lib). */
 declare const document: {
@@ -27,62 +25,20 @@ declare const document: {
   querySelectorAll(sel: string): Iterable<{ children: ArrayLike<{ textContent: string | null } | undefined> }>;
 };
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = process.env.RELAIS_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'docs', 'screenshots');
-const haveChromium = existsSync(CHROMIUM);
-const skip = !haveChromium && !process.env.CI
-  ? `no browser at ${CHROMIUM}: the console's browser test needs Debian's chromium (apt-get install -y --no-install-recommends chromium); skipped outside CI`
-  : false;
-
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** dist/web from web/ when it is missing or older than a source (`npm test` builds it already; a lone run may not have). */
-function ensureWebBuilt(): void {
-  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-    const p = join(dir, e.name);
-    return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }, 0);
-  const built = join(ROOT, 'dist', 'web', 'console', 'main.js');
-  if (existsSync(built) && existsSync(join(ROOT, 'dist', 'web', 'console', 'index.html')) && statSync(built).mtimeMs >= newest(join(ROOT, 'web'))) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'web', 'tsconfig.json')], { stdio: 'inherit' });
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'copy-web-assets.mjs')], { stdio: 'inherit' });
-}
-
-/** A webhook receiver answering 200, so the message's story has deliveries to show. */
-async function receiver(): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
-  const hits: string[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      hits.push(body);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}/hooks/relais`, hits, close: () => new Promise((r) => server.close(() => r())) };
-}
+const skip = skipWithoutChromium('the console\'s browser test');
 
 test('operator console in chromium: login, traffic, message story, sender ID approval, top-up, routes; a non-admin is refused', { skip, timeout: 120_000 }, async (t) => {
-  assert.ok(haveChromium, `CI=${process.env.CI}: ${CHROMIUM} is missing (.ci/run installs Debian's chromium package when it is absent)`);
-  const started = Date.now();
-  ensureWebBuilt();
-  mkdirSync(SHOTS, { recursive: true });
-
-  const airtel = await startSimulator({ systemId: 'airtel', password: 'pw' });
-  const moov = await startSimulator({ systemId: 'moov', password: 'pw' });
+  const run = await startBrowserTest('console');
+  const { operators } = run;
   // The daemon runs from a config file, so that "Reload config" has a file to re-read.
   const state = mkdtempSync(join(tmpdir(), 'relais-console-'));
-  const operators: OperatorInput[] = [{ name: 'airtel', binds: [{ port: airtel.port }] }, { name: 'moov', binds: [{ port: moov.port }] }];
   const extra = { webhooks: { allow_private_networks: true, retry_initial: 0.1, retry_max: 0.5 } };
   const dbPath = join(state, 'relais.db');
   const configPath = join(state, 'relais.json');
   const config = testConfig(dbPath, operators, extra);
   writeFileSync(configPath, JSON.stringify(config));
   const gw = await startGateway(operators, extra, dbPath, undefined, { configPath });
-  const hook = await receiver();
+  const hook = await receiver('/hooks/relais');
   const profile = join(state, 'chromium-profile');
   let context: BrowserContext | null = null;
   try {
@@ -96,40 +52,13 @@ test('operator console in chromium: login, traffic, message story, sender ID app
     const webhook = await call(gw, 'POST', '/api/webhooks', { token: user, body: { name: 'Acme backend', url: hook.url, events: ['message.sent', 'message.delivered'] } });
     assert.equal(webhook.status, 201, webhook.text);
 
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, timezoneId: 'Africa/Libreville', locale: 'en-US',
-    });
-    const page: Page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(10_000);
-    page.on('dialog', (d) => void d.accept());
-    if (process.env.RELAIS_BROWSER_DEBUG) page.on('response', (r) => console.log('resp', r.status(), r.url()));
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      // A 401 or 403 answer is logged by chromium as "Failed to load resource": expected here (login refused).
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-    });
-    // Each step needs the ones before it (a session, a page): after a failure the rest are skipped
-    // instead of each waiting out its timeouts.
-    let failed: string | null = null;
-    const step = (name: string, fn: () => Promise<void>) => t.test(name, { skip: failed ? `skipped: "${failed}" failed` : false }, async () => {
-      try {
-        await fn();
-      } catch (e) {
-        failed = name;
-        throw e;
-      }
-    });
-    const flash = (text: string | RegExp) => page.locator('.flash-success', { hasText: text });
-    const nav = async (id: string) => {
-      await page.click(`nav a[data-nav="${id}"]`);
-      await page.waitForSelector(`nav a[data-nav="${id}"][aria-current="page"]`);
-    };
-    const login = async (email: string, password: string) => {
-      await page.fill('#login-email', email);
-      await page.fill('#login-password', password);
-      await page.click('form.login-card button[type="submit"]');
-    };
+    const launched = await launchPage(profile, { height: 800, origin: gw.url });
+    context = launched.context;
+    const { page, problems } = launched;
+    const step = stepRunner(t);
+    const flash = flashOf(page);
+    const nav = navOf(page);
+    const login = (email: string, password: string) => fillLogin(page, 'form.login-card', email, password);
 
     await step('a non-admin cannot log in: the API\'s refusal is shown, no session cookie', async () => {
       await page.goto(`${gw.url}/console/`);
@@ -172,7 +101,7 @@ test('operator console in chromium: login, traffic, message story, sender ID app
     assert.equal(more.status, 200, more.text);
     const [row] = await gw.waitFinal([id, ...(more.json.data.message_ids as number[])]).then((rows) => rows.filter((r) => r.id === id));
     assert.equal(row?.status, 'delivered');
-    await waitFor(() => hook.hits.filter((h) => h.includes(`"message_id":${id}`)).length >= 2, 10_000, 'the webhook deliveries of the message');
+    await waitFor(() => hook.hits.filter((h) => h.body.includes(`"message_id":${id}`)).length >= 2, 10_000, 'the webhook deliveries of the message');
 
     await step('traffic shows the last minute\'s submits and a chart per bind', async () => {
       await page.waitForFunction(() => [...document.querySelectorAll('tr[data-bind]')].reduce((n, tr) => n + Number(tr.children[6]?.textContent?.replace(/\D/g, '') || 0), 0) >= 13, null, { timeout: 8000 });
@@ -258,12 +187,8 @@ test('operator console in chromium: login, traffic, message story, sender ID app
       await page.waitForSelector('#login-email');
     });
 
-    assert.deepEqual(problems, [], 'no script error, no refused script or style (CSP)');
-    t.diagnostic(`browser test took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    run.done(t, problems);
   } finally {
-    await context?.close();
-    await gw.cleanup();
-    rmSync(state, { recursive: true, force: true });
-    await Promise.all([airtel.stop(), moov.stop(), hook.close()]);
+    await run.stop({ context, gateway: gw, state, hook });
   }
 });

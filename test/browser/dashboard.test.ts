@@ -13,72 +13,27 @@
  * (.ci/run installs the package).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { accountIdOf, adminToken, call, fund, PASSWORD, registerAndLogin } from '../support/api.js';
-import { startGateway, startSimulator, waitFor, type OperatorInput } from '../support/harness.js';
+import { startGateway, waitFor } from '../support/harness.js';
+import { fillLogin, flashOf, launchPage, navOf, receiver, SHOTS, skipWithoutChromium, startBrowserTest, stepRunner } from './support.js';
 
 /** The page's globals, in page.evaluate callbacks (this project compiles without the DOM lib). */
 declare const document: { cookie: string; querySelector(sel: string): { textContent: string | null } | null };
 declare const navigator: { clipboard: { readText(): Promise<string> } };
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = process.env.RELAIS_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'docs', 'screenshots');
-const haveChromium = existsSync(CHROMIUM);
-const skip = !haveChromium && !process.env.CI
-  ? `no browser at ${CHROMIUM}: the dashboard's browser test needs Debian's chromium (apt-get install -y --no-install-recommends chromium); skipped outside CI`
-  : false;
-
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** dist/web from web/ when it is missing or older than a source (`npm test` builds it already; a lone run may not have). */
-function ensureWebBuilt(): void {
-  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-    const p = join(dir, e.name);
-    return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }, 0);
-  const built = join(ROOT, 'dist', 'web', 'dashboard', 'main.js');
-  const shared = join(ROOT, 'dist', 'web', 'shared', 'base.css');
-  if (existsSync(built) && existsSync(shared) && existsSync(join(ROOT, 'dist', 'web', 'dashboard', 'index.html')) && Math.min(statSync(built).mtimeMs, statSync(shared).mtimeMs) >= newest(join(ROOT, 'web'))) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'web', 'tsconfig.json')], { stdio: 'inherit' });
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'copy-web-assets.mjs')], { stdio: 'inherit' });
-}
-
-/** The integrator's webhook receiver: answers 200 and keeps what it got. */
-async function receiver(): Promise<{ url: string; hits: { event: string; body: string }[]; close(): Promise<void> }> {
-  const hits: { event: string; body: string }[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      hits.push({ event: String(req.headers['x-webhook-event'] ?? ''), body });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}/hooks/sms`, hits, close: () => new Promise((r) => server.close(() => r())) };
-}
+const skip = skipWithoutChromium('the dashboard\'s browser test');
 
 test('integrators\' dashboard in chromium: sign-up, package order, API key used from outside, delivered message, webhook test, contacts and a campaign, a viewer sub-account, another account\'s isolation', { skip, timeout: 150_000 }, async (t) => {
-  assert.ok(haveChromium, `CI=${process.env.CI}: ${CHROMIUM} is missing (.ci/run installs Debian's chromium package when it is absent)`);
-  const started = Date.now();
-  ensureWebBuilt();
-  mkdirSync(SHOTS, { recursive: true });
-
-  const airtel = await startSimulator({ systemId: 'airtel', password: 'pw' });
-  const moov = await startSimulator({ systemId: 'moov', password: 'pw' });
-  const operators: OperatorInput[] = [{ name: 'airtel', binds: [{ port: airtel.port }] }, { name: 'moov', binds: [{ port: moov.port }] }];
+  const run = await startBrowserTest('dashboard');
+  const { operators } = run;
   // Webhooks to the test's receiver on 127.0.0.1 need the private-network switch.
   const gw = await startGateway(operators, { webhooks: { allow_private_networks: true, retry_initial: 0.1, retry_max: 0.5 }});
-  const hook = await receiver();
+  const hook = await receiver('/hooks/sms');
   const state = mkdtempSync(join(tmpdir(), 'relais-dashboard-'));
   let context: BrowserContext | null = null;
   try {
@@ -87,38 +42,14 @@ test('integrators\' dashboard in chromium: sign-up, package order, API key used 
     const pkg = await call(gw, 'POST', '/api/admin/packages', { token: admin, body: { name: 'Starter 1 000', sms_count: 1000, bonus_sms: 100, price: 15000, currency: 'XAF', validity_days: 90 } });
     assert.equal(pkg.status, 201, pkg.text);
 
-    context = await chromium.launchPersistentContext(join(state, 'profile'), {
-      executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1, timezoneId: 'Africa/Libreville', locale: 'en-US',
-    });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gw.url });
-    const page: Page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(10_000);
-    page.on('dialog', (d) => void d.accept());
-    if (process.env.RELAIS_BROWSER_DEBUG) page.on('response', (r) => console.log('resp', r.status(), r.url()));
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      // A 401 or 403 answer is logged by chromium as "Failed to load resource": expected here (the session check before a login).
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-    });
-    let failed: string | null = null;
-    const step = (name: string, fn: () => Promise<void>) => t.test(name, { skip: failed ? `skipped: "${failed}" failed` : false }, async () => {
-      try {
-        await fn();
-      } catch (e) {
-        failed = name;
-        throw e;
-      }
-    });
-    const flash = (text: string | RegExp) => page.locator('.flash-success', { hasText: text });
-    const nav = async (id: string) => {
-      await page.click(`nav a[data-nav="${id}"]`);
-      await page.waitForSelector(`nav a[data-nav="${id}"][aria-current="page"]`);
-    };
+    const launched = await launchPage(join(state, 'profile'), { height: 860, origin: gw.url, clipboard: true });
+    context = launched.context;
+    const { page, problems } = launched;
+    const step = stepRunner(t);
+    const flash = flashOf(page);
+    const nav = navOf(page);
     const login = async (email: string, password = PASSWORD) => {
-      await page.fill('#login-email', email);
-      await page.fill('#login-password', password);
-      await page.click('#login-form button[type="submit"]');
+      await fillLogin(page, '#login-form', email, password);
       await page.waitForSelector('.shell');
     };
     const logout = async () => {
@@ -358,12 +289,8 @@ test('integrators\' dashboard in chromium: sign-up, package order, API key used 
       assert.equal((await context!.cookies()).filter((c) => c.name === 'relais_session' && c.value).length, 0, 'the cookie is gone');
     });
 
-    assert.deepEqual(problems, [], 'no script error, no refused script or style (CSP)');
-    t.diagnostic(`browser test took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    run.done(t, problems);
   } finally {
-    await context?.close();
-    await gw.cleanup();
-    rmSync(state, { recursive: true, force: true });
-    await Promise.all([airtel.stop(), moov.stop(), hook.close()]);
+    await run.stop({ context, gateway: gw, state, hook });
   }
 });

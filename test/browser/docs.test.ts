@@ -6,21 +6,16 @@
  * /usr/bin/chromium outside CI, like the console's test.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startGateway } from '../support/harness.js';
+import { ARGS, assertChromium, CHROMIUM, skipWithoutChromium, watchProblems } from './support.js';
 
-const CHROMIUM = process.env.RELAIS_CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const skip = !haveChromium && !process.env.CI
-  ? `no browser at ${CHROMIUM}: the reference's browser test needs Debian's chromium (apt-get install -y --no-install-recommends chromium); skipped outside CI`
-  : false;
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const skip = skipWithoutChromium('the reference\'s browser test');
 const BASE = '/api/integration/documentation/';
 
 test('API reference in chromium: the Operations page lists and filters every operation, Copy puts the curl example on the clipboard', { skip, timeout: 60_000 }, async () => {
-  assert.ok(haveChromium, `CI=${process.env.CI}: ${CHROMIUM} is missing (.ci/run installs Debian's chromium package when it is absent)`);
+  assertChromium();
   const gw = await startGateway([{ name: 'airtel', binds: [{ port: 1 }] }]);
   let browser: Browser | null = null;
   try {
@@ -32,11 +27,7 @@ test('API reference in chromium: the Operations page lists and filters every ope
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gw.url });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
+    const problems = watchProblems(page);
     const clipboard = () => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
 
     // Operations: one row per operation of the document, grouped by dialect.
