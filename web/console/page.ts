@@ -1,20 +1,9 @@
 /** What a console page gets from the shell, and what it gives back. */
+import type { BaseContext, BasePage } from '/web/app.js';
 
-export interface PageContext {
-  /** The page's own area (emptied before each render). */
-  root: HTMLElement;
-  /** The hash route's query (#/messages?phone=…). */
-  params: URLSearchParams;
-  /** Whether this render is still the one on screen (false once the user navigated away). */
-  active(): boolean;
-  /** Goes to another hash route (#/…); same route and params: re-renders. */
-  go(path: string, params?: Record<string, string | number | null | undefined>): void;
+export interface PageContext extends BaseContext {
   /** Re-reads the pending counts shown in the navigation. */
   refreshBadges(): void;
 }
 
-export interface Page {
-  title: string;
-  /** Builds the page; may return a cleanup (timers). */
-  render(ctx: PageContext): void | (() => void);
-}
+export type Page = BasePage<PageContext>;

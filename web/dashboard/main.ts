@@ -5,10 +5,10 @@
  * goes with every change), then the pages this login's permissions allow (GET /api/auth/me): a
  * control the role does not grant is not shown, and a refusal that still happens is said plainly.
  */
-import { ApiError, currentSession, get, login, logout, onUnauthorized, post, type Session } from '/web/api.js';
+import { ApiError, currentSession, get, login, post } from '/web/api.js';
+import { App, brand, type View } from '/web/app.js';
 import { h, mount } from '/web/dom.js';
 import { money } from '/web/format.js';
-import { brandLogo, clearFlash, setFlashHost } from '/web/ui.js';
 import { campaignsPage } from './campaigns.js';
 import { contactsPage } from './contacts.js';
 import { creditsPage } from './credits.js';
@@ -36,62 +36,55 @@ const NAV: readonly (readonly [string | null, readonly (readonly [string, string
   ['Settings', [['settings/api', 'API & Webhooks'], ['settings/sub-accounts', 'Sub-accounts']]],
 ];
 
-const app = document.getElementById('app')!;
-let session: Session | null = null;
 let me: Me | null = null;
 let config: WebConfig | null = null;
 let permissions = new Set<Permission>();
-let cleanup: (() => void) | null = null;
-let renderSeq = 0;
-let shell: { title: HTMLElement; intro: HTMLElement; page: HTMLElement; nav: Map<string, HTMLAnchorElement>; balance: HTMLElement } | null = null;
 
 const can = (p: Permission) => permissions.has(p);
 const allowed = (page: Page) => !page.needs || page.needs.some(can);
 
+const app = new App<Page, PageContext, View & { intro: HTMLElement; balance: HTMLElement }>({
+  root: document.getElementById('app')!,
+  name: 'Relais — your account',
+  app: 'dashboard',
+  pages: PAGES,
+  home: ['home', 'Home'],
+  pageId: (path) => path.replace(/\/+$/, '') || 'home',
+  ready: () => !!me && !!config,
+  clear: (view) => {
+    view.intro.hidden = true;
+  },
+  heading: (id, page) => (id.startsWith('settings/') ? `Settings › ${page.title}` : page.title),
+  enter: (page, view) => {
+    if (!allowed(page)) {
+      mount(view.page, h('div', { class: 'card', 'data-forbidden': '' }, h('p', null, 'Your login is not allowed to use this page.'), h('p', { class: 'muted' }, 'Ask the account\'s owner for the permission, or go back ', h('a', { href: '#/home' }, 'Home'), '.')));
+      return false;
+    }
+    if (page.intro) {
+      view.intro.textContent = page.intro;
+      view.intro.hidden = false;
+    }
+    return true;
+  },
+  context: (base) => ({ ...base, can, me: me!, config: config!, refreshBalance }),
+  // Read on every page: sends made from outside (with an API key) move it too.
+  rendered: () => refreshBalance(),
+});
+
 // --- Log in and sign up ------------------------------------------------------------------------------
 
-function brand(): HTMLElement {
-  return h('div', { class: 'login-brand' }, brandLogo(), h('div', null, h('strong', null, 'Relais'), h('span', null, 'your account')));
-}
-
 function showLogin(notice?: string, kind: 'error' | 'info' = 'error'): void {
-  stopPage();
-  shell = null;
-  setFlashHost(null);
-  document.title = 'Log in · Relais — your account';
-  const error = h('p', { class: kind === 'error' ? 'login-error' : 'login-notice', role: kind === 'error' ? 'alert' : 'status', hidden: !notice }, notice ?? '');
-  const email = h('input', { type: 'email', name: 'email', id: 'login-email', autocomplete: 'username', required: true });
-  const password = h('input', { type: 'password', name: 'password', id: 'login-password', autocomplete: 'current-password', required: true });
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Log in');
   const open = config?.registration === 'open';
-  const form = h('form', { class: 'login-card', id: 'login-form' },
-    brand(),
-    h('label', { for: 'login-email' }, 'Email'), email,
-    h('label', { for: 'login-password' }, 'Password'), password,
-    error,
-    submit,
-    open
+  app.showLogin({
+    brand: 'your account',
+    id: 'login-form',
+    notice,
+    kind,
+    footer: open
       ? h('p', { class: 'muted small switch' }, 'No account yet? ', h('button', { type: 'button', class: 'link', id: 'to-signup', onclick: () => showSignup() }, 'Create one'))
       : h('p', { class: 'muted small switch' }, 'Accounts are created by the gateway\'s operator. A sub-account logs in here with its own email.'),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    submit.disabled = true;
-    error.hidden = true;
-    try {
-      session = await login(email.value.trim(), password.value, 'dashboard');
-      await enter();
-    } catch (e) {
-      error.className = 'login-error';
-      error.textContent = e instanceof ApiError ? e.message : String(e);
-      error.hidden = false;
-      password.select();
-    } finally {
-      submit.disabled = false;
-    }
+    entered: enter,
   });
-  mount(app, h('div', { class: 'login-page' }, form));
-  email.focus();
 }
 
 function showSignup(): void {
@@ -106,7 +99,7 @@ function showSignup(): void {
   const confirmation = h('input', { type: 'password', name: 'password_confirmation', id: 'signup-password2', autocomplete: 'new-password', required: true, minlength: 8 });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create the account');
   const form = h('form', { class: 'login-card', id: 'signup-form' },
-    brand(),
+    brand('login-brand', 'your account'),
     h('h2', null, 'Create an account'),
     field('signup-name', 'Name (you or your company)', name),
     field('signup-email', 'Email', email),
@@ -139,7 +132,7 @@ function showSignup(): void {
         return;
       }
       await post('/api/auth/register', { name: name.value.trim(), email: email.value.trim(), password: password.value, password_confirmation: confirmation.value }, { quiet401: true });
-      session = await login(email.value.trim(), password.value, 'dashboard');
+      app.session = await login(email.value.trim(), password.value, 'dashboard');
       await enter();
     } catch (e) {
       fail(e);
@@ -147,7 +140,7 @@ function showSignup(): void {
       submit.disabled = false;
     }
   });
-  mount(app, h('div', { class: 'login-page' }, form));
+  app.card(form);
   name.focus();
 }
 
@@ -156,7 +149,7 @@ function showVerify(email: string, password: string): void {
   const code = h('input', { type: 'text', name: 'code', id: 'verify-code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, maxlength: 6, pattern: '[0-9]{6}' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Activate');
   const form = h('form', { class: 'login-card', id: 'verify-form' },
-    brand(),
+    brand('login-brand', 'your account'),
     h('h2', null, 'Check your phone'),
     h('p', { class: 'muted' }, 'A 6-digit code was sent by SMS to the number you gave. Type it here to activate the account.'),
     h('label', { for: 'verify-code' }, 'Code'), code,
@@ -169,7 +162,7 @@ function showVerify(email: string, password: string): void {
     error.hidden = true;
     try {
       await post('/api/auth/verify-phone/', { email, code: code.value.trim() }, { quiet401: true });
-      session = await login(email, password, 'dashboard');
+      app.session = await login(email, password, 'dashboard');
       await enter();
     } catch (e) {
       error.textContent = e instanceof ApiError ? e.message : String(e);
@@ -178,7 +171,7 @@ function showVerify(email: string, password: string): void {
       submit.disabled = false;
     }
   });
-  mount(app, h('div', { class: 'login-page' }, form));
+  app.card(form);
   code.focus();
 }
 
@@ -208,17 +201,8 @@ function showShell(): void {
   });
   const title = h('h1', null);
   const intro = h('p', { class: 'muted page-intro', hidden: true });
-  const page = h('section', { class: 'page', id: 'page' });
-  const flash = h('div', { class: 'flash-host', id: 'flash', 'aria-live': 'polite' });
   const balance = h('a', { class: 'topbar-balance', href: '#/credits', hidden: !can('view_balance'), title: 'Credit balance' });
-  const logoutBtn = h('button', { type: 'button', class: 'link', id: 'logout' }, 'Log out');
-  logoutBtn.addEventListener('click', async () => {
-    try {
-      await logout();
-    } catch {
-      /* the cookie is gone or the daemon is down: the login page is the right place either way */
-    }
-    session = null;
+  const logoutBtn = app.logoutButton('logout', () => {
     me = null;
     showLogin('You are logged out.', 'info');
   });
@@ -227,99 +211,19 @@ function showShell(): void {
   const who = sub
     ? h('div', { class: 'who', title: sub.email }, h('strong', null, sub.name), h('span', null, sub.email), h('span', { class: 'role' }, `${sub.role} · sub-account of ${m.name}`))
     : h('div', { class: 'who', title: m.email }, h('strong', null, m.name || m.email), h('span', null, m.email), m.role === 'admin' ? h('span', { class: 'role' }, 'operator admin') : null);
-  mount(app, h('div', { class: 'shell' },
-    h('aside', { class: 'nav' },
-      h('div', { class: 'brand' }, brandLogo(), h('div', null, h('strong', null, 'Relais'), h('span', null, 'your account'))),
-      h('nav', { 'aria-label': 'Dashboard' }, groups),
-      h('div', { class: 'nav-foot' }, who, logoutBtn),
-    ),
-    h('main', { class: 'main' },
-      h('header', { class: 'topbar' }, h('div', null, title, intro), balance),
-      flash,
-      page,
-    ),
-  ));
-  setFlashHost(flash);
-  shell = { title, intro, page, nav, balance };
-  if (!location.hash || location.hash === '#' || location.hash === '#/') history.replaceState(null, '', '#/home');
-  route();
-}
-
-function parseHash(): { id: string; params: URLSearchParams } {
-  const raw = location.hash.replace(/^#\/?/, '');
-  const [path = '', q = ''] = raw.split('?', 2);
-  return { id: path.replace(/\/+$/, '') || 'home', params: new URLSearchParams(q) };
-}
-
-function stopPage(): void {
-  renderSeq++;
-  if (cleanup) {
-    try {
-      cleanup();
-    } catch {
-      /* a page's cleanup must not stop navigation */
-    }
-  }
-  cleanup = null;
-}
-
-let lastPageId = '';
-
-function route(): void {
-  if (!shell || !session || !me || !config) return;
-  const { id, params } = parseHash();
-  const page = PAGES[id];
-  stopPage();
-  if (id !== lastPageId) clearFlash();
-  lastPageId = id;
-  const seq = renderSeq;
-  for (const [nid, a] of shell.nav) {
-    if (nid === id) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  }
-  mount(shell.page);
-  shell.intro.hidden = true;
-  if (!page) {
-    shell.title.textContent = 'Not found';
-    mount(shell.page, h('p', null, 'No such page. ', h('a', { href: '#/home' }, 'Go to Home')));
-    return;
-  }
-  shell.title.textContent = id.startsWith('settings/') ? `Settings › ${page.title}` : page.title;
-  document.title = `${page.title} · Relais — your account`;
-  if (!allowed(page)) {
-    mount(shell.page, h('div', { class: 'card', 'data-forbidden': '' }, h('p', null, 'Your login is not allowed to use this page.'), h('p', { class: 'muted' }, 'Ask the account\'s owner for the permission, or go back ', h('a', { href: '#/home' }, 'Home'), '.')));
-    return;
-  }
-  if (page.intro) {
-    shell.intro.textContent = page.intro;
-    shell.intro.hidden = false;
-  }
-  const ctx: PageContext = {
-    root: shell.page,
-    params,
-    active: () => seq === renderSeq,
-    go: (path, p = {}) => {
-      const q = new URLSearchParams();
-      for (const [k, v] of Object.entries(p)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
-      const hash = `#/${path}${q.toString() ? `?${q}` : ''}`;
-      if (location.hash === hash) route();
-      else location.hash = hash;
-    },
-    can,
-    me: me,
-    config: config,
-    refreshBalance,
-  };
-  const c = page.render(ctx);
-  cleanup = typeof c === 'function' ? c : null;
-  // Read on every page: sends made from outside (with an API key) move it too.
-  refreshBalance();
+  app.showShell({
+    brand: 'your account',
+    navLabel: 'Dashboard',
+    links: groups,
+    foot: [who, logoutBtn],
+    topbar: [h('div', null, title, intro), balance],
+  }, { title, intro, nav, balance });
 }
 
 /** The balance in the top bar (and a sub-account's own credit left). */
 function refreshBalance(): void {
-  if (!shell || !can('view_balance') || !config) return;
-  const el = shell.balance;
+  if (!app.view || !can('view_balance') || !config) return;
+  const el = app.view.balance;
   get<{ data: { balance: number; currency?: string; sub_account?: { credits_available: number | null } } }>('/api/balance').then((r) => {
     const cur = r.data.currency ?? config!.currency;
     mount(el, h('span', { class: 'muted' }, 'Balance '), h('strong', { id: 'balance' }, money(r.data.balance, cur)),
@@ -329,25 +233,18 @@ function refreshBalance(): void {
 
 // --- Start ----------------------------------------------------------------------------------------------
 
-onUnauthorized(() => {
-  if (session) {
-    session = null;
-    me = null;
-    showLogin('Your session has ended: log in again.');
-  }
+app.listen(() => {
+  me = null;
+  showLogin('Your session has ended: log in again.');
 });
-window.addEventListener('hashchange', route);
 
 async function start(): Promise<void> {
-  mount(app, h('p', { class: 'muted boot' }, 'Loading…'));
-  try {
+  await app.boot('gateway', async () => {
     config = (await get<{ data: WebConfig }>('/web/config', { quiet401: true })).data;
-    session = await currentSession();
-    if (session) await enter();
+    app.session = await currentSession();
+    if (app.session) await enter();
     else showLogin();
-  } catch (e) {
-    mount(app, h('div', { class: 'login-page' }, h('div', { class: 'login-card' }, h('p', { class: 'login-error', role: 'alert' }, `The gateway cannot be reached: ${e instanceof Error ? e.message : String(e)}`), h('button', { type: 'button', onclick: () => location.reload() }, 'Retry'))));
-  }
+  });
 }
 
 void start();

@@ -1,4 +1,5 @@
 /** What a dashboard page gets from the shell, and the shapes several pages share. */
+import type { BaseContext, BasePage } from '/web/app.js';
 import { h } from '/web/dom.js';
 import { int } from '/web/format.js';
 
@@ -66,15 +67,7 @@ export interface Paginated<T> {
   total: number;
 }
 
-export interface PageContext {
-  /** The page's own area (emptied before each render). */
-  root: HTMLElement;
-  /** The hash route's query (#/messages?phone=…). */
-  params: URLSearchParams;
-  /** Whether this render is still the one on screen (false once the user navigated away). */
-  active(): boolean;
-  /** Goes to another hash route (#/…); same route and params: re-renders. */
-  go(path: string, params?: Record<string, string | number | null | undefined>): void;
+export interface PageContext extends BaseContext {
   /** Whether the login holds this permission (the account's own login holds them all). */
   can(permission: Permission): boolean;
   me: Me;
@@ -83,22 +76,11 @@ export interface PageContext {
   refreshBalance(): void;
 }
 
-export interface Page {
-  title: string;
+export interface Page extends BasePage<PageContext> {
   /** A line under the title. */
   intro?: string;
   /** The page is offered (in the navigation) when the login holds one of these; none: always. */
   needs?: readonly Permission[];
-  /** Builds the page; may return a cleanup (timers). */
-  render(ctx: PageContext): void | (() => void);
-}
-
-/** A query string for a hash route (#/path?…), leaving out empty values. */
-export function hashOf(path: string, params: Record<string, string | number | null | undefined> = {}): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
-  const s = q.toString();
-  return `#/${path}${s ? `?${s}` : ''}`;
 }
 
 /** A pager under a table (page N of M, previous / next). */
