@@ -6,26 +6,10 @@
 import { get, post, query } from '/web/api.js';
 import { h, mount, table } from '/web/dom.js';
 import { dateTime, int, shortTime } from '/web/format.js';
-import { act, empty, loading, notifyError, pill } from '/web/ui.js';
+import { act, empty, loading, notifyError, pagerOf, pill } from '/web/ui.js';
+import type { Account, Order, Paginated } from '/web/types.js';
 import type { Page, PageContext } from './page.js';
 
-interface Account {
-  id: number;
-  name: string;
-  email: string;
-  role: string;
-  status: string;
-  balance: number;
-  default_sender_id: string | null;
-  created_at: string;
-}
-interface Paginated<T> {
-  data: T[];
-  current_page: number;
-  last_page: number;
-  per_page: number;
-  total: number;
-}
 interface SenderId {
   id: number;
   account_id: number;
@@ -34,19 +18,9 @@ interface SenderId {
   created_at: string;
   decided_at: string | null;
 }
-interface Order {
-  id: number;
-  uuid: string;
+/** An order as the operator sees it: whose it is, too. */
+interface AccountOrder extends Order {
   account_id: number;
-  package_id: number;
-  status: string;
-  payment_method: string | null;
-  provider: string | null;
-  price: number;
-  currency: string;
-  credits: number;
-  created_at: string;
-  decided_at: string | null;
 }
 
 // --- Accounts --------------------------------------------------------------------------------------
@@ -76,11 +50,7 @@ async function loadAccounts(ctx: PageContext, host: HTMLElement, page: number): 
   mount(host,
     table([['ID', 'num'], 'Name', 'Email', 'Role', 'Status', ['Balance', 'num'], 'Default sender', 'Created', ['Actions', 'actions']],
       rows.length ? rows : [empty('No account yet.', 9)], { class: 'accounts' }),
-    h('div', { class: 'pager' },
-      h('span', { class: 'muted' }, `${int(res.total)} account${res.total === 1 ? '' : 's'} · page ${res.current_page} of ${res.last_page}`),
-      h('button', { type: 'button', class: 'ghost', disabled: res.current_page <= 1, onclick: () => ctx.go('accounts', { page: res.current_page - 1 }) }, '← Previous'),
-      h('button', { type: 'button', class: 'ghost', disabled: res.current_page >= res.last_page, onclick: () => ctx.go('accounts', { page: res.current_page + 1 }) }, 'Next →'),
-    ),
+    pagerOf(res, 'account', (n) => ctx.go('accounts', { page: n })),
   );
 }
 
@@ -224,10 +194,10 @@ export const ordersPage: Page = {
 };
 
 async function loadOrders(ctx: PageContext, host: HTMLElement, status: string): Promise<void> {
-  let list: Order[];
+  let list: AccountOrder[];
   let names: Map<number, Account>;
   try {
-    [list, names] = await Promise.all([get<{ data: Order[] }>(`/api/admin/orders?status=${status}`).then((r) => r.data), accountNames()]);
+    [list, names] = await Promise.all([get<{ data: AccountOrder[] }>(`/api/admin/orders?status=${status}`).then((r) => r.data), accountNames()]);
   } catch (e) {
     if (ctx.active()) mount(host, h('p', { class: 'bad-text' }, 'The orders could not be read.'));
     notifyError(e);

@@ -7,7 +7,8 @@
 import { get, query } from '/web/api.js';
 import { h, mount, table, type Child } from '/web/dom.js';
 import { dateTime, fromLocalInput, int, shortTime, toLocalInput } from '/web/format.js';
-import { empty, facts, loading, notifyError, pill } from '/web/ui.js';
+import { clickableRow, empty, facts, loading, notifyError, pagerOf, pill } from '/web/ui.js';
+import type { Paginated } from '/web/types.js';
 import type { Page, PageContext } from './page.js';
 
 const STATUSES = ['queued', 'submitting', 'sent', 'delivered', 'undelivered', 'expired', 'rejected', 'failed', 'paused', 'cancelled', 'unconfirmed'];
@@ -28,13 +29,7 @@ interface MessageItem {
   error: string | null;
 }
 /** Paginated like /api/admin/accounts (Laravel's paginator: the counts beside `data`). */
-interface Results {
-  data: MessageItem[];
-  current_page: number;
-  per_page: number;
-  total: number;
-  last_page: number;
-}
+type Results = Paginated<MessageItem>;
 interface Story {
   id: number;
   account: { id: number; name: string; email: string } | null;
@@ -142,22 +137,9 @@ function drawResults(ctx: PageContext, host: HTMLElement, res: Results, keep: (e
       h('td', { title: dateTime(m.done_at) }, shortTime(m.done_at)),
       h('td', { class: 'error-cell' }, m.error ? h('span', { class: 'bad-text', title: m.error }, m.error) : ''),
     );
-    const openIt = () => {
-      location.hash = href;
-    };
-    tr.addEventListener('click', (ev) => {
-      if (!(ev.target instanceof HTMLAnchorElement)) openIt();
-    });
-    tr.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter') openIt();
-    });
-    return tr;
+    return clickableRow(tr, href);
   });
-  const pager = h('div', { class: 'pager' },
-    h('span', { class: 'muted' }, `${int(meta.total)} message${meta.total === 1 ? '' : 's'} · page ${meta.current_page} of ${meta.last_page}`),
-    h('button', { type: 'button', class: 'ghost', disabled: meta.current_page <= 1, onclick: () => ctx.go('messages', keep({ page: meta.current_page - 1, open: null })) }, '← Newer'),
-    h('button', { type: 'button', class: 'ghost', disabled: meta.current_page >= meta.last_page, onclick: () => ctx.go('messages', keep({ page: meta.current_page + 1, open: null })) }, 'Older →'),
-  );
+  const pager = pagerOf(meta, 'message', (n) => ctx.go('messages', keep({ page: n, open: null })), ['← Newer', 'Older →']);
   mount(host,
     table([['ID', 'num'], 'Created', 'Recipient', 'Sender', 'Account', 'Operator', ['Parts', 'num'], 'Status', 'Done', 'Error'],
       rows.length ? rows : [empty('No message matches this search.', 10)], { class: 'messages' }),

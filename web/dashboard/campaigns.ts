@@ -8,9 +8,10 @@ import { get, post, query } from '/web/api.js';
 import { gauge } from '/web/chart.js';
 import { h, mount, table } from '/web/dom.js';
 import { dateTime, int, money, percent, shortTime } from '/web/format.js';
-import { act, empty, facts, loadFailed, loading, notify, pill } from '/web/ui.js';
+import { act, empty, facts, loadFailed, loading, notify, pagerOf, pill } from '/web/ui.js';
+import type { Paginated } from '/web/types.js';
 import { listSegments, type Group, type Segment } from './contacts.js';
-import { numbersIn, pagerOf, type Page, type PageContext, type Paginated } from './page.js';
+import { numbersIn, type Page, type PageContext } from './page.js';
 
 interface Stats {
   total_recipients: number;

@@ -8,8 +8,9 @@
 import { del, get, post, query, upload } from '/web/api.js';
 import { h, mount, table } from '/web/dom.js';
 import { dateTime, int, shortTime } from '/web/format.js';
-import { act, empty, loadFailed, loading, notifyError, pill } from '/web/ui.js';
-import { pagerOf, type Page, type PageContext, type Paginated, type Permission } from './page.js';
+import { act, empty, loadFailed, loading, notifyError, pagerOf, pill } from '/web/ui.js';
+import type { Paginated } from '/web/types.js';
+import type { Page, PageContext, Permission } from './page.js';
 
 interface Contact {
   id: number;

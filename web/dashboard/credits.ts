@@ -6,8 +6,9 @@
 import { get, post, query } from '/web/api.js';
 import { h, mount, table } from '/web/dom.js';
 import { dateTime, int, money, shortTime } from '/web/format.js';
-import { act, empty, loadFailed, loading, pill } from '/web/ui.js';
-import { pagerOf, type Page, type PageContext, type Paginated } from './page.js';
+import { act, empty, loadFailed, loading, pagerOf, pill } from '/web/ui.js';
+import type { Order, Paginated } from '/web/types.js';
+import type { Page, PageContext } from './page.js';
 
 export interface Movement {
   id: number;
@@ -28,20 +29,6 @@ interface Package {
   validity_days: number | null;
   is_active: boolean;
 }
-interface Order {
-  id: number;
-  uuid: string;
-  package_id: number;
-  status: string;
-  payment_method: string | null;
-  provider: string | null;
-  price: number;
-  currency: string;
-  credits: number;
-  created_at: string;
-  decided_at: string | null;
-}
-
 const REASONS: Record<string, string> = {
   topup: 'Top-up by the operator', send: 'Messages sent', refund: 'Refund (not sent)', adjustment: 'Adjustment',
   reservation: 'Campaign reservation', release: 'Campaign: unused part released', package: 'Package credited', expiry: 'Package credits expired',

@@ -10,7 +10,8 @@ import { int, money, monthDay, percent, shortTime } from '/web/format.js';
 import { empty, loadFailed, loading } from '/web/ui.js';
 import { movementRow, type Movement } from './credits.js';
 import { messageRow, type Message } from './messages.js';
-import type { Page, PageContext, Paginated } from './page.js';
+import type { Paginated } from '/web/types.js';
+import type { Page, PageContext } from './page.js';
 
 interface Day {
   date: string;

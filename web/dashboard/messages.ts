@@ -8,8 +8,9 @@
 import { get, post, query } from '/web/api.js';
 import { h, mount, table, type Child } from '/web/dom.js';
 import { dateTime, int, money, shortTime } from '/web/format.js';
-import { empty, facts, loadFailed, loading, notify, notifyError, pill, toneOf, type Tone } from '/web/ui.js';
-import { numbersIn, pagerOf, type Page, type PageContext, type Paginated } from './page.js';
+import { clickableRow, empty, facts, loadFailed, loading, notify, notifyError, pagerOf, pill, toneOf, type Tone } from '/web/ui.js';
+import type { Paginated } from '/web/types.js';
+import { numbersIn, type Page, type PageContext } from './page.js';
 
 const STATUSES = ['queued', 'submitting', 'sent', 'delivered', 'undelivered', 'expired', 'rejected', 'failed', 'paused', 'cancelled', 'unconfirmed'];
 /** On their way: the list is read again while one of these is on screen. */
@@ -65,16 +66,7 @@ export function messageRow(m: Message, opts: { compact?: boolean; href?: string;
     h('td', null, pill(m.status), m.error ? h('div', { class: 'small bad-text error-cell', title: m.error }, m.error) : null),
     opts.compact ? null : h('td', { title: dateTime(m.done_at) }, shortTime(m.done_at)),
   );
-  const openIt = () => {
-    location.hash = href;
-  };
-  tr.addEventListener('click', (ev) => {
-    if (!(ev.target instanceof HTMLAnchorElement)) openIt();
-  });
-  tr.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Enter') openIt();
-  });
-  return tr;
+  return clickableRow(tr, href);
 }
 
 export const messagesPage: Page = {

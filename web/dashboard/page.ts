@@ -1,7 +1,6 @@
 /** What a dashboard page gets from the shell, and the shapes several pages share. */
 import type { BaseContext, BasePage } from '/web/app.js';
-import { h } from '/web/dom.js';
-import { int } from '/web/format.js';
+import type { Account } from '/web/types.js';
 
 /** The account rights the pages know how to show (GET /api/auth/me says which this login holds). */
 export const ACCOUNT_PERMISSIONS = [
@@ -29,15 +28,7 @@ export interface SubAccount {
 }
 
 /** GET /api/auth/me: the account, and the sub-account when one logged in. */
-export interface Me {
-  id: number;
-  name: string;
-  email: string;
-  role: string;
-  status: string;
-  balance: number;
-  default_sender_id: string | null;
-  created_at: string;
+export interface Me extends Account {
   /** What this login may do (the gateway's own list). */
   permissions: string[];
   sub_account?: SubAccount;
@@ -59,14 +50,6 @@ export interface WebConfig {
   base_urls: BaseUrl[];
 }
 
-export interface Paginated<T> {
-  data: T[];
-  current_page: number;
-  last_page: number;
-  per_page: number;
-  total: number;
-}
-
 export interface PageContext extends BaseContext {
   /** Whether the login holds this permission (the account's own login holds them all). */
   can(permission: Permission): boolean;
@@ -81,15 +64,6 @@ export interface Page extends BasePage<PageContext> {
   intro?: string;
   /** The page is offered (in the navigation) when the login holds one of these; none: always. */
   needs?: readonly Permission[];
-}
-
-/** A pager under a table (page N of M, previous / next). */
-export function pagerOf<T>(res: Paginated<T>, noun: string, go: (page: number) => void, labels: [string, string] = ['← Previous', 'Next →']): HTMLElement {
-  return h('div', { class: 'pager' },
-    h('span', { class: 'muted' }, `${int(res.total)} ${noun}${res.total === 1 ? '' : 's'} · page ${res.current_page} of ${Math.max(1, res.last_page)}`),
-    h('button', { type: 'button', class: 'ghost', disabled: res.current_page <= 1, onclick: () => go(res.current_page - 1) }, labels[0]),
-    h('button', { type: 'button', class: 'ghost', disabled: res.current_page >= res.last_page, onclick: () => go(res.current_page + 1) }, labels[1]),
-  );
 }
 
 /** Numbers typed or pasted in a box: split on commas, semicolons, spaces between numbers and line breaks. */

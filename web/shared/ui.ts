@@ -1,6 +1,8 @@
 /** Widgets shared by the web pages: status pills, feedback messages, buttons that call the API, copy buttons. */
 import { ApiError } from './api.js';
 import { h, mount, s, type Child } from './dom.js';
+import { int } from './format.js';
+import type { Paginated } from './types.js';
 
 /** A coloured label for a state: the colour follows its meaning (ok / wait / bad / muted). */
 export type Tone = 'ok' | 'wait' | 'bad' | 'muted' | 'info';
@@ -101,6 +103,29 @@ export async function act<T extends { message?: string } | undefined>(control: H
 /** An empty-state line in a table or list. */
 export function empty(text: string, colspan = 1): HTMLTableRowElement {
   return h('tr', { class: 'empty' }, h('td', { colspan }, text));
+}
+
+/** A pager under a table (page N of M, previous / next). */
+export function pagerOf<T>(res: Paginated<T>, noun: string, go: (page: number) => void, labels: [string, string] = ['← Previous', 'Next →']): HTMLElement {
+  return h('div', { class: 'pager' },
+    h('span', { class: 'muted' }, `${int(res.total)} ${noun}${res.total === 1 ? '' : 's'} · page ${res.current_page} of ${Math.max(1, res.last_page)}`),
+    h('button', { type: 'button', class: 'ghost', disabled: res.current_page <= 1, onclick: () => go(res.current_page - 1) }, labels[0]),
+    h('button', { type: 'button', class: 'ghost', disabled: res.current_page >= res.last_page, onclick: () => go(res.current_page + 1) }, labels[1]),
+  );
+}
+
+/** A table row that opens `href` when clicked (outside its links) or on Enter. */
+export function clickableRow(tr: HTMLTableRowElement, href: string): HTMLTableRowElement {
+  const openIt = () => {
+    location.hash = href;
+  };
+  tr.addEventListener('click', (ev) => {
+    if (!(ev.target instanceof HTMLAnchorElement)) openIt();
+  });
+  tr.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') openIt();
+  });
+  return tr;
 }
 
 /** A "loading" placeholder. */
