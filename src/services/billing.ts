@@ -90,7 +90,7 @@ export class BillingService {
 
   /** An order of an active package, pending until the operator confirms it. */
   async purchase(actor: Actor, packageId: number, payment: { method?: string | undefined; provider?: string | undefined }): Promise<OrderRecord> {
-    authorize(actor, 'view_balance');
+    authorize(actor, 'manage_billing');
     const p = await this.store.repos.billing.package(packageId);
     if (!p || !p.is_active) throw notFound('package');
     return this.changes.run(actor, async (c) => {

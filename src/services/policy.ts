@@ -17,6 +17,8 @@ export const SENDWAVE_PERMISSIONS = [
 export const ACCOUNT_PERMISSIONS = [
   ...SENDWAVE_PERMISSIONS,
   'manage_webhooks', 'manage_api_keys', 'manage_sender_ids', 'manage_sub_accounts', 'manage_blacklist', 'view_audit', 'view_balance',
+  // Ordering packages commits the account's money: not a right of every role that sees the balance.
+  'manage_billing',
 ] as const;
 
 /** The operator's rights over the whole gateway. */
@@ -34,7 +36,7 @@ export type SendwavePermission = (typeof SENDWAVE_PERMISSIONS)[number];
  * permissions endpoint replaces them), and the rights that come with the role whatever that set.
  */
 export const ROLES: Record<SubAccountRole, { defaults: readonly SendwavePermission[]; extras: readonly Permission[] }> = {
-  admin: { defaults: SENDWAVE_PERMISSIONS, extras: ['manage_webhooks', 'manage_api_keys', 'manage_sender_ids', 'manage_sub_accounts', 'manage_blacklist', 'view_audit', 'view_balance'] },
+  admin: { defaults: SENDWAVE_PERMISSIONS, extras: ['manage_webhooks', 'manage_api_keys', 'manage_sender_ids', 'manage_sub_accounts', 'manage_blacklist', 'view_audit', 'view_balance', 'manage_billing'] },
   manager: { defaults: SENDWAVE_PERMISSIONS, extras: ['manage_sender_ids', 'manage_blacklist', 'view_balance'] },
   sender: { defaults: ['send_sms', 'view_history'], extras: ['view_balance'] },
   viewer: { defaults: ['view_history', 'view_analytics'], extras: ['view_balance'] },

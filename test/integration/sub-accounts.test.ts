@@ -56,6 +56,8 @@ const ENDPOINTS: [string, string, string, unknown?][] = [
   ['manage_sub_accounts', 'GET', '/api/sub-accounts'],
   ['view_audit', 'GET', '/api/audit-logs'],
   ['view_balance', 'GET', '/api/balance'],
+  // Ordering a package commits the account's money: the owner and admin sub-accounts only.
+  ['manage_billing', 'POST', '/api/packages/999999/purchase', {}],
 ];
 
 const ROLE_PERMISSIONS: Record<string, string[]> = {

@@ -81,6 +81,7 @@ const OPS: Op[] = [
   ['blacklist.add', 'manage_blacklist', (s, a) => s.blacklist.add(a, 'account', `+2416220${Math.floor(Math.random() * 9e4 + 1e4)}`, null)],
   ['audit.page', 'view_audit', (s, a) => s.audit.page(a, {}, { page: 1, size: 10 })],
   ['billing.balance', 'view_balance', (s, a) => s.billing.balance(a)],
+  ['billing.purchase', 'manage_billing', (s, a) => s.billing.purchase(a, 999_999, {})],
   ['billing.stats', 'view_analytics', (s, a) => s.billing.stats(a, {})],
   ['subAccounts.list', 'manage_sub_accounts', (s, a) => s.subAccounts.list(a)],
   ['campaigns.list', 'create_campaigns', (s, a) => s.campaigns.create(a, { name: 'c', message: 'hi' })],

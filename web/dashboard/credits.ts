@@ -93,7 +93,8 @@ async function loadPackages(ctx: PageContext, card: HTMLElement, names: Map<numb
       }
     });
     formRow.appendChild(h('td', { colspan: 5 }, form));
-    const buy = h('button', { type: 'button', class: 'primary small-btn', onclick: () => (formRow.hidden = !formRow.hidden) }, 'Buy');
+    // Ordering commits the account's money: only a login that may (manage_billing) sees Buy.
+    const buy = ctx.can('manage_billing') ? h('button', { type: 'button', class: 'primary small-btn', onclick: () => (formRow.hidden = !formRow.hidden) }, 'Buy') : null;
     return [
       h('tr', { 'data-package': p.id },
         h('td', null, h('strong', null, p.name)),

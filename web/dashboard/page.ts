@@ -5,7 +5,7 @@ import type { Account } from '/web/types.js';
 /** The account rights the pages know how to show (GET /api/auth/me says which this login holds). */
 export const ACCOUNT_PERMISSIONS = [
   'send_sms', 'view_history', 'manage_contacts', 'manage_groups', 'create_campaigns', 'view_analytics', 'manage_templates', 'export_data',
-  'manage_webhooks', 'manage_api_keys', 'manage_sender_ids', 'manage_sub_accounts', 'manage_blacklist', 'view_audit', 'view_balance',
+  'manage_webhooks', 'manage_api_keys', 'manage_sender_ids', 'manage_sub_accounts', 'manage_blacklist', 'view_audit', 'view_balance', 'manage_billing',
 ] as const;
 export type Permission = (typeof ACCOUNT_PERMISSIONS)[number];
 

@@ -158,7 +158,7 @@ function mountBilling(api: Api, s: Services): void {
     },
   });
   api.route({
-    method: 'post', path: '/sms/purchase/', summary: 'Order a package: pending until the operator confirms the payment', auth: 'required', permission: 'view_balance', status: 201,
+    method: 'post', path: '/sms/purchase/', summary: 'Order a package: pending until the operator confirms the payment', auth: 'required', permission: 'manage_billing', status: 201,
     body: z.object({ package_id: z.union([z.number(), z.string().trim().min(1).max(64)]), payment_method: z.string().trim().max(50).optional(), provider: z.string().trim().max(50).optional() }),
     handler: async ({ body, actor }) => {
       const order = await s.billing.purchase(actor, packageRef(body.package_id), { method: body.payment_method, provider: body.provider });

@@ -66,7 +66,7 @@ export function mountBilling(api: Api, s: Services): void {
     handler: async ({ actor }) => ({ data: (await s.billing.packages(actor)).map(packageView) }),
   });
   api.route({
-    method: 'post', path: '/packages/:id/purchase', summary: 'Order a package: pending until the operator confirms the payment', auth: 'required', permission: 'view_balance', status: 201,
+    method: 'post', path: '/packages/:id/purchase', summary: 'Order a package: pending until the operator confirms the payment', auth: 'required', permission: 'manage_billing', status: 201,
     body: z.object({ payment_method: z.string().max(50).optional(), provider: z.string().max(50).optional() }),
     handler: async ({ params, body, actor }) => ({ message: 'Commande enregistrée', data: orderView(await s.billing.purchase(actor, idParam(params.id), { method: body.payment_method, provider: body.provider })) }),
   });
