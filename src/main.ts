@@ -3,8 +3,8 @@
  * `relais <command>`: the commands are the table COMMANDS below (serve is the default).
  * Every command answers --help / -h with its usage (exit 0); a usage error prints the message
  * and the usage (exit 2).
- * Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 bad configuration (EX_CONFIG: systemd
- * does not restart-loop on it when RestartPreventExitStatus=78).
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage, 65 a migration failed (EX_DATAERR), 78 bad
+ * configuration (EX_CONFIG); systemd does not restart-loop on either (RestartPreventExitStatus=78 65).
  */
 import { parseArgs } from 'node:util';
 import { ADMIN_HELP, creditsCommand, doctorCommand, ordersCommand, packagesCommand, senderIdsCommand, userCommand, withServices } from './cli/admin.js';
@@ -18,10 +18,12 @@ import { startDaemon } from './daemon.js';
 import { createLogger } from './log.js';
 import { describeIssue, ServiceError } from './services/errors.js';
 import { runSimulatorCli } from './smpp/simulator/cli.js';
-import { migrate, openStore, type Store } from './store/db.js';
+import { migrate, MigrationFailed, openStore, type Store } from './store/db.js';
 import { FINAL_STATES } from './store/tables.js';
 
 const EX_CONFIG = 78;
+/** EX_DATAERR: the database cannot be upgraded by this build; systemd must not retry it every 2 s. */
+const EX_DATAERR = 65;
 
 interface Command extends CommandHelp {
   /** Resolves to an exit code, or null when the command keeps running on its own (the simulator). */
@@ -217,6 +219,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       console.error(err.message);
       process.exit(EX_CONFIG);
+    }
+    if (err instanceof MigrationFailed) {
+      console.error(err.message);
+      process.exit(EX_DATAERR);
     }
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);

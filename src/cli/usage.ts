@@ -55,6 +55,6 @@ export function overallUsage(commands: Readonly<Record<string, CommandHelp>>): s
     'commands:',
     ...Object.entries(commands).map(([name, h]) => `  ${name.padEnd(width)}${h.summary}`),
     CONFIG_LINE,
-    'Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 bad configuration.',
+    'Exit codes: 0 ok, 1 runtime failure, 2 usage, 65 a migration failed, 78 bad configuration.',
   ].join('\n');
 }

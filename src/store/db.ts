@@ -12,7 +12,7 @@ import { migrations } from '../../migrations/index.js';
 import { Repos } from './repos.js';
 import { Connection, heldExecutor, lockingExecutor, routingExecutor, SqliteLockedDialect } from './sqlite/driver.js';
 import { ConnectionLock } from './sqlite/lock.js';
-import type { WriteHealth } from './health.js';
+import { StorageUnavailable, type WriteHealth } from './health.js';
 import type { Database } from './tables.js';
 
 export interface Store {
@@ -96,6 +96,14 @@ function openReader(path: string): SQLite.Database {
   return sqlite;
 }
 
+/** A migration failed; the whole upgrade rolled back. Retrying the same build fails the same way. */
+export class MigrationFailed extends Error {
+  constructor(readonly migration: string | null, cause: Error) {
+    super(`${migration ? `migration ${migration} failed` : 'migrating the database failed'}: ${cause.message} (nothing of this upgrade was applied: the database is as it was)`, { cause });
+    this.name = 'MigrationFailed';
+  }
+}
+
 /**
  * Applies the pending migrations, all in one transaction (see TransactionalDdlSqliteAdapter in
  * sqlite/driver.ts): when one fails, none of them stays applied and the database is exactly as
@@ -105,9 +113,10 @@ export async function migrate(store: Store, list: Record<string, Migration> = mi
   const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => list } });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
+    // A full disk is not the migration's fault: the caller may start degraded or retry.
+    if (error instanceof StorageUnavailable) throw error;
     const cause = error instanceof Error ? error : new Error(String(error));
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new Error(`${failed ? `migration ${failed} failed` : 'migrating the database failed'}: ${cause.message} (nothing of this upgrade was applied: the database is as it was)`, { cause });
+    throw new MigrationFailed(results?.find((r) => r.status === 'Error')?.migrationName ?? null, cause);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -8,6 +8,8 @@
  * And an upgrade that fails part way leaves the database exactly as it was.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -325,7 +327,7 @@ test('an upgrade that fails part way is rolled back whole: schema, data and migr
     const store = openStore(path);
     try {
       // Today's migrations after 007, then a broken one: nothing of 008..999 may stay.
-      await assert.rejects(migrate(store, { ...migrations, '999_broken': broken }), /^Error: migration 999_broken failed: migration bug \(nothing of this upgrade was applied: the database is as it was\)$/);
+      await assert.rejects(migrate(store, { ...migrations, '999_broken': broken }), /^MigrationFailed: migration 999_broken failed: migration bug \(nothing of this upgrade was applied: the database is as it was\)$/);
       assert.deepEqual(dumpSchema(path), schema, 'the schema is untouched (not even 008..010)');
       assert.deepEqual(dumpRows(path), rows, 'the data is untouched');
       assert.deepEqual(applied(path), NAMES.slice(0, k));
@@ -379,6 +381,29 @@ test("control: the same failure without the transaction (Kysely's SQLite default
       assert.equal((await sql<{ n: number }>`select count(*) as n from sqlite_master where name in ('half_done', 'messages_half_done')`.execute(store.db)).rows[0]!.n, 2);
     } finally {
       await store.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a database this build cannot migrate (written by a newer build) stops relais migrate and serve with exit 65, which systemd does not restart-loop', async () => {
+  const tmp = tempDir();
+  try {
+    const dbPath = join(tmp.dir, 'relais.db');
+    const store = openStore(dbPath);
+    await migrate(store);
+    await sql`insert into kysely_migration (name, timestamp) values ('999_from_a_newer_build', '2027-01-01T00:00:00.000Z')`.execute(store.db);
+    await store.close();
+    const configPath = join(tmp.dir, 'relais.yaml');
+    writeFileSync(configPath, `database: { path: ${dbPath} }\nnumbering: { country_code: "241" }\nhttp: { host: 127.0.0.1, port: 0 }\nlog: { level: silent }\noperators: [{ name: airtel, binds: [{ host: 127.0.0.1, port: 1, system_id: a, password: p, tps: 1 }] }]\n`);
+    for (const command of ['migrate', 'serve']) {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', command, '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(code, 65, `${command}: ${stderr}`);
+      assert.match(stderr, /nothing of this upgrade was applied/);
     }
   } finally {
     tmp.cleanup();
