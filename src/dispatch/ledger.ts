@@ -128,11 +128,12 @@ export class Ledger {
     this.receipts = [];
     this.mos = [];
     const events: LedgerEvent[] = [];
+    const parking = new Parking(this.pending);
     const now = Date.now();
     try {
       await this.deps.store.transaction(async (tx) => {
-        await this.writeOutcomes(tx, outcomes, now, events);
-        for (const { r } of receipts) await this.writeReceipt(tx, r, now, events);
+        await this.writeOutcomes(tx, outcomes, now, events, parking);
+        for (const { r } of receipts) await this.writeReceipt(tx, r, now, events, parking);
         for (const { mo } of mos) await this.writeMo(tx, mo, now, events);
         await this.deps.inTransaction?.(tx, events);
       });
@@ -146,34 +147,33 @@ export class Ledger {
       this.schedule(RETRY_MS);
       return;
     }
+    parking.commit();
     for (const { ack } of receipts) ack();
     for (const { ack } of mos) ack();
     this.deps.onEvents?.(events);
   }
 
-  private async writeOutcomes(tx: Repos, outcomes: Outcome[], now: number, events: LedgerEvent[]): Promise<void> {
+  private async writeOutcomes(tx: Repos, outcomes: Outcome[], now: number, events: LedgerEvent[], parking: Parking): Promise<void> {
     await tx.queue.applyOutcomes(outcomes, now);
     for (const o of outcomes) {
       events.push({ type: 'outcome', outcome: o });
       if (o.kind === 'failed') await tx.credits.refundUnsent(o.id);
       // A receipt that arrived before this submit_sm_resp was parked: apply it now.
       for (const part of o.acked) {
-        const key = `${o.operator}|${part.smscId}`;
-        const early = this.pending.get(key);
+        const early = parking.take(`${o.operator}|${part.smscId}`);
         if (!early) continue;
-        this.pending.delete(key);
         await tx.queue.dropPendingReceipt(o.operator, part.smscId);
         await this.applyReceipt(tx, early, events);
       }
     }
   }
 
-  private async writeReceipt(tx: Repos, r: InboundReceipt, now: number, events: LedgerEvent[]): Promise<void> {
+  private async writeReceipt(tx: Repos, r: InboundReceipt, now: number, events: LedgerEvent[], parking: Parking): Promise<void> {
     const state = STATE_OF[r.stat];
     if (!state) return; // ENROUTE / ACCEPTD: intermediate, nothing changes
     const update: ReceiptUpdate = { operator: r.operator, smscId: r.smscId, stat: r.stat, state, err: r.err, text: r.text, at: now };
     if (await this.applyReceipt(tx, update, events)) return;
-    this.pending.set(`${r.operator}|${r.smscId}`, update);
+    parking.park(`${r.operator}|${r.smscId}`, update);
     await tx.queue.keepPendingReceipt(update);
   }
 
@@ -234,4 +234,35 @@ export class Ledger {
 /** Keywords match regardless of case and accents: "Arrêt", "ARRET", "arret". */
 function keywordKey(word: string): string {
   return word.normalize('NFD').replace(/\p{Diacritic}/gu, '').toUpperCase();
+}
+
+/**
+ * What one flush does to the parked receipts, applied to the map only once its transaction has
+ * committed: a flush that rolls back (a full disk) must leave every parked receipt where it was,
+ * or the outcome retried later would find its early receipt gone and its message would wait for
+ * one that already came.
+ */
+class Parking {
+  private readonly taken = new Set<string>();
+  private readonly parked = new Map<string, ReceiptUpdate>();
+
+  constructor(private readonly pending: Map<string, ReceiptUpdate>) {}
+
+  /** The receipt parked under `key`, now or earlier in this flush; it leaves the map at commit. */
+  take(key: string): ReceiptUpdate | undefined {
+    const early = this.parked.get(key) ?? (this.taken.has(key) ? undefined : this.pending.get(key));
+    if (!early) return undefined;
+    this.parked.delete(key);
+    this.taken.add(key);
+    return early;
+  }
+
+  park(key: string, update: ReceiptUpdate): void {
+    this.parked.set(key, update);
+  }
+
+  commit(): void {
+    for (const key of this.taken) this.pending.delete(key);
+    for (const [key, update] of this.parked) this.pending.set(key, update);
+  }
 }
