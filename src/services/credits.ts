@@ -5,6 +5,14 @@ import type { Changes } from './changes.js';
 import { ServiceError, fieldError, notFound } from './errors.js';
 import { authorize, type Actor } from './policy.js';
 
+/**
+ * The most one adjustment may move: far above any real top-up, and far below 2^53, where balances
+ * (integers in the smallest unit) would stop being exact.
+ */
+export const MAX_ADJUSTMENT = 1_000_000_000_000;
+/** No balance goes past this, whatever the number of top-ups. */
+const MAX_BALANCE = 1_000_000_000_000_000;
+
 export class CreditService {
   constructor(private readonly store: Store, private readonly changes: Changes) {}
 
@@ -12,9 +20,12 @@ export class CreditService {
   async adjust(actor: Actor, accountId: number, amount: number, reference?: string): Promise<number> {
     authorize(actor, 'operator.credits');
     if (amount === 0) throw fieldError('amount', 'not_zero');
+    if (amount > MAX_ADJUSTMENT) throw fieldError('amount', 'max', { max: MAX_ADJUSTMENT });
+    if (amount < -MAX_ADJUSTMENT) throw fieldError('amount', 'min', { min: -MAX_ADJUSTMENT });
     const ref = reference ?? (actor.credential.kind === 'cli' ? 'cli' : `admin:${actor.account.id}`);
     return this.changes.run(actor, async (c) => {
       if (!(await c.tx.accounts.get(accountId))) throw notFound('account');
+      if (amount > 0 && (await c.tx.credits.balanceOf(accountId)) + amount > MAX_BALANCE) throw fieldError('amount', 'max', { max: MAX_BALANCE - (await c.tx.credits.balanceOf(accountId)) });
       const balance = amount > 0 ? await c.tx.credits.credit({ accountId, amount, reason: 'topup', reference: ref }) : await c.tx.credits.debit({ accountId, amount: -amount, reason: 'adjustment', reference: ref });
       if (balance === null) throw fieldError('amount', 'balance_below_zero', { balance: await c.tx.credits.balanceOf(accountId) });
       await c.audit({ action: amount > 0 ? 'account.credits_added' : 'account.credits_removed', model: 'Account', modelId: accountId, new: { amount, balance } });

@@ -579,6 +579,15 @@ test('admin API: 403 for non-admins on every route; binds, routes, credits, susp
     assert.equal(credit.status, 200);
     assert.deepEqual(credit.json.data, { account_id: u.id, amount: 500, balance: 500 });
     assert.equal((await call(gw, 'POST', `/api/admin/accounts/${u.id}/credits`, { token: admin, body: { amount: 0 } })).status, 422);
+    // Balances are integers in the smallest unit: an amount near 2^53 would stop being exact.
+    const huge = await call(gw, 'POST', `/api/admin/accounts/${u.id}/credits`, { token: admin, body: { amount: 2 ** 53 - 1 } });
+    assert.equal(huge.status, 422, huge.text);
+    assert.match(huge.json.errors.amount[0], /not be greater than 1000000000000/);
+    assert.equal((await call(gw, 'POST', `/api/admin/accounts/${u.id}/credits`, { token: admin, body: { amount: -(2 ** 53 - 1) } })).status, 422);
+    for (let i = 0; i < 3; i++) assert.equal((await call(gw, 'POST', `/api/admin/accounts/${u.id}/credits`, { token: admin, body: { amount: 1_000_000_000_000 } })).status, 200);
+    let balance = 0;
+    for (let i = 0; i < 3; i++) balance = (await call(gw, 'POST', `/api/admin/accounts/${u.id}/credits`, { token: admin, body: { amount: -1_000_000_000_000 } })).json.data.balance;
+    assert.equal(balance, 500, 'a trillion a time, exact');
     assert.equal((await call(gw, 'POST', '/api/admin/accounts/999999/credits', { token: admin, body: { amount: 5 } })).status, 404);
 
     const susp = await call(gw, 'POST', `/api/admin/accounts/${u.id}/suspend`, { token: admin });
