@@ -3,6 +3,7 @@
  * CRLF) and written a few hundred rows per transaction, so 100 000 rows never sit in memory.
  * Valid rows are kept, bad ones reported with their line number, duplicates update in place.
  */
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { CsvError, Parser } from 'csv-parse';
@@ -46,7 +47,7 @@ export class ContactImportService {
         await last?.(c);
       });
     };
-    let sniffed: { delimiter: string; stream: Readable };
+    let sniffed: Sniffed;
     try {
       sniffed = await sniffDelimiter(file);
     } catch (err) {
@@ -71,10 +72,12 @@ export class ContactImportService {
       // Parsed records arrive in large synchronous runs: give the binds' timers a turn between batches.
       await yieldToLoop();
     });
-    if (stop) {
+    // Bytes that are not UTF-8 end the file early, on a line boundary: what came before is whole.
+    const broken = stop?.reason ?? (sniffed.notUtf8.line === undefined ? undefined : new NotUtf8(sniffed.notUtf8.line));
+    if (broken !== undefined) {
       // Rows before the damage are kept; the answer says where it broke.
       if (batch.length) await flush();
-      throw stoppedAt(stop.reason, lastLine);
+      throw stoppedAt(broken, lastLine);
     }
     if (header === null || !(header as string[]).includes('phone')) throw noPhoneColumn();
     await flush((c) => c.audit({ action: 'contact.imported', model: 'Contact', modelId: null, new: { created: result.created, updated: result.updated, failed: result.failed } }));
@@ -134,6 +137,7 @@ const CSV_REASONS: Record<string, string> = {
  * left as it is.
  */
 function stoppedAt(reason: unknown, line: number): unknown {
+  if (reason instanceof NotUtf8) return fieldError('file', 'csv_malformed', { line: reason.line, reason: 'bytes that are not UTF-8 (save the file as "CSV UTF-8")' });
   if (reason instanceof CsvError) {
     // An unclosed quote is only noticed at the end of the file: it opened in the record after the last good one.
     const at = reason.code === 'CSV_QUOTE_NOT_CLOSED' ? line + 1 : Number(reason.lines) || line + 1;
@@ -170,7 +174,14 @@ const noPhoneColumn = () => fieldError('file', 'csv_no_phone_column');
  * One separator per file, the one its header line uses: with both allowed, an unquoted
  * "Durand, Fils" in a ;-separated export (as French spreadsheets write them) would be split.
  */
-async function sniffDelimiter(file: Readable): Promise<{ delimiter: string; stream: Readable }> {
+interface Sniffed {
+  delimiter: string;
+  stream: Readable;
+  /** Set when the stream stopped early at bytes that are not UTF-8. */
+  notUtf8: { line?: number };
+}
+
+async function sniffDelimiter(file: Readable): Promise<Sniffed> {
   const it = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let head = Buffer.alloc(0);
   while (!head.includes(10) && head.length < 64 * 1024) {
@@ -180,15 +191,81 @@ async function sniffDelimiter(file: Readable): Promise<{ delimiter: string; stre
   }
   const firstLine = head.subarray(0, head.includes(10) ? head.indexOf(10) : head.length).toString('utf8').replace(/"[^"]*"/g, '');
   const delimiter = (firstLine.split(';').length > firstLine.split(',').length) ? ';' : ',';
-  const stream = Readable.from((async function* () {
+  const notUtf8: { line?: number } = {};
+  const stream = Readable.from(utf8Only(notUtf8, (async function* () {
     if (head.length) yield head;
     for (;;) {
       const next = await it.next();
       if (next.done) return;
       yield next.value;
     }
-  })());
-  return { delimiter, stream };
+  })()));
+  return { delimiter, stream, notUtf8 };
+}
+
+/** The file has bytes that are not UTF-8 on this line (a Latin-1 or UTF-16 export). */
+class NotUtf8 extends Error {
+  constructor(readonly line: number) {
+    super(`bytes that are not UTF-8 on line ${line}`);
+  }
+}
+
+/**
+ * The chunks as they come while they are UTF-8; at the first byte that is not, the complete lines
+ * before it, then the end, with that byte's line in `found`: a Latin-1 "é" must not become U+FFFD
+ * in a contact's name. (An end rather than an error: the parser then hands over the last record.)
+ */
+async function* utf8Only(found: { line?: number }, chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let carry = Buffer.alloc(0);
+  let lines = 0;
+  for await (const chunk of chunks) {
+    const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const whole = data.length - incompleteTail(data);
+    const part = data.subarray(0, whole);
+    if (!isUtf8(part)) {
+      const bad = firstInvalid(part);
+      const cut = part.lastIndexOf(10, bad) + 1;
+      if (cut > 0) yield part.subarray(0, cut);
+      found.line = lines + countLines(part.subarray(0, cut)) + 1;
+      return;
+    }
+    lines += countLines(part);
+    yield part;
+    carry = Buffer.from(data.subarray(whole));
+  }
+  if (carry.length) found.line = lines + 1;
+}
+
+const countLines = (b: Buffer): number => {
+  let n = 0;
+  for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+  return n;
+};
+
+/** Bytes at the end that begin a multi-byte character the next chunk completes (0 to 3). */
+function incompleteTail(b: Buffer): number {
+  for (let back = 1; back <= Math.min(3, b.length); back++) {
+    const byte = b[b.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+/** Where the first byte that breaks UTF-8 is (the buffer is known to hold one). */
+function firstInvalid(b: Buffer): number {
+  let lo = 0;
+  let hi = b.length;
+  // The longest valid prefix, by halves (isUtf8 is native); a prefix may end inside a character,
+  // so step back over an incomplete tail before asking.
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    const prefix = b.subarray(0, mid);
+    if (isUtf8(prefix.subarray(0, prefix.length - incompleteTail(prefix)))) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Only the columns the file has (and fills) change an existing contact: a phone-only list must not wipe names or re-subscribe opted-out people. */

@@ -1009,3 +1009,25 @@ test('a contact marked unsubscribed is refused at send (opted_out), counted in f
     assert.deepEqual(airtel.received.map((r) => r.destination), ['24162000032']);
   });
 });
+
+test('CSV import: a file that is not UTF-8 (a Latin-1 or UTF-16 export) is 422 naming the line of the first such byte, the lines before it imported; a UTF-8 file split anywhere inside a character imports whole', async () => {
+  await withLoggedImports('latin1@example.com', ['Zorglub'], async (gw, token) => {
+    const latin1 = Buffer.from('name,phone\nAlice Zorglub,+24162000001\nBruno Zorglub,+24162000002\nRen\u00e9 Zorglub,+24162000003\nDavid Zorglub,+24162000004\n', 'latin1');
+    const r = await importCsv(gw, token, latin1);
+    assert.equal(fileError(r), 'The CSV is malformed near line 4: bytes that are not UTF-8 (save the file as "CSV UTF-8"). Rows before it were imported.');
+    assert.deepEqual(await phonesOf(gw, token), ['+24162000001', '+24162000002'], 'no U+FFFD name stored, nothing after');
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('name,phone\nAlice,+24162000009\n', 'utf16le')]);
+    const r16 = await importCsv(gw, token, utf16);
+    assert.equal(r16.status, 422, r16.text);
+    assert.match(fileError(r16), /not UTF-8/);
+    // Many multi-byte names: chunk boundaries fall inside characters, and nothing is refused.
+    const rows = Array.from({ length: 3000 }, (_, i) => `Zoé Zorglub Ñandú 日本 ${i},+2416201${String(i).padStart(4, '0')}`);
+    const ok = await importCsv(gw, token, Buffer.from(`name,phone\n${rows.join('\n')}\n`, 'utf8'));
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json.data.created, 3000);
+    const last = await gw.store.db.selectFrom('contacts').select('name').where('phone', '=', '+24162012999').executeTakeFirst();
+    assert.equal(last?.name, 'Zoé Zorglub Ñandú 日本 2999');
+    const mangled = await gw.store.db.selectFrom('contacts').select('name').where('name', 'like', '%\uFFFD%').execute();
+    assert.deepEqual(mangled, [], 'no character lost at a chunk boundary');
+  });
+});
