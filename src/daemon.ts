@@ -136,7 +136,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   const dispatcher = new Dispatcher({ store, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics, blacklist: store.repos.blacklist });
   dispatcher.start();
   reloader = new Reloader({
-    config, binds, makeBind, dispatcher, router, messages, store, rootLog: log, log: log.child({ part: 'reload' }),
+    config, binds, makeBind, dispatcher, router, store, rootLog: log, log: log.child({ part: 'reload' }),
     forgetBind: (bind) => {
       if (binds.some((b) => b.operator === bind.operator && b.name === bind.name)) return;
       metrics.bindUp.remove({ operator: bind.operator, bind: bind.name });

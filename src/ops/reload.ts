@@ -18,7 +18,6 @@ import type { Config, OperatorConfig } from '../config/schema.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { setLogLevel } from '../log.js';
 import type { Router } from '../routing/router.js';
-import type { MessageService } from '../services/messages.js';
 import type { Bind } from '../smpp/bind.js';
 import type { Store } from '../store/db.js';
 
@@ -55,7 +54,6 @@ export interface ReloadDeps {
   forgetBind(bind: Bind): void;
   dispatcher: Dispatcher;
   router: Router;
-  messages: MessageService;
   store: Store;
   /** The root logger: a `log.level` change reaches every child. */
   rootLog: Logger;
@@ -107,7 +105,7 @@ export class Reloader {
 
   /** Everything but the binds: in place on the config object every service holds. */
   private applySections({ next }: ReloadPlan): void {
-    const { config, router, messages, dispatcher } = this.deps;
+    const { config, router, dispatcher } = this.deps;
     config.operators = next.operators;
     config.routes = next.routes;
     config.default_route = next.default_route;
@@ -118,7 +116,6 @@ export class Reloader {
     if (config.log.level !== next.log.level) setLogLevel(this.deps.rootLog, next.log.level);
     config.log.level = next.log.level;
     router.replace(next.routes, next.default_route);
-    messages.reconfigure(config);
     dispatcher.retime();
   }
 

@@ -17,7 +17,7 @@ export interface StoryEvent {
 }
 
 export class HistoryService {
-  constructor(private readonly store: Store, private readonly phones?: Pick<Phones, 'searchDigits'>) {}
+  constructor(private readonly store: Store, private readonly phones: Pick<Phones, 'searchDigits'>) {}
 
   async get(actor: Actor, id: number): Promise<MessageRow & { part_list: PartRow[] }> {
     authorize(actor, 'view_history');
@@ -44,7 +44,7 @@ export class HistoryService {
   search(actor: Actor, f: GatewayFilter & { phone?: string | undefined }, req: PageRequest): Promise<Page<GatewayMessageRow>> {
     authorize(actor, 'operator.messages');
     // A whole number in any form (national 0…, 00…) is searched as its E.164 digits; a fragment as typed.
-    const recipientLike = f.phone ? (this.phones?.searchDigits(f.phone) ?? f.phone.replace(/\D/g, '')) : f.recipientLike;
+    const recipientLike = f.phone ? this.phones.searchDigits(f.phone) : f.recipientLike;
     return this.store.repos.history.search({ ...f, recipientLike: recipientLike || undefined }, req);
   }
 

@@ -64,21 +64,21 @@ const NO_CONTACTS: ReadonlyMap<string, ContactCard> = new Map();
 type Routed = { input: string; ok: true; e164: string; operator: string; failover: string | null } | Extract<Planned, { ok: false }>;
 
 export class MessageService {
-  private prices: Map<string, number>;
+  /** Price per part by operator, and the operator list it was built from (a reload replaces that list). */
+  private priced: { from: readonly Config['operators'][number][]; prices: Map<string, number> } | null = null;
 
   constructor(
-    private cfg: Pick<Config, 'numbering' | 'operators' | 'dispatcher'>,
+    /** Read at each use: a reload updates it in place. */
+    private readonly cfg: Pick<Config, 'numbering' | 'operators' | 'dispatcher'>,
     private readonly router: Router,
     private readonly blacklist: Pick<BlacklistRepo, 'isBlacklisted'>,
     private readonly contacts: ContactLookup = async () => NO_CONTACTS,
-  ) {
-    this.prices = new Map(cfg.operators.map((o) => [o.name, o.price_per_part]));
-  }
+  ) {}
 
-  /** A reload: numbering, prices and limits of every message planned from now on. */
-  reconfigure(cfg: Pick<Config, 'numbering' | 'operators' | 'dispatcher'>): void {
-    this.cfg = cfg;
-    this.prices = new Map(cfg.operators.map((o) => [o.name, o.price_per_part]));
+  private priceOf(operator: string): number {
+    const operators = this.cfg.operators;
+    if (this.priced?.from !== operators) this.priced = { from: operators, prices: new Map(operators.map((o) => [o.name, o.price_per_part])) };
+    return this.priced.prices.get(operator) ?? 0;
   }
 
   /** Route one number without sending: what analyze endpoints and the send path share. */
@@ -133,7 +133,7 @@ export class MessageService {
       ({ text: body, unfilled } = fill(text, contact));
       shape = analyze(body);
     }
-    return { input: r.input, ok: true, e164: r.e164, operator: r.operator, failover: r.failover, cost: shape.parts * (this.prices.get(r.operator) ?? 0), body, shape, unfilled };
+    return { input: r.input, ok: true, e164: r.e164, operator: r.operator, failover: r.failover, cost: shape.parts * this.priceOf(r.operator), body, shape, unfilled };
   }
 
   /** Queue the planned messages on `tx`, the caller's transaction (with its debit and answer). */

@@ -229,12 +229,21 @@ export class MessageQueue extends Repo {
       .where('status', '=', 'queued').where('id', '>', afterId).orderBy('id').limit(limit).execute();
   }
 
-  /** New routes for queued messages (on the caller's transaction); one claimed meanwhile keeps its own. */
+  /**
+   * New routes for queued messages (on the caller's transaction), one statement per route taken;
+   * a message claimed meanwhile keeps its own.
+   */
   async reroute(rows: readonly Omit<QueuedRoute, 'recipient'>[]): Promise<number> {
-    let moved = 0;
+    const byRoute = new Map<string, { operator: string; failover: string | null; ids: number[] }>();
     for (const r of rows) {
-      const res = await this.db.updateTable('messages').set({ operator: r.operator, failover: r.failover })
-        .where('id', '=', r.id).where('status', '=', 'queued').executeTakeFirst();
+      const key = `${r.operator}\0${r.failover ?? ''}`;
+      const route = byRoute.get(key) ?? byRoute.set(key, { operator: r.operator, failover: r.failover, ids: [] }).get(key)!;
+      route.ids.push(r.id);
+    }
+    let moved = 0;
+    for (const { operator, failover, ids } of byRoute.values()) {
+      const res = await this.db.updateTable('messages').set({ operator, failover })
+        .where('id', 'in', ids).where('status', '=', 'queued').executeTakeFirst();
       moved += Number(res.numUpdatedRows);
     }
     return moved;
