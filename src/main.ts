@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { ADMIN_HELP, creditsCommand, doctorCommand, ordersCommand, packagesCommand, senderIdsCommand, userCommand, withServices } from './cli/admin.js';
 import { BACKUP_HELP, backupCommand, restoreCommand } from './cli/backup.js';
-import { defaultUrl, reloadCommand, statusCommand } from './cli/daemon-client.js';
+import { bindsCommand, defaultUrl, reloadCommand, statusCommand } from './cli/daemon-client.js';
 import { printJson } from './cli/format.js';
 import { commandUsage, isUsageError, overallUsage, UsageError, wantsHelp, type CommandHelp } from './cli/usage.js';
 import { ConfigError, loadConfig, resolveConfigPath } from './config/load.js';
@@ -55,23 +55,20 @@ const COMMANDS: Record<string, Command> = {
   binds: {
     forms: ['[--url URL]'], summary: 'print the bind states of the running daemon',
     options: ['  --url URL                  the daemon (default http://127.0.0.1:<http.port>; loopback only)'],
-    run: (a) => binds(a),
+    run: (a) => bindsCommand(daemonAt(a).url),
   },
   status: {
     forms: ['[--url URL] [--json]'], summary: 'per operator and bind: state, TPS achieved, window, queue and the last minute of the running daemon',
     options: ['  --url URL                  the daemon (default http://127.0.0.1:<http.port>; loopback only)', '  --json                     the JSON of GET /api/admin/status'],
-    run: async (a) => {
-      const { config, values } = configFrom(a, { url: { type: 'string' }, json: { type: 'boolean' } });
-      return statusCommand((values.url as string | undefined) ?? defaultUrl(config), values.json === true);
+    run: (a) => {
+      const { url, values } = daemonAt(a, { json: { type: 'boolean' } });
+      return statusCommand(url, values.json === true);
     },
   },
   reload: {
     forms: ['[--url URL]'], summary: 'make the running daemon re-read its config file (as SIGHUP does), and print what changed',
     options: ['  --url URL                  the daemon (default http://127.0.0.1:<http.port>; loopback only)'],
-    run: async (a) => {
-      const { config, values } = configFrom(a, { url: { type: 'string' } });
-      return reloadCommand((values.url as string | undefined) ?? defaultUrl(config));
-    },
+    run: (a) => reloadCommand(daemonAt(a).url),
   },
   user: { ...ADMIN_HELP.user, run: (a) => withConfig(a, userCommand) },
   credits: { ...ADMIN_HELP.credits, run: (a) => withConfig(a, creditsCommand) },
@@ -117,6 +114,12 @@ function configFrom(args: string[], extra: Record<string, { type: 'string' | 'bo
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, ...extra }, allowPositionals: false });
   const path = resolveConfigPath(values.config as string | undefined);
   return { config: loadConfig(path), path, values: values as Record<string, string | boolean | undefined> };
+}
+
+/** The running daemon a command asks: --url, else the listener of this config. */
+function daemonAt(args: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
+  const { config, values } = configFrom(args, { url: { type: 'string' }, ...extra });
+  return { url: (values.url as string | undefined) ?? defaultUrl(config), values };
 }
 
 /** Commands whose own flags follow; --config may appear anywhere among them. */
@@ -191,18 +194,6 @@ async function waitFinal(store: Store, ids: number[], ms: number): Promise<numbe
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-async function binds(args: string[]): Promise<number> {
-  const { config, values } = configFrom(args, { url: { type: 'string' } });
-  const url = (values.url as string) ?? defaultUrl(config);
-  const res = await fetch(`${url}/ops/binds`).catch((err: Error) => {
-    throw new Error(`cannot reach the daemon at ${url}: ${err.message}`);
-  });
-  const body = (await res.json()) as { data: { operator: string; name: string; state: string; tps: number; window: number; window_used: number; last_error: string | null; counters: { accepted: number } }[] };
-  console.log(['OPERATOR', 'BIND', 'STATE', 'TPS', 'WINDOW', 'ACCEPTED', 'LAST ERROR'].join('\t'));
-  for (const b of body.data) console.log([b.operator, b.name, b.state, b.tps, `${b.window_used}/${b.window}`, b.counters.accepted, b.last_error ?? ''].join('\t'));
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,6 @@
 /**
- * CLI commands that ask the running daemon over its loopback-only /ops endpoints: `relais status`
- * and `relais reload`. The daemon is the authority: these only print what it answers.
+ * CLI commands that ask the running daemon over its loopback-only /ops endpoints: `relais binds`,
+ * `relais status` and `relais reload`. The daemon is the authority: these only print what it answers.
  */
 import type { Config } from '../config/schema.js';
 import type { ReloadReport } from '../ops/reload.js';
@@ -13,6 +13,16 @@ async function ask(url: string, method: 'GET' | 'POST', path: string): Promise<{
     throw new Error(`cannot reach the daemon at ${url}: ${(err.cause as Error | undefined)?.message ?? err.message} (is it running? --url to point elsewhere)`);
   });
   return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+/** `relais binds`: one line per bind. */
+export async function bindsCommand(url: string): Promise<number> {
+  const { status, body } = await ask(url, 'GET', '/ops/binds');
+  if (status !== 200) throw new Error(`the daemon answered ${status}: ${JSON.stringify(body)}`);
+  const binds = body.data as { operator: string; name: string; state: string; tps: number; window: number; window_used: number; last_error: string | null; counters: { accepted: number } }[];
+  console.log(['OPERATOR', 'BIND', 'STATE', 'TPS', 'WINDOW', 'ACCEPTED', 'LAST ERROR'].join('\t'));
+  for (const b of binds) console.log([b.operator, b.name, b.state, b.tps, `${b.window_used}/${b.window}`, b.counters.accepted, b.last_error ?? ''].join('\t'));
+  return 0;
 }
 
 /** `relais status`: the table an operator checks first, or the JSON the console reads (--json). */

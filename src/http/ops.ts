@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { ConfigError } from '../config/load.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Readiness } from '../ops/readiness.js';
-import { NoConfigFile, type ReloadReport } from '../ops/reload.js';
+import type { ReloadReport } from '../ops/reload.js';
 import type { GatewayStatus } from '../ops/status.js';
 import { ServiceError } from '../services/errors.js';
 
@@ -28,22 +28,22 @@ export function opsRouter(metrics: Metrics, ops: OpsView): Router {
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
   });
-  // Bind states for `relais binds` on the same machine; remote callers use /api/admin/binds.
-  router.get('/ops/binds', (ctx) => {
+  // For the CLI on the same machine (`relais binds`, `status`, `reload`); remote callers use /api/admin/*.
+  router.use('/ops', async (ctx, next) => {
     if (!isLoopback(ctx.request.ip)) throw new ServiceError('forbidden', 'loopback_only');
+    await next();
+  });
+  router.get('/ops/binds', (ctx) => {
     ctx.body = { data: ops.binds() };
   });
   router.get('/ops/status', async (ctx) => {
-    if (!isLoopback(ctx.request.ip)) throw new ServiceError('forbidden', 'loopback_only');
     ctx.body = { data: await ops.status() };
   });
-  // `relais reload` on the same machine (the config file is the authority, not the caller).
+  // The config file is the authority, not the caller.
   router.post('/ops/reload', async (ctx) => {
-    if (!isLoopback(ctx.request.ip)) throw new ServiceError('forbidden', 'loopback_only');
     try {
       ctx.body = { data: await ops.reload() };
     } catch (err) {
-      if (err instanceof NoConfigFile) throw new ServiceError('conflict', 'no_config_file');
       if (!(err instanceof ConfigError)) throw err;
       ctx.status = 422;
       ctx.body = { message: `invalid configuration in ${err.file}: nothing was changed`, errors: err.problems };

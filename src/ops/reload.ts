@@ -16,6 +16,7 @@ import { loadConfig } from '../config/load.js';
 import { isEmptyPlan, planReload, type BindChange, type ReloadPlan } from '../config/reload-plan.js';
 import type { Config, OperatorConfig } from '../config/schema.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
+import { ServiceError } from '../services/errors.js';
 import { setLogLevel } from '../log.js';
 import type { Router } from '../routing/router.js';
 import type { Bind } from '../smpp/bind.js';
@@ -33,14 +34,6 @@ export interface ReloadReport {
   binds: { added: string[]; removed: string[]; replaced: string[]; retuned: string[] };
   /** Queued messages moved to another operator by the new routes. */
   rerouted: number;
-}
-
-/** A daemon started from a config object (tests, embedding) has no file to re-read. */
-export class NoConfigFile extends Error {
-  constructor() {
-    super('this daemon was started without a config file: there is nothing to re-read');
-    this.name = 'NoConfigFile';
-  }
 }
 
 export interface ReloadDeps {
@@ -80,7 +73,7 @@ export class Reloader {
   }
 
   private async run(given?: Config): Promise<ReloadReport> {
-    if (!given && !this.configPath) throw new NoConfigFile();
+    if (!given && !this.configPath) throw new ServiceError('conflict', 'no_config_file');
     const next = given ?? loadConfig(this.configPath!, this.env);
     const plan = planReload(this.deps.config, next);
     const report: ReloadReport = {

@@ -1,11 +1,11 @@
 /** The operator's view of the gateway itself: binds, the routing table, and a live reload of the config file. */
 import { ConfigError } from '../config/load.js';
-import { NoConfigFile, type ReloadReport } from '../ops/reload.js';
+import type { ReloadReport } from '../ops/reload.js';
 import type { GatewayStatus } from '../ops/status.js';
 import type { Router } from '../routing/router.js';
 import type { Changes } from './changes.js';
 import type { MessageService } from './messages.js';
-import { invalid, issue, ServiceError, type FieldIssues } from './errors.js';
+import { invalid, issue, type FieldIssues } from './errors.js';
 import { authorize, type Actor } from './policy.js';
 
 export interface GatewayView {
@@ -41,7 +41,6 @@ export class GatewayService {
     authorize(actor, 'operator.gateway');
     const report = await this.view.reload().catch((err: unknown) => {
       if (err instanceof ConfigError) throw invalid(configIssues(err));
-      if (err instanceof NoConfigFile) throw new ServiceError('conflict', 'no_config_file');
       throw err;
     });
     if (report.changed) {
