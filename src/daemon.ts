@@ -24,7 +24,7 @@ import type { Services } from './services/index.js';
 import type { MessageService } from './services/messages.js';
 import { Bind, statusName } from './smpp/bind.js';
 import { SmscSimulator } from './smpp/simulator/simulator.js';
-import { migrate, openStore, pendingMigrations, type Store } from './store/db.js';
+import { migrate, openDatabase, pendingMigrations, type Store } from './store/db.js';
 import { StorageUnavailable } from './store/health.js';
 import { Outbox } from './webhooks/outbox.js';
 import { WebhookWorker } from './webhooks/worker.js';
@@ -59,7 +59,7 @@ export interface DaemonOptions {
 
 export async function startDaemon(config: Config, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   const env = options.env ?? process.env;
-  const store = openStore(config.database.path, { synchronous: config.database.synchronous, maxSizeMb: config.database.max_size_mb });
+  const store = openDatabase(config.database);
   store.health.onChange((h) => {
     if (h.writable) log.warn('database writable again: accepting, claiming and delivering resume');
     else log.error({ reason: h.reason }, 'database cannot write (disk full or read-only): writes answer 503, nothing is claimed; reads still served');

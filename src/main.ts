@@ -18,7 +18,7 @@ import { startDaemon } from './daemon.js';
 import { createLogger } from './log.js';
 import { describeIssue, ServiceError } from './services/errors.js';
 import { runSimulatorCli } from './smpp/simulator/cli.js';
-import { migrate, MigrationFailed, openStore, type Store } from './store/db.js';
+import { migrate, MigrationFailed, openDatabase, type Store } from './store/db.js';
 import { FINAL_STATES } from './store/tables.js';
 
 const EX_CONFIG = 78;
@@ -158,7 +158,7 @@ async function serve(args: string[]): Promise<number> {
 
 async function migrateCmd(args: string[]): Promise<number> {
   const { config } = configFrom(args);
-  const store = openStore(config.database.path);
+  const store = openDatabase(config.database);
   const applied = await migrate(store);
   await store.close();
   console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');

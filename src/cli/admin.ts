@@ -12,7 +12,7 @@ import { cliActor } from '../services/policy.js';
 import { randomSecret } from '../services/secrets.js';
 import { createServices } from '../services/wiring.js';
 import type { MessageService } from '../services/messages.js';
-import { migrate, openStore, type Store } from '../store/db.js';
+import { migrate, openDatabase, type Store } from '../store/db.js';
 import { Outbox } from '../webhooks/outbox.js';
 import { printJson as print } from './format.js';
 import { UsageError, type CommandHelp } from './usage.js';
@@ -25,7 +25,7 @@ export interface CliContext {
 
 /** Opens the database (migrated), builds the services over it, runs `fn`, closes. */
 export async function withServices<T>(config: Config, fn: (c: CliContext) => Promise<T>): Promise<T> {
-  const store = openStore(config.database.path);
+  const store = openDatabase(config.database);
   try {
     await migrate(store);
     await store.repos.blacklist.load();

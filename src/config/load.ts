@@ -57,6 +57,8 @@ function applyEnvOverrides(raw: Record<string, any>, env: NodeJS.ProcessEnv): vo
   if (env.RELAIS_HTTP_HOST) (raw.http ??= {}).host = env.RELAIS_HTTP_HOST;
   // Relative to the working directory, as a shell user expects of an environment variable.
   if (env.RELAIS_DB_PATH) (raw.database ??= {}).path = env.RELAIS_DB_PATH === ':memory:' ? ':memory:' : resolve(env.RELAIS_DB_PATH);
+  if (env.RELAIS_DATABASE_URL) (raw.database ??= {}).url = env.RELAIS_DATABASE_URL;
+  if (env.RELAIS_NODE_ID) (raw.cluster ??= {}).node_id = env.RELAIS_NODE_ID;
   if (env.RELAIS_LOG_LEVEL) (raw.log ??= {}).level = env.RELAIS_LOG_LEVEL;
   if (env.RELAIS_JWT_SECRET) (raw.auth ??= {}).jwt_secret = env.RELAIS_JWT_SECRET;
   if (!Array.isArray(raw.operators)) return;

@@ -151,13 +151,37 @@ export const configSchema = z
       .default({ send_per_minute: 60, default_per_minute: 120, auth_per_minute: 20, mifumo: MIFUMO_LIMITS }),
     database: z
       .object({
-        path: z.string().min(1),
+        /** The SQLite file (the embedded default). With `url`, its folder still holds the first admin's password file. */
+        path: z.string().min(1).default('relais.db'),
+        /**
+         * A PostgreSQL database instead (env RELAIS_DATABASE_URL): several nodes may share it, each
+         * holding some binds and claiming queued messages under a lease (see `cluster`).
+         */
+        url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// URL').optional(),
+        /** PostgreSQL: the schema Relais keeps its tables in (created when missing). */
+        schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').default('public'),
+        /** PostgreSQL: connections this node keeps open at most. */
+        pool_size: z.number().int().min(2).max(500).default(10),
         /** normal survives a process crash (kill -9); full also survives power loss, at an fsync per commit. */
         synchronous: z.enum(['normal', 'full']).default('normal'),
         /** A cap on the database file (MB): past it, writes are refused as on a full disk (503) while reads go on. */
         max_size_mb: z.number().positive().optional(),
       })
       .strict(),
+    /**
+     * Several nodes on one PostgreSQL database. Each node holds some binds and claims queued
+     * messages under leases it renews; a node that stops renewing (dead, cut off) loses both
+     * once its lease ends, and another node takes them over. Ignored on SQLite (one node).
+     */
+    cluster: z
+      .object({
+        /** This node's name in leases and status (default: host name and process id). */
+        node_id: z.string().regex(/^[\w.:-]{1,64}$/, 'letters, digits and . _ : - (at most 64)').optional(),
+        /** Seconds a lease lasts without renewal: a dead node's binds and messages move after about this long. */
+        lease: z.number().min(1).max(300).default(10),
+      })
+      .strict()
+      .default({ lease: 10 }),
     numbering: z
       .object({
         country_code: z.string().regex(/^\d{1,3}$/, 'digits only, without "+", e.g. "241"'),

@@ -1,19 +1,17 @@
 /**
  * The store: the only code that knows the database. Services reach data through its
- * repositories, whose methods and transactions return promises, so another backend can serve
- * the same services. SQLite here: one connection in WAL mode, pragmas the queue relies on,
- * migrations at open.
+ * repositories, whose methods and transactions return promises, so both backends serve the same
+ * services: SQLite (sqlite/: the embedded default, one node) and PostgreSQL (postgres/: one or
+ * several nodes sharing the queue). Migrations run at open, from the same files on both.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, sql, type Migration } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { migrations } from '../../migrations/index.js';
-import { Repos } from './repos.js';
-import { Connection, heldExecutor, lockingExecutor, routingExecutor, SqliteLockedDialect } from './sqlite/driver.js';
-import { ConnectionLock } from './sqlite/lock.js';
+import type { Repos } from './repos.js';
+import type { Backend } from './repo.js';
 import { StorageUnavailable, type WriteHealth } from './health.js';
 import type { Database } from './tables.js';
+import { openSqliteStore, type SqliteOptions } from './sqlite/open.js';
+import { openPostgresStore } from './postgres/open.js';
 
 export interface Store {
   /** Kysely on the store's connection (tests and migrations; services use `repos`). */
@@ -26,7 +24,11 @@ export interface Store {
    * from inside would wait for the transaction itself, so it fails after a while, loudly.
    * Keep slow work (password hashing, DNS) outside: the whole store waits for a transaction.
    */
-  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Repos) => Promise<T>, opts?: TransactionOptions): Promise<T>;
+  /** Which database serves it: only PostgreSQL can be shared by several nodes. */
+  readonly backend: Backend;
+  /** PostgreSQL: the schema holding the tables (null on SQLite). */
+  readonly schema: string | null;
   /** Whether the database is open. */
   isOpen(): boolean;
   /** Whether it takes writes now (a full disk makes every write fail as `StorageUnavailable`). */
@@ -34,66 +36,37 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export interface StoreOptions {
-  synchronous?: 'normal' | 'full' | undefined;
-  /** A cap on the database file: past it, writes fail as on a full disk (PRAGMA max_page_count). */
-  maxSizeMb?: number | undefined;
+export interface TransactionOptions {
+  /**
+   * PostgreSQL: `serializable` (the default) gives every transaction what SQLite's one writer
+   * gives it — as if alone — retrying it whole when PostgreSQL reports a conflict, so `fn` must
+   * only touch the store and state it applies after commit. `read-committed` is for the queue's
+   * own hot-path batches, whose statements each re-check the row they change. SQLite: ignored.
+   */
+  isolation?: 'serializable' | 'read-committed';
 }
 
+export type StoreOptions = SqliteOptions;
+
+/** The SQLite file at `path` (tests and tools that work on one file). */
 export function openStore(path: string, opts: StoreOptions = {}): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SQLite(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  if (opts.maxSizeMb !== undefined) sqlite.pragma(`max_page_count = ${Math.floor((opts.maxSizeMb * 1024 * 1024) / (sqlite.pragma('page_size', { simple: true }) as number))}`);
-  const connection = new Connection(sqlite);
-  const lock = new ConnectionLock();
-  // A second connection for reads outside transactions: they see every commit (WAL) and never
-  // wait behind a writer's transaction, so a light request is not queued behind a 10 000-row send.
-  const reader = path === ':memory:' ? null : new Connection(openReader(path));
-  const db = new Kysely<Database>({ dialect: new SqliteLockedDialect(connection, lock, 'locking', reader) });
-  const repos = new Repos(db, reader ? routingExecutor(connection, reader, lock) : lockingExecutor(connection, lock));
-  // The repositories of every transaction: they run on the connection the transaction holds.
-  const held = new Repos(new Kysely<Database>({ dialect: new SqliteLockedDialect(connection, lock, 'held') }), heldExecutor(connection), repos);
-  let closed = false;
-  const prober = new StorageProber(connection, lock);
-  connection.health.onChange((h) => (h.writable ? prober.stop() : prober.start()));
-  return {
-    db,
-    repos,
-    transaction: async (fn) => {
-      await lock.acquire();
-      try {
-        connection.begin();
-        try {
-          const result = await fn(held);
-          connection.commit();
-          return result;
-        } catch (err) {
-          connection.rollback();
-          throw err;
-        }
-      } finally {
-        lock.release();
-      }
-    },
-    isOpen: () => sqlite.open,
-    health: connection.health,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      prober.stop();
-      await db.destroy(); // closes the better-sqlite3 handle too
-    },
-  };
+  return openSqliteStore(path, opts);
 }
 
-function openReader(path: string): SQLite.Database {
-  const sqlite = new SQLite(path, { readonly: true });
-  sqlite.pragma('busy_timeout = 5000');
-  return sqlite;
+export interface DatabaseConfig {
+  path: string;
+  url?: string | undefined;
+  schema: string;
+  pool_size: number;
+  synchronous: 'normal' | 'full';
+  max_size_mb?: number | undefined;
+}
+
+/** The configured database: PostgreSQL when `url` is set, else the SQLite file. */
+export function openDatabase(cfg: DatabaseConfig): Store {
+  return cfg.url
+    ? openPostgresStore({ url: cfg.url, schema: cfg.schema, poolSize: cfg.pool_size })
+    : openSqliteStore(cfg.path, { synchronous: cfg.synchronous, maxSizeMb: cfg.max_size_mb });
 }
 
 /** A migration failed; the whole upgrade rolled back. Retrying the same build fails the same way. */
@@ -106,11 +79,12 @@ export class MigrationFailed extends Error {
 
 /**
  * Applies the pending migrations, all in one transaction (see TransactionalDdlSqliteAdapter in
- * sqlite/driver.ts): when one fails, none of them stays applied and the database is exactly as
+ * sqlite/driver.ts; PostgreSQL's DDL is transactional, and its migrator holds an advisory lock,
+ * so nodes starting together migrate once): when one fails, none of them stays applied and the database is exactly as
  * it was, so the previous build still runs on it. `list`: this build's migrations (tests add some).
  */
 export async function migrate(store: Store, list: Record<string, Migration> = migrations): Promise<string[]> {
-  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => list } });
+  const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => list }, ...(store.schema ? { migrationTableSchema: store.schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     // A full disk is not the migration's fault: the caller may start degraded or retry.
@@ -127,46 +101,3 @@ export async function pendingMigrations(store: Store): Promise<string[]> {
   return Object.keys(migrations).filter((name) => !applied.has(name));
 }
 
-/** How often a store that cannot write tries whether it can again. */
-const PROBE_MS = 2000;
-
-/**
- * While the database cannot write: every few seconds, one transaction that needs fresh space
- * (a page-sized row, inserted then deleted, committed) — the kind of write a full disk refuses.
- */
-class StorageProber {
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(private readonly connection: Connection, private readonly lock: ConnectionLock) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => void this.probe(), PROBE_MS);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  private async probe(): Promise<void> {
-    await this.lock.acquire();
-    try {
-      const c = this.connection;
-      c.begin();
-      try {
-        c.guard(() => c.statement('insert into storage_probe (pad) values (zeroblob(16384))').run());
-        c.guard(() => c.statement('delete from storage_probe').run());
-        c.commit();
-      } catch {
-        c.rollback();
-        return;
-      }
-      c.health.recovered();
-    } catch {
-      // still full: the next probe will tell
-    } finally {
-      this.lock.release();
-    }
-  }
-}

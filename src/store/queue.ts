@@ -4,7 +4,7 @@
  * more than SQLite itself), and every write runs in a batch transaction of its caller.
  */
 import { sql } from 'kysely';
-import { Prepared, PreparedBySize, Repo, type Db, type Executor } from './repo.js';
+import { Prepared, PreparedBySize, Repo, type Backend, type Db, type Executor } from './repo.js';
 import type { MessageState } from './tables.js';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 
@@ -106,9 +106,9 @@ export interface ReceiptHit {
 export class MessageQueue extends Repo {
   private readonly q: ReturnType<typeof compileQueue>;
 
-  constructor(db: Db, exec: Executor) {
+  constructor(db: Db, exec: Executor, backend: Backend) {
     super(db, exec);
-    this.q = compileQueue(db);
+    this.q = compileQueue(db, backend);
   }
 
   /** Queue accepted messages (run on the caller's transaction); returns their ids in order. */
@@ -262,7 +262,7 @@ export class MessageQueue extends Repo {
 }
 
 /** The hot-path queries, compiled once with placeholder values. */
-function compileQueue(db: Db) {
+function compileQueue(db: Db, backend: Backend) {
   const returning = ['id', 'sender', 'recipient', 'body', 'parts', 'acked_mask', 'attempts', 'operator', 'expires_at', 'account_id', 'webhook_url', 'created_at'] as const;
   // Lane 0 (one-off sends) by due time; lane 1 (campaigns) by position in their run, so running
   // campaigns interleave, and never a message of a paused or cancelled campaign.
@@ -276,10 +276,13 @@ function compileQueue(db: Db) {
       ? q.orderBy('not_before').orderBy('id')
       : q.where('campaign_id', 'not in', (eb) => eb.selectFrom('campaigns').select('id').where('status', 'in', ['paused', 'cancelled'])).orderBy('seq').orderBy('id');
   };
+  // PostgreSQL: several nodes claim at once; each skips the rows another is claiming instead of
+  // waiting for them (SQLite has one writer: nothing to skip).
+  const locked = <Q extends { forUpdate(): Q; skipLocked(): Q }>(q: Q): Q => (backend === 'postgres' ? q.forUpdate().skipLocked() : q);
   const claim = (operatorColumn: 'operator' | 'failover', lane: 0 | 1) => new Prepared(
     db.updateTable('messages')
       .set({ status: 'submitting', attempts: sql`attempts + 1`, submitted_at: 0 })
-      .where('id', 'in', (operatorColumn === 'operator' ? claimable('operator', lane) : claimable('failover', lane).where('operator', '=', '')).limit(1))
+      .where('id', 'in', locked((operatorColumn === 'operator' ? claimable('operator', lane) : claimable('failover', lane).where('operator', '=', '')).limit(1)))
       .returning(returning),
   );
   return {

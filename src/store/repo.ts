@@ -9,6 +9,9 @@ import type { Database } from './tables.js';
 
 export type Db = Kysely<Database>;
 
+/** The database behind a store: SQLite (one node) or PostgreSQL (one or several nodes). */
+export type Backend = 'sqlite' | 'postgres';
+
 /**
  * Runs a compiled query with fresh parameters on the connection a repository is bound to. A
  * backend runs it as directly as it can (SQLite: a cached statement on the held connection, no

@@ -12,7 +12,7 @@ import { IdempotencyRepo } from './idempotency.js';
 import { MoRepo } from './mo.js';
 import { OutboxRepo } from './outbox.js';
 import { MessageQueue } from './queue.js';
-import type { Db, Executor } from './repo.js';
+import type { Backend, Db, Executor } from './repo.js';
 import { SegmentsRepo } from './segments.js';
 import { SenderIdsRepo } from './sender-ids.js';
 import { SubAccountsRepo } from './sub-accounts.js';
@@ -39,7 +39,7 @@ export class Repos {
   readonly templates: TemplatesRepo;
   readonly webhooks: WebhooksRepo;
 
-  constructor(db: Db, exec: Executor, root?: Repos) {
+  constructor(db: Db, exec: Executor, readonly backend: Backend, root?: Repos) {
     // Bound to a transaction: the root's repositories on `db`, sharing compiled queries and caches.
     const make = <R extends { on(db: Db, exec: Executor): R }>(own: R | undefined, create: () => R): R => (own ? own.on(db, exec) : create());
     this.accounts = make(root?.accounts, () => new AccountsRepo(db, exec));
@@ -54,7 +54,7 @@ export class Repos {
     this.idempotency = make(root?.idempotency, () => new IdempotencyRepo(db, exec));
     this.mo = make(root?.mo, () => new MoRepo(db, exec));
     this.outbox = make(root?.outbox, () => new OutboxRepo(db, exec));
-    this.queue = make(root?.queue, () => new MessageQueue(db, exec));
+    this.queue = make(root?.queue, () => new MessageQueue(db, exec, backend));
     this.segments = make(root?.segments, () => new SegmentsRepo(db, exec));
     this.senderIds = make(root?.senderIds, () => new SenderIdsRepo(db, exec));
     this.subAccounts = make(root?.subAccounts, () => new SubAccountsRepo(db, exec));

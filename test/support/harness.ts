@@ -2,6 +2,7 @@
  * Test harness: a real SMSC simulator on a TCP port, a real daemon on a real SQLite file and a
  * real HTTP port. Nothing is mocked; helpers only wait for and read what the system did.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +35,21 @@ export interface OperatorInput {
   registered_delivery?: boolean;
 }
 
+/**
+ * SQLite at `dbPath`; or, when RELAIS_TEST_DATABASE_URL names a PostgreSQL database (npm test's
+ * second pass, see scripts/test.sh), a fresh schema of it for this one config.
+ */
+export function testDatabase(dbPath: string): Record<string, unknown> {
+  const url = process.env.RELAIS_TEST_DATABASE_URL;
+  if (!url) return { path: dbPath };
+  return { path: dbPath, url, schema: `t_${process.pid}_${randomBytes(6).toString('hex')}`, pool_size: 8 };
+}
+
 /** A config for tests: fast timers, quiet logs, ephemeral HTTP port, a fresh database. */
 export function testConfig(dbPath: string, operators: OperatorInput[], extra: Record<string, unknown> = {}): Config {
   const cfg = configSchema.parse({
     http: { host: '127.0.0.1', port: 0 },
-    database: { path: dbPath },
+    database: testDatabase(dbPath),
     numbering: { country_code: '241', national_prefix: '0' },
     operators: operators.map((op) => ({
       ...op,
