@@ -10,6 +10,7 @@ import * as m008 from './008_sub_accounts_billing.js';
 import * as m009 from './009_dialect_logins.js';
 import * as m010 from './010_storage_probe.js';
 import * as m011 from './011_message_story.js';
+import * as m012 from './012_cluster.js';
 
 /**
  * Every migration, in order. Listed statically so the same list works from sources and from dist/.
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '009_dialect_logins': m009,
   '010_storage_probe': m010,
   '011_message_story': m011,
+  '012_cluster': m012,
 };

@@ -40,6 +40,10 @@ export interface MessagesTable {
   api_key_id: number | null;
   /** Per-send callback: this message's events also go there. */
   webhook_url: string | null;
+  /** The node whose claim this is, while `submitting` (and after: who sent it last). */
+  claimed_by: string | null;
+  /** Epoch ms the claim holds until unless renewed: past it, another node may re-queue the message. */
+  lease_until: number | null;
   campaign_id: number | null;
   variant_id: number | null;
   /** 0: one-off sends, claimed first; 1: campaign traffic. */
@@ -450,8 +454,27 @@ export interface VerificationCodesTable {
   expires_at: number;
 }
 
+/** One bind, held by one node at a time (see src/cluster/). */
+export interface BindLeasesTable {
+  bind: string;
+  operator: string;
+  node: string;
+  expires_at: number;
+  /** 1 while the holder's session is bound. */
+  bound: number;
+}
+
+export interface ClusterNodesTable {
+  node: string;
+  started_at: number;
+  seen_at: number;
+  version: string;
+}
+
 export interface Database {
   messages: MessagesTable;
+  bind_leases: BindLeasesTable;
+  cluster_nodes: ClusterNodesTable;
   message_parts: MessagePartsTable;
   pending_receipts: PendingReceiptsTable;
   mo_messages: MoMessagesTable;
