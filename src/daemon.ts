@@ -24,6 +24,8 @@ import type { Services } from './services/index.js';
 import type { MessageService } from './services/messages.js';
 import { Bind, statusName } from './smpp/bind.js';
 import { SmscSimulator } from './smpp/simulator/simulator.js';
+import { createPlacement } from './cluster/placement.js';
+import { leaseMsOf, nodeIdOf } from './cluster/node.js';
 import { migrate, openDatabase, pendingMigrations, type Store } from './store/db.js';
 import { StorageUnavailable } from './store/health.js';
 import { Outbox } from './webhooks/outbox.js';
@@ -66,7 +68,10 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   });
   const applied = await migrateUnlessCurrent(store, log);
   if (applied.length) log.info({ migrations: applied }, 'database migrated');
-  const recovered = await whenWritable(log, 're-queueing interrupted messages', () => store.repos.queue.recoverInterrupted(), []);
+  const node = nodeIdOf(config);
+  // One node re-queues everything left mid-submit; on a shared database only what was this
+  // node's (a stable cluster.node_id) or whose lease ran out: the other nodes' claims are alive.
+  const recovered = await whenWritable(log, 're-queueing interrupted messages', () => store.repos.queue.recoverInterrupted(store.backend === 'postgres' ? { node, now: Date.now() } : 'all'), []);
   if (recovered.length) log.warn({ count: recovered.length }, 'messages interrupted mid-submit re-queued (possible duplicates: at most one window per bind)');
   await store.repos.blacklist.load();
 
@@ -96,7 +101,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   await whenWritable(log, 'creating the first admin', () => services.accounts.ensureAdmin(env, config.database.path, log), undefined);
 
   const ledger = new Ledger({
-    store, optOutKeywords: config.mo.opt_out_keywords,
+    store, node, optOutKeywords: config.mo.opt_out_keywords,
     log: log.child({ part: 'ledger' }),
     inTransaction: (tx, events) => outbox.fromLedger(tx, events),
     onEvents: (events) => {
@@ -125,7 +130,8 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     return bind;
   };
   for (const op of config.operators) for (const b of op.binds) binds.push(makeBind(op, { ...b, name: b.name! }));
-  for (const bind of binds) bind.start();
+  const placement = createPlacement({ store, binds, node, leaseMs: leaseMsOf(config), version: VERSION, log: log.child({ part: 'cluster' }), metrics });
+  await whenWritable(log, 'placing binds', () => placement.start(), undefined);
   await whenWritable(log, 'recovering campaign work', () => background.runner.start(), undefined);
   // Package credits past their validity leave the balance through the ledger.
   const expiry = setInterval(() => {
@@ -133,10 +139,10 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   }, 60_000);
   expiry.unref();
   await whenWritable(log, 'starting recurring schedules', () => background.scheduler.start(), undefined);
-  const dispatcher = new Dispatcher({ store, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics, blacklist: store.repos.blacklist });
+  const dispatcher = new Dispatcher({ store, ledger, binds, operators: config.operators, cfg: config.dispatcher, log: log.child({ part: 'dispatch' }), metrics, blacklist: store.repos.blacklist, placement });
   dispatcher.start();
   reloader = new Reloader({
-    config, binds, makeBind, dispatcher, router, store, rootLog: log, log: log.child({ part: 'reload' }),
+    config, binds, makeBind, startBind: (bind) => placement.adopt(bind), dispatcher, router, store, rootLog: log, log: log.child({ part: 'reload' }),
     forgetBind: (bind) => {
       if (binds.some((b) => b.operator === bind.operator && b.name === bind.name)) return;
       metrics.bindUp.remove({ operator: bind.operator, bind: bind.name });
@@ -146,7 +152,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   const app = createApp({
     log: log.child({ part: 'http' }), metrics, version: VERSION, services, config,
     ops: {
-      ready: () => readiness({ open: store.isOpen(), health: store.health.view() }, config.operators.map((o) => o.name), config.routes, binds),
+      ready: () => readiness({ open: store.isOpen(), health: store.health.view() }, config.operators.map((o) => o.name), config.routes, placement.view(binds)),
       binds: () => binds.map(describeBind),
       reload: () => reload(),
       status,
@@ -163,6 +169,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       // systemd's TimeoutStopSec must not be reached: every wait below ends by this deadline.
       const deadline = Date.now() + config.dispatcher.shutdown_grace * 1000;
       dispatcher.halt();
+      placement.halt();
       log.info({ grace_s: config.dispatcher.shutdown_grace }, 'stopping: no more claims; draining bind windows');
       const draining = Promise.all(binds.map((b) => b.stop(deadline)));
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
@@ -176,6 +183,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       await reloader?.settle();
       await dispatcher.stop();
       await ledger.close();
+      await placement.stop();
       await webhookWorker.stop(deadline);
       await Promise.all(simulators.map((s) => s.stop()));
       await store.close();

@@ -10,6 +10,7 @@ import type { DispatcherConfig, OperatorConfig } from '../config/schema.js';
 import type { Metrics } from '../ops/metrics.js';
 import { statusName } from '../smpp/bind.js';
 import { encodeMessage } from '../smpp/codec.js';
+import type { Placement } from '../cluster/placement.js';
 import type { BlacklistRepo } from '../store/blacklist.js';
 import type { Store } from '../store/db.js';
 import { StorageUnavailable } from '../store/health.js';
@@ -33,6 +34,8 @@ export interface DispatcherDeps {
   log: Logger;
   metrics: Metrics;
   blacklist: Pick<BlacklistRepo, 'isBlacklisted'>;
+  /** Whose claims these are, whether this node may claim now, what other nodes have bound. */
+  placement: Pick<Placement, 'lease' | 'canClaim' | 'boundElsewhere'>;
 }
 
 export class Dispatcher {
@@ -96,9 +99,13 @@ export class Dispatcher {
     await this.deps.ledger.flush();
   }
 
-  /** Operators that currently have no bind able to submit: candidates for failover. */
+  /**
+   * Operators that currently have no bind able to submit, here or on another node: candidates
+   * for failover.
+   */
   private downOperators(): string[] {
-    return [...this.bindsOf].filter(([, binds]) => !binds.some((b) => b.canSubmit)).map(([name]) => name);
+    const elsewhere = this.deps.placement.boundElsewhere();
+    return [...this.bindsOf].filter(([name, binds]) => !binds.some((b) => b.canSubmit) && !elsewhere.has(name)).map(([name]) => name);
   }
 
   /**
@@ -106,7 +113,7 @@ export class Dispatcher {
    * outcome): messages stay queued until the store's probe says it can again.
    */
   tick(): void {
-    if (!this.running || this.claiming || !this.deps.store.health.writable) return;
+    if (!this.running || this.claiming || !this.deps.store.health.writable || !this.deps.placement.canClaim) return;
     this.claiming = true;
     this.track(this.claimAll().then((full) => {
       this.claiming = false;
@@ -129,7 +136,8 @@ export class Dispatcher {
       if (room <= 0 || !this.running) continue;
       const failoverFrom = down.filter((d) => d !== operator);
       const batch = Math.min(room, this.deps.cfg.batch_size);
-      const claimed = await this.deps.store.transaction((tx) => tx.queue.claim(operator, failoverFrom, now, batch));
+      // Each claim statement re-checks the rows it takes (and skips those another node is taking).
+      const claimed = await this.deps.store.transaction((tx) => tx.queue.claim(operator, failoverFrom, now, batch, this.deps.placement.lease(now)), { isolation: 'read-committed' });
       if (claimed.length === batch && batch === this.deps.cfg.batch_size) full = true;
       for (const msg of claimed) this.track(this.dispatch(msg, operator, binds, now));
     }
@@ -231,6 +239,8 @@ export class Dispatcher {
       if (expired) this.deps.log.info({ count: expired }, 'queued messages expired (validity period passed)');
       const unconfirmed = await this.deps.ledger.endUnconfirmed(Date.now(), this.deps.cfg.receipt_wait * 1000, this.expectingReceipts);
       if (unconfirmed) this.deps.log.info({ count: unconfirmed }, 'sent messages ended unconfirmed (no receipt within dispatcher.receipt_wait)');
+      const matched = await this.deps.ledger.applyParkedMatches();
+      if (matched) this.deps.log.info({ count: matched }, 'parked receipts matched parts written since (another node, or between two flushes)');
       await this.deps.ledger.purgePending(24 * 3600_000);
     } catch (err) {
       this.deps.log.error({ err }, 'housekeeping failed');

@@ -35,6 +35,8 @@ export type LedgerEvent =
 
 export interface LedgerDeps {
   store: Store;
+  /** This node: outcomes change only the messages it still has claimed. */
+  node: string;
   optOutKeywords: readonly string[];
   log: Logger;
   /** Runs on the flush transaction: what it writes (the webhook outbox) commits with the change. */
@@ -127,16 +129,20 @@ export class Ledger {
     this.outcomes = [];
     this.receipts = [];
     this.mos = [];
-    const events: LedgerEvent[] = [];
-    const parking = new Parking(this.pending);
+    let events: LedgerEvent[] = [];
+    let parking = new Parking(this.pending);
     const now = Date.now();
     try {
+      // Each statement re-checks the row it changes, so the batch needs no more isolation than
+      // read-committed; a retried attempt (PostgreSQL) starts from fresh events and parking.
       await this.deps.store.transaction(async (tx) => {
+        events = [];
+        parking = new Parking(this.pending);
         await this.writeOutcomes(tx, outcomes, now, events, parking);
         for (const { r } of receipts) await this.writeReceipt(tx, r, now, events, parking);
         for (const { mo } of mos) await this.writeMo(tx, mo, now, events);
         await this.deps.inTransaction?.(tx, events);
-      });
+      }, { isolation: 'read-committed' });
     } catch (err) {
       // Nothing was committed. Outcomes are kept for the next try (their messages stay
       // `submitting` meanwhile); receipts and MO are refused, and the SMSC sends them again.
@@ -154,7 +160,7 @@ export class Ledger {
   }
 
   private async writeOutcomes(tx: Repos, outcomes: Outcome[], now: number, events: LedgerEvent[], parking: Parking): Promise<void> {
-    await tx.queue.applyOutcomes(outcomes, now);
+    await tx.queue.applyOutcomes(outcomes, now, this.deps.node);
     for (const o of outcomes) {
       events.push({ type: 'outcome', outcome: o });
       if (o.kind === 'failed') await tx.credits.refundUnsent(o.id);
@@ -196,8 +202,9 @@ export class Ledger {
    * message.failed event in the same transaction, like any other final state.
    */
   async expireOverdue(now: number): Promise<number> {
-    const events: LedgerEvent[] = [];
+    let events: LedgerEvent[] = [];
     await this.deps.store.transaction(async (tx) => {
+      events = [];
       for (const m of await tx.queue.expireOverdue(now)) {
         await tx.credits.refundUnsent(m.id);
         events.push({ type: 'final', message: m, state: 'expired' });
@@ -213,14 +220,38 @@ export class Ledger {
    * SMSC took them), their event and metric in the same flush as any final state. Returns how many.
    */
   async endUnconfirmed(now: number, waitMs: number, operators: readonly string[]): Promise<number> {
-    const events: LedgerEvent[] = [];
+    let events: LedgerEvent[] = [];
     const error = `no delivery receipt within ${Math.round(waitMs / 3_600_000 * 10) / 10} h`;
     await this.deps.store.transaction(async (tx) => {
+      events = [];
       for (const m of await tx.queue.endUnconfirmed(operators, now - waitMs, now, error, UNCONFIRMED_CHUNK)) events.push({ type: 'final', message: m, state: 'unconfirmed' });
       await this.deps.inTransaction?.(tx, events);
     });
     if (events.length) this.deps.onEvents?.(events);
     return events.length;
+  }
+
+  /**
+   * Parked receipts whose part is in the store now though no flush of this node matched them: the
+   * part was written by another node (several nodes share the database: a receipt may arrive on
+   * any node's bind), or in the instant between two flushes. Applied now. Returns how many.
+   */
+  async applyParkedMatches(limit = 500): Promise<number> {
+    const matched = await this.deps.store.repos.queue.parkedWithPart(limit);
+    if (!matched.length) return 0;
+    let events: LedgerEvent[] = [];
+    await this.deps.store.transaction(async (tx) => {
+      events = [];
+      for (const row of matched) {
+        const state = STATE_OF[row.stat as ReceiptStat];
+        await tx.queue.dropPendingReceipt(row.operator, row.smsc_id);
+        if (state) await this.applyReceipt(tx, { operator: row.operator, smscId: row.smsc_id, stat: row.stat, state, err: row.err, text: row.text, at: row.received_at }, events);
+      }
+      await this.deps.inTransaction?.(tx, events);
+    }, { isolation: 'read-committed' });
+    for (const row of matched) this.pending.delete(`${row.operator}|${row.smsc_id}`);
+    if (events.length) this.deps.onEvents?.(events);
+    return matched.length;
   }
 
   /** Forget parked receipts older than `ms` (their submit never got an id, or got another). */

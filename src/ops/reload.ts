@@ -43,6 +43,8 @@ export interface ReloadDeps {
   binds: Bind[];
   /** A new bind, wired to the ledger and metrics, not started. */
   makeBind(op: OperatorConfig, bind: BindChange['bind']): Bind;
+  /** Starts a bind the reload added or replaced (on a shared database: once this node holds its lease). */
+  startBind(bind: Bind): void;
   /** A bind leaves the daemon (its metrics series go). */
   forgetBind(bind: Bind): void;
   dispatcher: Dispatcher;
@@ -131,12 +133,12 @@ export class Reloader {
       const fresh = this.deps.makeBind(operator, cfg);
       binds.push(fresh);
       // The old session drains and unbinds before the new one binds.
-      this.track((old ? retire(old) : Promise.resolve()).then(() => fresh.start()));
+      this.track((old ? retire(old) : Promise.resolve()).then(() => this.deps.startBind(fresh)));
     }
     for (const { operator, bind: cfg } of plan.binds.added) {
       const fresh = this.deps.makeBind(operator, cfg);
       binds.push(fresh);
-      fresh.start();
+      this.deps.startBind(fresh);
     }
     dispatcher.setTopology(binds, config.operators);
   }

@@ -44,6 +44,12 @@ export interface ClaimedMessage {
   created_at: number;
 }
 
+/** Who claims, and until when the claim holds unless renewed. */
+export interface Lease {
+  node: string;
+  until: number;
+}
+
 export interface AckedPart {
   partNo: number;
   smscId: string;
@@ -133,15 +139,15 @@ export class MessageQueue extends Repo {
 
   /**
    * Claim due messages for `operator`, and for down operators that fail over to it (on the
-   * caller's transaction): one-off sends first, then campaign traffic with the room left.
+   * caller's transaction): one-off sends first, then campaign traffic with the room left. Each
+   * claimed row names `lease.node` until `lease.until` (renewed while the node works).
    */
-  async claim(operator: string, failoverFrom: readonly string[], now: number, limit: number): Promise<ClaimedMessage[]> {
+  async claim(operator: string, failoverFrom: readonly string[], now: number, limit: number, lease: Lease): Promise<ClaimedMessage[]> {
     const out: ClaimedMessage[] = [];
     const take = async (query: Prepared<ClaimedMessage>, lane: 0 | 1, over: string | null) => {
       if (out.length >= limit) return;
-      const params = over === null
-        ? ['submitting', now, 'queued', lane, operator, now, ...(lane === 1 ? ['paused', 'cancelled'] : []), limit - out.length]
-        : ['submitting', now, 'queued', lane, operator, now, ...(lane === 1 ? ['paused', 'cancelled'] : []), over, limit - out.length];
+      const head = ['submitting', now, lease.node, lease.until, 'queued', lane, operator, now, ...(lane === 1 ? ['paused', 'cancelled'] : [])];
+      const params = over === null ? [...head, limit - out.length] : [...head, over, limit - out.length];
       out.push(...(await query.all(this.exec, params)));
     };
     await take(this.q.claimDirect, 0, null);
@@ -151,19 +157,22 @@ export class MessageQueue extends Repo {
     return out;
   }
 
-  /** Write dispatch outcomes; the caller wraps the batch in one transaction. */
-  async applyOutcomes(outcomes: readonly Outcome[], now: number): Promise<void> {
+  /**
+   * Write dispatch outcomes; the caller wraps the batch in one transaction. Only claims still
+   * `node`'s change: a message whose lease ran out was re-queued, and may be another node's now.
+   */
+  async applyOutcomes(outcomes: readonly Outcome[], now: number, node: string): Promise<void> {
     for (const o of outcomes) {
       for (const part of o.acked) await this.q.insertPart.run(this.exec, [o.id, part.partNo, o.operator, part.smscId, 'sent', now, part.rawId]);
       switch (o.kind) {
         case 'sent':
-          await this.q.sent.run(this.exec, ['sent', now, o.bind, o.firstRawId, o.mask, o.id, 'submitting']);
+          await this.q.sent.run(this.exec, ['sent', now, o.bind, o.firstRawId, o.mask, o.id, 'submitting', node]);
           break;
         case 'retry':
-          await this.q.retry.run(this.exec, ['queued', o.notBefore, o.bind, o.mask, o.errorCode, o.error, o.countAttempt ? 0 : 1, o.id, 'submitting']);
+          await this.q.retry.run(this.exec, ['queued', o.notBefore, o.bind, o.mask, o.errorCode, o.error, o.countAttempt ? 0 : 1, o.id, 'submitting', node]);
           break;
         case 'failed':
-          await this.q.fail.run(this.exec, [o.state, now, o.bind, o.mask, o.errorCode, o.error, o.id, 'submitting']);
+          await this.q.fail.run(this.exec, [o.state, now, o.bind, o.mask, o.errorCode, o.error, o.id, 'submitting', node]);
           break;
       }
     }
@@ -190,15 +199,42 @@ export class MessageQueue extends Repo {
     await this.db.deleteFrom('pending_receipts').where('received_at', '<', olderThan).execute();
   }
 
+  /** Parked receipts whose part exists and has no receipt yet (written after they were parked). */
+  parkedWithPart(limit: number): Promise<{ operator: string; smsc_id: string; stat: string; err: string | null; text: string | null; received_at: number }[]> {
+    return this.db.selectFrom('pending_receipts as p')
+      .innerJoin('message_parts as mp', (j) => j.onRef('mp.operator', '=', 'p.operator').onRef('mp.smsc_id', '=', 'p.smsc_id'))
+      .select(['p.operator', 'p.smsc_id', 'p.stat', 'p.err', 'p.text', 'p.received_at'])
+      .where('mp.receipt_at', 'is', null).limit(limit).execute();
+  }
+
   loadPendingReceipts(): Promise<{ operator: string; smsc_id: string; stat: string; err: string | null; text: string | null; received_at: number }[]> {
     return this.db.selectFrom('pending_receipts').selectAll().execute();
   }
 
-  /** After a crash, rows left mid-submit go back to the queue (at most one window duplicated per bind). */
-  /** Messages a stop or a crash left mid-submit go back to the queue; one operator per message re-queued. */
-  async recoverInterrupted(): Promise<string[]> {
-    const rows = await this.db.updateTable('messages').set({ status: 'queued' }).where('status', '=', 'submitting').returning('operator').execute();
+  /**
+   * Messages a stop or a crash left mid-submit go back to the queue (at most one window
+   * duplicated per bind); one operator per message re-queued. `scope`: every such message (one
+   * node: nobody else can be submitting), or only those of `node` and those whose lease ran out
+   * (several nodes: the others' claims are alive).
+   */
+  async recoverInterrupted(scope: { node: string; now: number } | 'all'): Promise<string[]> {
+    let q = this.db.updateTable('messages').set({ status: 'queued', lease_until: null }).where('status', '=', 'submitting');
+    if (scope !== 'all') q = q.where((eb) => eb.or([eb('claimed_by', '=', scope.node), eb('lease_until', '<', scope.now), eb('lease_until', 'is', null)]));
+    return (await q.returning('operator').execute()).map((r) => r.operator);
+  }
+
+  /** Claims whose lease ran out before `now` (their node died or was cut off) go back to the queue. */
+  async requeueExpired(now: number): Promise<string[]> {
+    const rows = await this.db.updateTable('messages').set({ status: 'queued', lease_until: null })
+      .where('status', '=', 'submitting').where('lease_until', '<', now).returning('operator').execute();
     return rows.map((r) => r.operator);
+  }
+
+  /** A node that works renews the leases of what it claimed (one statement for all of them). */
+  async renewLeases(node: string, until: number): Promise<number> {
+    const res = await this.db.updateTable('messages').set({ lease_until: until })
+      .where('status', '=', 'submitting').where('claimed_by', '=', node).executeTakeFirst();
+    return Number(res.numUpdatedRows);
   }
 
   /** Queued messages past their validity become `expired` without being sent (on the caller's transaction). */
@@ -281,7 +317,7 @@ function compileQueue(db: Db, backend: Backend) {
   const locked = <Q extends { forUpdate(): Q; skipLocked(): Q }>(q: Q): Q => (backend === 'postgres' ? q.forUpdate().skipLocked() : q);
   const claim = (operatorColumn: 'operator' | 'failover', lane: 0 | 1) => new Prepared(
     db.updateTable('messages')
-      .set({ status: 'submitting', attempts: sql`attempts + 1`, submitted_at: 0 })
+      .set({ status: 'submitting', attempts: sql`attempts + 1`, submitted_at: 0, claimed_by: '', lease_until: 0 })
       .where('id', 'in', locked((operatorColumn === 'operator' ? claimable('operator', lane) : claimable('failover', lane).where('operator', '=', '')).limit(1)))
       .returning(returning),
   );
@@ -303,17 +339,17 @@ function compileQueue(db: Db, backend: Backend) {
     sent: new Prepared(
       db.updateTable('messages')
         .set({ status: 'sent', sent_at: 0, bind: '', smsc_id: '', acked_mask: 0 })
-        .where('id', '=', 0).where('status', '=', 'submitting'),
+        .where('id', '=', 0).where('status', '=', 'submitting').where('claimed_by', '=', ''),
     ),
     retry: new Prepared(
       db.updateTable('messages')
         .set({ status: 'queued', not_before: 0, bind: '', acked_mask: 0, error_code: 0, error: '', attempts: sql`attempts - ${0}` })
-        .where('id', '=', 0).where('status', '=', 'submitting'),
+        .where('id', '=', 0).where('status', '=', 'submitting').where('claimed_by', '=', ''),
     ),
     fail: new Prepared(
       db.updateTable('messages')
         .set({ status: 'failed', done_at: 0, bind: '', acked_mask: 0, error_code: 0, error: '' })
-        .where('id', '=', 0).where('status', '=', 'submitting'),
+        .where('id', '=', 0).where('status', '=', 'submitting').where('claimed_by', '=', ''),
     ),
     partReceipt: new Prepared(
       db.updateTable('message_parts')

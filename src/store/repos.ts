@@ -4,6 +4,7 @@ import { AuditRepo } from './audit.js';
 import { BillingRepo } from './billing.js';
 import { BlacklistRepo } from './blacklist.js';
 import { CampaignsRepo } from './campaigns.js';
+import { ClusterRepo } from './cluster.js';
 import { ContactsRepo } from './contacts.js';
 import { CredentialsRepo } from './credentials.js';
 import { CreditsRepo } from './credits.js';
@@ -25,6 +26,7 @@ export class Repos {
   readonly billing: BillingRepo;
   readonly blacklist: BlacklistRepo;
   readonly campaigns: CampaignsRepo;
+  readonly cluster: ClusterRepo;
   readonly contacts: ContactsRepo;
   readonly credentials: CredentialsRepo;
   readonly credits: CreditsRepo;
@@ -47,6 +49,7 @@ export class Repos {
     this.billing = make(root?.billing, () => new BillingRepo(db, exec));
     this.blacklist = make(root?.blacklist, () => new BlacklistRepo(db, exec));
     this.campaigns = make(root?.campaigns, () => new CampaignsRepo(db, exec));
+    this.cluster = make(root?.cluster, () => new ClusterRepo(db, exec));
     this.contacts = make(root?.contacts, () => new ContactsRepo(db, exec));
     this.credentials = make(root?.credentials, () => new CredentialsRepo(db, exec));
     this.credits = make(root?.credits, () => new CreditsRepo(db, exec));

@@ -24,9 +24,9 @@ test('a parked early receipt survives a flush that rolls back: the outcome retri
       account_id: null, sub_account_id: null, sender: 'Relais', recipient: '+24162000001', body: 'early receipt', encoding: 'gsm7', parts: 1,
       operator: 'airtel', failover: null, not_before: 0, expires_at: now + 3_600_000, cost: 0, created_at: now, webhook_url: null,
     }]));
-    const claimed = await store.transaction((tx) => tx.queue.claim('airtel', [], Date.now(), 10));
+    const claimed = await store.transaction((tx) => tx.queue.claim('airtel', [], Date.now(), 10, { node: 'test', until: Date.now() + 10_000 }));
     assert.deepEqual(claimed.map((m) => m.id), [id]);
-    const ledger = new Ledger({ store, optOutKeywords: [], log: createLogger('silent') });
+    const ledger = new Ledger({ store, node: 'test', optOutKeywords: [], log: createLogger('silent') });
     const acks: (number | undefined)[] = [];
 
     // The receipt first: no part matches yet, so it is parked.
