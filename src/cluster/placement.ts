@@ -6,8 +6,9 @@
  * (a node that joins gets its share), and stops every bind it cannot prove it still holds: a
  * node cut off from the database unbinds before its leases can expire and be taken over.
  *
- * The same round renews the leases of the messages this node claimed and re-queues those whose
- * lease ran out (their node died mid-submit: at most one window per bind may be sent twice).
+ * The same round says this node is alive (its claimed messages are its own while it does) and
+ * re-queues the messages claimed by nodes that stopped saying so (they died mid-submit: at most
+ * one window per bind may be sent twice).
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../ops/metrics.js';
@@ -208,10 +209,9 @@ class SharedPlacement implements Placement {
         bind.start();
       }
     }
-    await repos.queue.renewLeases(this.node, until);
     this.lastRenewed = now;
     if (this.held.size > fair && nodes > 1) this.giveBack([...this.held].sort().at(-1)!, current);
-    await this.requeueExpired(now);
+    await this.requeueAbandoned(now);
     await this.readLeases(now);
   }
 
@@ -226,8 +226,8 @@ class SharedPlacement implements Placement {
       .finally(() => this.releasing.delete(name));
   }
 
-  private async requeueExpired(now: number): Promise<void> {
-    const operators = await this.deps.store.repos.queue.requeueExpired(now);
+  private async requeueAbandoned(now: number): Promise<void> {
+    const operators = await this.deps.store.repos.queue.requeueAbandoned(now, now - this.deps.leaseMs);
     if (!operators.length) return;
     this.deps.log.warn({ count: operators.length }, 'messages claimed by a node that stopped renewing re-queued (possible duplicates: at most one window per bind)');
     for (const operator of operators) this.deps.metrics.possibleDuplicates.inc({ operator, bind: '', cause: 'lease_expired' });

@@ -190,6 +190,7 @@ export class Bind extends EventEmitter<BindEvents> {
 
   start(): void {
     this.stopping = false;
+    this.pacer.rearm();
     this.sweepTimer ??= setInterval(() => this.sweepTimeouts(), SWEEP_MS).unref();
     this.connect();
   }

@@ -73,6 +73,11 @@ export class Pacer {
     this.released = true;
   }
 
+  /** A stopped bind started again (a node regaining a bind's lease): pacing holds again. */
+  rearm(): void {
+    this.released = false;
+  }
+
   /** Send slower than the configured TPS (never faster: the ring keeps the hard limit). */
   setRate(rate: number): void {
     const r = Math.min(rate, this.tps);

@@ -223,18 +223,21 @@ export class MessageQueue extends Repo {
     return (await q.returning('operator').execute()).map((r) => r.operator);
   }
 
-  /** Claims whose lease ran out before `now` (their node died or was cut off) go back to the queue. */
-  async requeueExpired(now: number): Promise<string[]> {
+  /**
+   * Claims of nodes that stopped saying they are alive (no heartbeat since `aliveSince`) and
+   * whose lease ran out before `now` go back to the queue. A live node's claims are never taken,
+   * however long its bind takes to send them; nothing renews message rows (that would contend
+   * with the node's own outcome writes).
+   */
+  async requeueAbandoned(now: number, aliveSince: number): Promise<string[]> {
     const rows = await this.db.updateTable('messages').set({ status: 'queued', lease_until: null })
-      .where('status', '=', 'submitting').where('lease_until', '<', now).returning('operator').execute();
+      .where('status', '=', 'submitting').where('lease_until', '<', now)
+      .where((eb) => eb.or([
+        eb('claimed_by', 'is', null),
+        eb('claimed_by', 'not in', eb.selectFrom('cluster_nodes').select('node').where('seen_at', '>=', aliveSince)),
+      ]))
+      .returning('operator').execute();
     return rows.map((r) => r.operator);
-  }
-
-  /** A node that works renews the leases of what it claimed (one statement for all of them). */
-  async renewLeases(node: string, until: number): Promise<number> {
-    const res = await this.db.updateTable('messages').set({ lease_until: until })
-      .where('status', '=', 'submitting').where('claimed_by', '=', node).executeTakeFirst();
-    return Number(res.numUpdatedRows);
   }
 
   /** Queued messages past their validity become `expired` without being sent (on the caller's transaction). */
