@@ -20,6 +20,7 @@ import { Reloader, type ReloadReport } from './ops/reload.js';
 import { gatewayStatus } from './ops/status.js';
 import { Router } from './routing/router.js';
 import { createServices, type BackgroundWork } from './services/wiring.js';
+import { SharedState } from './services/shared-state.js';
 import type { Services } from './services/index.js';
 import type { MessageService } from './services/messages.js';
 import { Bind, statusName } from './smpp/bind.js';
@@ -79,10 +80,14 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   const router = new Router(config.routes, config.default_route);
   const outbox = new Outbox();
   await outbox.load(store.repos);
+  // PostgreSQL: the blacklist and webhook subscriptions other nodes change, picked up every second.
+  const shared = new SharedState(store, outbox, log.child({ part: 'shared-state' })).start();
   const binds: Bind[] = [];
   const metrics = createMetrics(() => store.repos.queue.depthByOperator(), () => config.operators.map((o) => o.name), () => store.health.writable,
     () => binds.map((b) => ({ operator: b.operator, bind: b.name, used: b.windowUsed })));
   for (const operator of recovered) metrics.possibleDuplicates.inc({ operator, bind: '', cause: 'restart' });
+  // Which binds run here: all of them on SQLite; on a shared PostgreSQL those this node leases.
+  const placement = createPlacement({ store, binds, node, leaseMs: leaseMsOf(config), version: VERSION, log: log.child({ part: 'cluster' }), metrics });
 
   const webhookWorker = new WebhookWorker(store, {
     allowPrivate: config.webhooks.allow_private_networks, retryInitialMs: config.webhooks.retry_initial * 1000, retryMaxMs: config.webhooks.retry_max * 1000,
@@ -95,6 +100,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   const status = () => gatewayStatus({
     version: VERSION, startedAt, operators: config.operators.map((o) => o.name), binds,
     depth: () => store.repos.queue.depthByOperator(), health: () => store.health.view(),
+    cluster: { node, backend: store.backend, view: (b) => placement.view(b) },
   });
   const reload = (next?: Config) => reloader ? reloader.reload(next) : Promise.reject(new Error('the daemon is still starting'));
   const { services, messages, background } = await createServices({ config, store, outbox, router, wake: () => webhookWorker.kick(), binds: () => binds.map(describeBind), reload, status, log, clock: options.clock });
@@ -130,7 +136,6 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
     return bind;
   };
   for (const op of config.operators) for (const b of op.binds) binds.push(makeBind(op, { ...b, name: b.name! }));
-  const placement = createPlacement({ store, binds, node, leaseMs: leaseMsOf(config), version: VERSION, log: log.child({ part: 'cluster' }), metrics });
   await whenWritable(log, 'placing binds', () => placement.start(), undefined);
   await whenWritable(log, 'recovering campaign work', () => background.runner.start(), undefined);
   // Package credits past their validity leave the balance through the ledger.
@@ -150,7 +155,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
   }, options.configPath, env);
 
   const app = createApp({
-    log: log.child({ part: 'http' }), metrics, version: VERSION, services, config,
+    log: log.child({ part: 'http' }), metrics, version: VERSION, services, config, store,
     ops: {
       ready: () => readiness({ open: store.isOpen(), health: store.health.view() }, config.operators.map((o) => o.name), config.routes, placement.view(binds)),
       binds: () => binds.map(describeBind),
@@ -185,6 +190,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
       await ledger.close();
       await placement.stop();
       await webhookWorker.stop(deadline);
+      await shared.stop();
       await Promise.all(simulators.map((s) => s.stop()));
       await store.close();
       log.info('stopped');

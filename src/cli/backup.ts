@@ -31,12 +31,16 @@ function failed(command: string, err: unknown): number {
   return 1;
 }
 
+/** Backup and restore copy the SQLite file; a PostgreSQL database has its own tools. */
+const ON_POSTGRES = new BackupError('database.url names a PostgreSQL database: back it up with pg_dump (or its own streaming replication and base backups), restore with pg_restore; relais backup and restore copy the SQLite file');
+
 /** relais backup PATH [--force] | relais backup DIRECTORY/ [--keep-days N] */
 export async function backupCommand(config: Config, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { force: { type: 'boolean' }, 'keep-days': { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'one PATH only' : 'a PATH (file, or directory ending with /) is needed');
   const keepDays = values['keep-days'] === undefined ? null : Number(values['keep-days']);
   if (keepDays !== null && !(Number.isInteger(keepDays) && keepDays >= 1)) throw new UsageError('--keep-days needs a whole number of days, at least 1');
+  if (config.database.url) return failed('backup', ON_POSTGRES);
   const dbPath = config.database.path;
   if (dbPath === ':memory:') return failed('backup', new BackupError('the database is in memory: nothing to back up'));
   const now = new Date();
@@ -61,6 +65,7 @@ export async function backupCommand(config: Config, args: string[]): Promise<num
 export async function restoreCommand(config: Config, args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'one PATH only' : 'the PATH of a copy is needed');
+  if (config.database.url) return failed('restore', ON_POSTGRES);
   const dbPath = config.database.path;
   if (dbPath === ':memory:') return failed('restore', new BackupError('the database is in memory: nothing to restore into'));
   try {

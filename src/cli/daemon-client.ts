@@ -34,14 +34,14 @@ export async function statusCommand(url: string, json: boolean): Promise<number>
     console.log(JSON.stringify(s, null, 2));
     return 0;
   }
-  console.log(`relais ${s.version} · up ${duration(s.uptime_s)} (since ${s.started_at}) · database ${s.database.writable ? 'writable' : `NOT WRITABLE: ${s.database.reason}`} · queue ${s.queue_depth}`);
-  const rows: string[][] = [['OPERATOR', 'QUEUE', 'BIND', 'STATE', 'SINCE', 'TPS CFG/NOW/1M', 'WINDOW', 'QUEUED', 'SUBMITS/1M', 'RECEIPTS/1M', 'ERRORS/1M', 'LAST ERROR']];
+  console.log(`relais ${s.version} · node ${s.node} · up ${duration(s.uptime_s)} (since ${s.started_at}) · ${s.database.backend} ${s.database.writable ? 'writable' : `NOT WRITABLE: ${s.database.reason}`} · queue ${s.queue_depth}`);
+  const rows: string[][] = [['OPERATOR', 'QUEUE', 'BIND', 'STATE', 'NODE', 'SINCE', 'TPS CFG/NOW/1M', 'WINDOW', 'QUEUED', 'SUBMITS/1M', 'RECEIPTS/1M', 'ERRORS/1M', 'LAST ERROR']];
   for (const op of s.operators) {
-    if (!op.binds.length) rows.push([op.name, String(op.queue_depth), '-', '', '', '', '', '', '', '', '', '']);
+    if (!op.binds.length) rows.push([op.name, String(op.queue_depth), '-', '', '', '', '', '', '', '', '', '', '']);
     for (const b of op.binds) {
       const m = b.last_minute;
       rows.push([
-        op.name, String(op.queue_depth), b.name, b.state, b.since, `${b.tps.configured}/${b.tps.current}/${b.tps.achieved_1m}`,
+        op.name, String(op.queue_depth), b.name, b.state, b.node ?? '-', b.since, `${b.tps.configured}/${b.tps.current}/${b.tps.achieved_1m}`,
         `${b.window.used}/${b.window.size}`, String(b.queued), `${m.submitted} (${m.accepted} ok)`, String(m.receipts),
         m.errors ? `${m.errors} (${[m.throttled && `${m.throttled} throttled`, m.failed && `${m.failed} refused`, m.timeouts && `${m.timeouts} timeouts`, m.refusals && `${m.refusals} bind refusals`].filter(Boolean).join(', ')})` : '0',
         b.last_error ?? '',

@@ -15,34 +15,41 @@ export interface StatusSources {
   /** Messages queued or in a window, per operator. */
   depth(): Promise<Record<string, number>>;
   health(): WriteHealthView;
+  /** This node, and where each bind runs (several nodes on PostgreSQL: a bind may be held by another). */
+  cluster: { node: string; backend: 'sqlite' | 'postgres'; view(binds: readonly Bind[]): { bind: string; state: string; node: string | null }[] };
 }
 
 export async function gatewayStatus(s: StatusSources, now = Date.now()) {
   const depth = await s.depth();
   const health = s.health();
+  const where = new Map(s.cluster.view(s.binds).map((v) => [v.bind, v]));
   return {
     version: s.version,
+    node: s.cluster.node,
     started_at: iso(s.startedAt),
     uptime_s: Math.round((now - s.startedAt) / 1000),
-    database: { writable: health.writable, reason: health.reason },
+    database: { backend: s.cluster.backend, writable: health.writable, reason: health.reason },
     queue_depth: Object.values(depth).reduce((a, b) => a + b, 0),
     operators: s.operators.map((name) => ({
       name,
       queue_depth: depth[name] ?? 0,
-      binds: s.binds.filter((b) => b.operator === name).map(bindStatus),
+      binds: s.binds.filter((b) => b.operator === name).map((b) => bindStatus(b, where.get(b.name))),
     })),
   };
 }
 
 export type GatewayStatus = Awaited<ReturnType<typeof gatewayStatus>>;
 
-export function bindStatus(b: Bind) {
+/** One bind; `where`: the cluster's view of it (held here, or by another node: its state there). */
+export function bindStatus(b: Bind, where?: { state: string; node: string | null }) {
   const minute = b.lastMinute.totals();
   return {
     name: b.name,
     mode: b.cfg.mode,
     smsc: `${b.cfg.host}:${b.cfg.port}`,
-    state: b.state,
+    state: where?.state ?? b.state,
+    /** The node running this bind (null: none holds it now). */
+    node: where?.node ?? null,
     since: iso(b.stateSince),
     tps: { configured: b.cfg.tps, current: Math.round(b.rate), achieved_1m: Math.round((minute.submitted / 60) * 10) / 10 },
     window: { size: b.cfg.window, used: b.windowUsed },
