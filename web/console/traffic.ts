@@ -25,6 +25,8 @@ export interface BindStatus {
   mode: string;
   smsc: string;
   state: string;
+  /** The node running the bind (several nodes on PostgreSQL); null: no node holds it now. */
+  node?: string | null;
   since: string;
   tps: { configured: number; current: number; achieved_1m: number };
   window: { size: number; used: number };
@@ -36,9 +38,10 @@ export interface BindStatus {
 
 export interface GatewayStatus {
   version: string;
+  node?: string;
   started_at: string;
   uptime_s: number;
-  database: { writable: boolean; reason: string | null };
+  database: { backend?: 'sqlite' | 'postgres'; writable: boolean; reason: string | null };
   queue_depth: number;
   operators: { name: string; queue_depth: number; binds: BindStatus[] }[];
 }
@@ -81,7 +84,7 @@ export const trafficPage: Page = {
       mount(summary,
         stat('Version', st.version),
         stat('Uptime', duration(st.uptime_s), `since ${shortTime(st.started_at)}`),
-        stat('Database', st.database.writable ? pill('writable', 'ok') : pill('read-only', 'bad'), st.database.reason ?? null, st.database.writable ? '' : 'bad'),
+        stat('Database', st.database.writable ? pill('writable', 'ok') : pill('read-only', 'bad'), st.database.reason ?? (st.database.backend === 'postgres' ? `PostgreSQL · this node ${st.node ?? ''}` : null), st.database.writable ? '' : 'bad'),
         stat('Queue', int(st.queue_depth), 'queued + in windows'),
         stat('Binds', `${bound} / ${binds.length} bound`, null, bound === binds.length ? '' : bound === 0 ? 'bad' : 'warn'),
         stat('Updated', shortTime(new Date().toISOString()), `every ${POLL_MS / 1000} s`),
@@ -90,7 +93,7 @@ export const trafficPage: Page = {
         mount(ops, h('p', { class: 'muted' }, 'No operator is configured.'));
         return;
       }
-      mount(ops, st.operators.map(operatorCard));
+      mount(ops, st.operators.map((op) => operatorCard(op, st.database.backend === 'postgres')));
     };
 
     void tick();
@@ -112,7 +115,7 @@ function stat(label: string, value: Child, sub: string | null = null, tone = '')
   return h('div', { class: `stat${tone ? ` stat-${tone}` : ''}` }, h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value' }, value), sub ? h('span', { class: 'stat-sub' }, sub) : null);
 }
 
-function operatorCard(op: GatewayStatus['operators'][number]): HTMLElement {
+function operatorCard(op: GatewayStatus['operators'][number], shared: boolean): HTMLElement {
   const bound = op.binds.filter((b) => b.state === 'bound').length;
   const tone = bound === op.binds.length && bound > 0 ? 'ok' : bound === 0 ? 'bad' : 'wait';
   return h('section', { class: 'card operator', 'data-operator': op.name },
@@ -128,12 +131,13 @@ function operatorCard(op: GatewayStatus['operators'][number]): HTMLElement {
         h('th', { class: 'num' }, 'Submits', h('br'), h('small', null, 'last min')), h('th', { class: 'num' }, 'Receipts', h('br'), h('small', null, 'last min')),
         h('th', { class: 'num' }, 'Errors', h('br'), h('small', null, 'last min')), h('th', null, 'Last error'),
       )),
-      h('tbody', null, op.binds.length ? op.binds.map(bindRow) : h('tr', { class: 'empty' }, h('td', { colspan: 10 }, 'No bind configured.'))),
+      h('tbody', null, op.binds.length ? op.binds.map((b) => bindRow(b, shared)) : h('tr', { class: 'empty' }, h('td', { colspan: 10 }, 'No bind configured.'))),
     ),
   );
 }
 
-function bindRow(b: BindStatus): HTMLTableRowElement {
+/** `shared`: several nodes may run binds, so each row says which runs it. */
+function bindRow(b: BindStatus, shared: boolean): HTMLTableRowElement {
   const m = b.last_minute;
   const errorParts = [
     m.throttled ? `${m.throttled} throttled` : '', m.failed ? `${m.failed} refused` : '', m.timeouts ? `${m.timeouts} timeouts` : '',
@@ -142,7 +146,7 @@ function bindRow(b: BindStatus): HTMLTableRowElement {
   const throttledNow = b.tps.current < b.tps.configured;
   return h('tr', { 'data-bind': b.name, 'data-state': b.state },
     h('td', null, h('strong', null, b.name), h('div', { class: 'muted small' }, `${b.mode} · ${b.smsc}`)),
-    h('td', null, pill(b.state, toneOf(b.state)), h('div', { class: 'muted small', title: b.since }, `for ${since(b.since)}`)),
+    h('td', null, pill(b.state, toneOf(b.state)), h('div', { class: 'muted small', title: b.since }, `for ${since(b.since)}${shared ? ` · on ${b.node ?? 'no node'}` : ''}`)),
     h('td', { class: 'num' },
       h('span', { class: 'big' }, dec(b.tps.achieved_1m)), h('span', { class: 'muted' }, ` / ${int(b.tps.configured)}`),
       throttledNow ? h('div', { class: 'small warn-text', title: 'The throttle governor holds the rate below the configured TPS' }, `held at ${int(b.tps.current)}`) : null,
