@@ -210,7 +210,7 @@ export class Ledger {
         events.push({ type: 'final', message: m, state: 'expired' });
       }
       await this.deps.inTransaction?.(tx, events);
-    });
+    }, { isolation: 'read-committed' }); // the UPDATE re-checks each row it takes: nodes expiring at once take each message once
     if (events.length) this.deps.onEvents?.(events);
     return events.length;
   }
@@ -226,7 +226,7 @@ export class Ledger {
       events = [];
       for (const m of await tx.queue.endUnconfirmed(operators, now - waitMs, now, error, UNCONFIRMED_CHUNK)) events.push({ type: 'final', message: m, state: 'unconfirmed' });
       await this.deps.inTransaction?.(tx, events);
-    });
+    }, { isolation: 'read-committed' });
     if (events.length) this.deps.onEvents?.(events);
     return events.length;
   }
