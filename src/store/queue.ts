@@ -258,7 +258,8 @@ export class MessageQueue extends Repo {
     return this.db.updateTable('messages')
       .set({ status: 'unconfirmed', done_at: now, error })
       .where('id', 'in', (eb) => eb.selectFrom('messages').select('id').where('status', '=', 'sent').orderBy('id').limit(limit))
-      .where('sent_at', '<=', cutoff).where('operator', 'in', operators)
+      // Re-checked on the row itself: a receipt written meanwhile (another node) wins.
+      .where('status', '=', 'sent').where('sent_at', '<=', cutoff).where('operator', 'in', operators)
       .returning(RECEIPT_RETURNING).execute();
   }
 
