@@ -11,6 +11,7 @@ import * as m009 from './009_dialect_logins.js';
 import * as m010 from './010_storage_probe.js';
 import * as m011 from './011_message_story.js';
 import * as m012 from './012_cluster.js';
+import * as m013 from './013_shared_state.js';
 
 /**
  * Every migration, in order. Listed statically so the same list works from sources and from dist/.
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '010_storage_probe': m010,
   '011_message_story': m011,
   '012_cluster': m012,
+  '013_shared_state': m013,
 };

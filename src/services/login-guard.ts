@@ -6,7 +6,10 @@
  * enough to make guessing hopeless, short enough that nobody can keep a victim out for long. Unknown
  * logins are counted the same way, so the answer says nothing about which logins exist.
  */
+import type { Store } from '../store/db.js';
+import type { SharedStateRepo } from '../store/shared.js';
 import { ServiceError } from './errors.js';
+import { sha256 } from './secrets.js';
 
 export interface LoginGuardConfig {
   /** Failures of one login from one client within a window. */
@@ -14,6 +17,19 @@ export interface LoginGuardConfig {
   /** Failures of one login from all clients within a window. */
   perLogin: number;
   windowMs: number;
+}
+
+/** What the login paths ask: in memory on SQLite (LoginGuard), shared by every node on PostgreSQL (SharedLoginGuard). */
+export interface FailedLogins {
+  /** Refuses (429) a login that failed too often lately, from this client or from everywhere. */
+  check(login: string, client: string): void | Promise<void>;
+  failed(login: string, client: string): void | Promise<void>;
+  /** A right password clears this client's failures on the login (not everyone's). */
+  succeeded(login: string, client: string): void | Promise<void>;
+}
+
+export function loginGuardFor(store: Pick<Store, 'backend' | 'repos'>, cfg: LoginGuardConfig): FailedLogins {
+  return store.backend === 'postgres' ? new SharedLoginGuard(store.repos.shared, cfg) : new LoginGuard(cfg);
 }
 
 interface Window {
@@ -24,7 +40,7 @@ interface Window {
 /** Entries kept at most; the oldest windows go first beyond it. */
 const MAX_ENTRIES = 100_000;
 
-export class LoginGuard {
+export class LoginGuard implements FailedLogins {
   private readonly windows = new Map<string, Window>();
 
   constructor(private readonly cfg: LoginGuardConfig, private readonly now: () => number = Date.now) {}
@@ -56,8 +72,7 @@ export class LoginGuard {
   }
 
   private keys(login: string, client: string): [string, number][] {
-    const name = login.trim().toLowerCase();
-    return [[`${name}\u0000${client}`, this.cfg.perClient], [name, this.cfg.perLogin]];
+    return loginKeys(login, client, this.cfg);
   }
 
   private current(key: string): Window | undefined {
@@ -67,5 +82,53 @@ export class LoginGuard {
       return undefined;
     }
     return w;
+  }
+}
+
+function loginKeys(login: string, client: string, cfg: LoginGuardConfig): [string, number][] {
+  const name = login.trim().toLowerCase();
+  return [[`${name}\u0000${client}`, cfg.perClient], [name, cfg.perLogin]];
+}
+
+/** Old failure windows are deleted by each node about this often. */
+const PRUNE_MS = 60_000;
+
+/**
+ * The same guard on PostgreSQL, counted in the database: a client failing on node A and then on
+ * node B is refused after `perClient` failures in all, not per node. The keys are stored hashed
+ * (no login names or addresses in the table).
+ */
+export class SharedLoginGuard implements FailedLogins {
+  private nextPrune = 0;
+
+  constructor(private readonly repo: SharedStateRepo, private readonly cfg: LoginGuardConfig, private readonly now: () => number = Date.now) {}
+
+  async check(login: string, client: string): Promise<void> {
+    const t = this.now();
+    const keys = this.keys(login, client);
+    const rows = await this.repo.failures(keys.map(([k]) => k), t - this.cfg.windowMs);
+    for (const [key, limit] of keys) {
+      const w = rows.find((r) => r.key === key);
+      if (w && w.failures >= limit) {
+        throw new ServiceError('rate_limited', 'rate_limited', {}, { retry_after: Math.max(1, Math.ceil((w.started_at + this.cfg.windowMs - t) / 1000)) });
+      }
+    }
+    if (t >= this.nextPrune) {
+      this.nextPrune = t + PRUNE_MS;
+      this.repo.pruneFailures(t - this.cfg.windowMs).catch(() => {});
+    }
+  }
+
+  async failed(login: string, client: string): Promise<void> {
+    const t = this.now();
+    for (const [key] of this.keys(login, client)) await this.repo.fail(key, t, this.cfg.windowMs);
+  }
+
+  async succeeded(login: string, client: string): Promise<void> {
+    await this.repo.clearFailures(this.keys(login, client)[0]![0]);
+  }
+
+  private keys(login: string, client: string): [string, number][] {
+    return loginKeys(login, client, this.cfg).map(([k, limit]) => [sha256(`login:${k}`), limit]);
   }
 }

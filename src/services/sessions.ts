@@ -9,7 +9,7 @@ import type { Store } from '../store/db.js';
 import type { Account, AccountService, NewAccount } from './accounts.js';
 import type { CredentialService } from './credentials.js';
 import { ServiceError, fieldError } from './errors.js';
-import type { LoginGuard } from './login-guard.js';
+import type { FailedLogins } from './login-guard.js';
 import type { Actor } from './policy.js';
 import { sha256 } from './secrets.js';
 import type { SendingService } from './sending.js';
@@ -47,7 +47,7 @@ export class SessionService {
     private readonly credentials: CredentialService,
     private readonly sending: SendingService,
     private readonly cfg: ActivationConfig,
-    private readonly guard: LoginGuard,
+    private readonly guard: FailedLogins,
   ) {}
 
   /** Registration that answers with a token at once: only where accounts are active at once (no phone to verify). */
@@ -89,14 +89,14 @@ export class SessionService {
     return { account: active, subAccount: null, ...pair };
   }
 
-  /** `client` is who asks (an IP): failed logins are limited per login and client (LoginGuard). */
+  /** `client` is who asks (an IP): failed logins are limited per login and client (login-guard.ts). */
   async login(email: string, password: string, client: string, opts: { refresh?: boolean } = {}): Promise<Session> {
-    this.guard.check(email, client);
-    const { account, subAccount } = await this.accounts.authenticate(email, password).catch((err: unknown) => {
-      if (err instanceof ServiceError && err.code === 'invalid_credentials') this.guard.failed(email, client);
+    await this.guard.check(email, client);
+    const { account, subAccount } = await this.accounts.authenticate(email, password).catch(async (err: unknown) => {
+      if (err instanceof ServiceError && err.code === 'invalid_credentials') await this.guard.failed(email, client);
       throw err;
     });
-    this.guard.succeeded(email, client);
+    await this.guard.succeeded(email, client);
     const holder = { account, subAccountId: subAccount?.id ?? null };
     if (!opts.refresh) return { account, subAccount, access: await this.credentials.issueToken(holder) };
     return { account, subAccount, ...(await this.credentials.issuePair(holder)) };

@@ -30,7 +30,7 @@ import { SegmentService } from './segments.js';
 import { SenderIdService } from './sender-ids.js';
 import { SendingService } from './sending.js';
 import { SessionService } from './sessions.js';
-import { LoginGuard } from './login-guard.js';
+import { loginGuardFor } from './login-guard.js';
 import { SettingsService } from './settings.js';
 import { SubAccountService } from './sub-accounts.js';
 import { TemplateService } from './templates.js';
@@ -90,7 +90,7 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
     imports: new ContactImportService(changes, contacts),
     segments: new SegmentService(store, changes),
     senderIds,
-    sessions: new SessionService(store, accounts, credentials, sending, { activation: config.auth.activation, sender: config.default_sender_id }, new LoginGuard({
+    sessions: new SessionService(store, accounts, credentials, sending, { activation: config.auth.activation, sender: config.default_sender_id }, loginGuardFor(store, {
       perClient: config.auth.login_failures.per_client, perLogin: config.auth.login_failures.per_login, windowMs: config.auth.login_failures.window * 1000,
     })),
     settings: new SettingsService(accounts, credentials, webhooks),

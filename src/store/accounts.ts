@@ -1,6 +1,7 @@
 /** Accounts: the tenants of the gateway, and the operator's admins among them. */
 import type { Insertable } from 'kysely';
-import { Prepared, Repo, pageOf, type Db, type Page, type PageRequest, type Executor } from './repo.js';
+import { Prepared, Repo, pageOf, type Backend, type Db, type Page, type PageRequest, type Executor } from './repo.js';
+import { bumpVersion } from './shared.js';
 import type { AccountStatus, AccountsTable, Role } from './tables.js';
 
 export interface Account {
@@ -26,7 +27,7 @@ export class AccountsRepo extends Repo {
   /** Read on every authenticated request: compiled once. */
   private readonly byId: Prepared<Account>;
 
-  constructor(db: Db, exec: Executor) {
+  constructor(db: Db, exec: Executor, private readonly backend: Backend = 'sqlite') {
     super(db, exec);
     this.byId = new Prepared(db.selectFrom('accounts').select(PUBLIC).where('id', '=', 0));
   }
@@ -75,8 +76,11 @@ export class AccountsRepo extends Repo {
     return this.db.selectFrom('accounts').select(PUBLIC).where('email', '=', email).executeTakeFirst();
   }
 
-  insert(row: Insertable<AccountsTable>): Promise<Account> {
-    return this.db.insertInto('accounts').values(row).returning(PUBLIC).executeTakeFirstOrThrow();
+  async insert(row: Insertable<AccountsTable>): Promise<Account> {
+    const account = await this.db.insertInto('accounts').values(row).returning(PUBLIC).executeTakeFirstOrThrow();
+    // The outbox sends MO events to every admin: on PostgreSQL the other nodes re-read them.
+    if (account.role === 'admin' && this.backend === 'postgres') await bumpVersion(this.db, 'webhooks');
+    return account;
   }
 
   page(req: PageRequest): Promise<Page<Account>> {

@@ -1,6 +1,6 @@
 /** The webhook outbox's rows: deliveries queued by a change's transaction, then their attempts. */
-import type { Selectable } from 'kysely';
-import { Prepared, Repo, type Db, type Executor } from './repo.js';
+import { sql, type Selectable } from 'kysely';
+import { Prepared, Repo, type Backend, type Db, type Executor } from './repo.js';
 import type { WebhookDeliveriesTable } from './tables.js';
 
 export type NewDelivery = Pick<Selectable<WebhookDeliveriesTable>, 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'max_attempts' | 'timeout_ms'> & { at: number; message_id?: number | null };
@@ -22,13 +22,30 @@ export interface Attempt {
 export class OutboxRepo extends Repo {
   private readonly q: ReturnType<typeof compileOutbox>;
 
-  constructor(db: Db, exec: Executor) {
+  constructor(db: Db, exec: Executor, private readonly backend: Backend = 'sqlite') {
     super(db, exec);
     this.q = compileOutbox(db);
   }
 
   async insert(d: NewDelivery): Promise<void> {
     await this.q.insert.run(this.exec, [d.delivery_id, d.account_id, d.webhook_id, d.url, d.event, d.body, 'pending', d.max_attempts, d.timeout_ms, d.at, d.at, d.message_id ?? null]);
+  }
+
+  /**
+   * A delivery to a subscription the caller found in its in-memory index. On SQLite that index is
+   * the truth (one node changes webhooks and re-reads them at once). On PostgreSQL another node may
+   * have changed or deleted the webhook a moment ago (this node re-reads within a second): the row
+   * is written only if the webhook still exists, is active and listens to the event, with its URL
+   * and limits as they are now.
+   */
+  async insertForSubscription(d: NewDelivery & { webhook_id: number }): Promise<void> {
+    if (this.backend !== 'postgres') return this.insert(d);
+    await sql`
+      insert into webhook_deliveries (delivery_id, account_id, webhook_id, url, event, body, status, max_attempts, timeout_ms, next_attempt_at, created_at, message_id)
+      select ${d.delivery_id}::text, ${d.account_id}::bigint, w.id, w.url, ${d.event}::text, ${d.body}::text, 'pending', w.retry_limit + 1, w.timeout * 1000,
+             ${d.at}::bigint, ${d.at}::bigint, ${d.message_id ?? null}::bigint
+      from webhooks w
+      where w.id = ${d.webhook_id}::bigint and w.account_id = ${d.account_id}::bigint and w.is_active = 1 and w.events::jsonb ? ${d.event}::text`.execute(this.db);
   }
 
   due(now: number, limit: number): Promise<DueDelivery[]> {

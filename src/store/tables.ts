@@ -471,6 +471,38 @@ export interface ClusterNodesTable {
   version: string;
 }
 
+/** Requests counted per key and fixed window, shared by the nodes of one PostgreSQL (migration 013). */
+export interface RateCountersTable {
+  key: string;
+  window_start: number;
+  n: number;
+  /** When the row stops mattering (the window after it has ended too). */
+  expires_at: number;
+}
+
+/** Failed logins per (hashed) login, or login and client, since the window's first failure. */
+export interface LoginFailuresTable {
+  key: string;
+  started_at: number;
+  failures: number;
+}
+
+/** A counter per cached topic ('blacklist', 'webhooks'), raised in the transaction of each change. */
+export interface SharedVersionsTable {
+  topic: string;
+  version: number;
+}
+
+/** What each blacklist version changed: nodes apply it to their in-memory index. */
+export interface BlacklistChangesTable {
+  version: number;
+  account_id: number;
+  phone: string;
+  /** 1: added, 0: removed. */
+  added: number;
+  at: number;
+}
+
 export interface Database {
   messages: MessagesTable;
   bind_leases: BindLeasesTable;
@@ -504,4 +536,8 @@ export interface Database {
   package_orders: PackageOrdersTable;
   credit_lots: CreditLotsTable;
   verification_codes: VerificationCodesTable;
+  rate_counters: RateCountersTable;
+  login_failures: LoginFailuresTable;
+  shared_versions: SharedVersionsTable;
+  blacklist_changes: BlacklistChangesTable;
 }

@@ -1,12 +1,25 @@
 /** Webhook subscriptions of an account, their delivery attempts (logs) and per-event counts. */
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { Repo, pageOf, type Page, type PageRequest } from './repo.js';
+import { Repo, pageOf, type Backend, type Db, type Executor, type Page, type PageRequest } from './repo.js';
+import { bumpVersion } from './shared.js';
 import type { DeliveryStatus, WebhookLogsTable, WebhooksTable } from './tables.js';
 
 export type WebhookRecord = Selectable<WebhooksTable>;
 export type WebhookLogRecord = Selectable<WebhookLogsTable>;
 
+/**
+ * On PostgreSQL every change of a subscription also raises the 'webhooks' shared version in its
+ * transaction: the other nodes, polling it, re-read their outbox's subscriptions.
+ */
 export class WebhooksRepo extends Repo {
+  constructor(db: Db, exec: Executor, private readonly backend: Backend = 'sqlite') {
+    super(db, exec);
+  }
+
+  private async changed(): Promise<void> {
+    if (this.backend === 'postgres') await bumpVersion(this.db, 'webhooks');
+  }
+
   list(accountId: number): Promise<WebhookRecord[]> {
     return this.db.selectFrom('webhooks').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
   }
@@ -20,16 +33,21 @@ export class WebhooksRepo extends Repo {
     return this.db.selectFrom('webhooks').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
   }
 
-  insert(row: Insertable<WebhooksTable>): Promise<WebhookRecord> {
-    return this.db.insertInto('webhooks').values(row).returningAll().executeTakeFirstOrThrow();
+  async insert(row: Insertable<WebhooksTable>): Promise<WebhookRecord> {
+    const w = await this.db.insertInto('webhooks').values(row).returningAll().executeTakeFirstOrThrow();
+    await this.changed();
+    return w;
   }
 
-  update(accountId: number, id: number, patch: Updateable<WebhooksTable>): Promise<WebhookRecord | undefined> {
-    return this.db.updateTable('webhooks').set(patch).where('id', '=', id).where('account_id', '=', accountId).returningAll().executeTakeFirst();
+  async update(accountId: number, id: number, patch: Updateable<WebhooksTable>): Promise<WebhookRecord | undefined> {
+    const w = await this.db.updateTable('webhooks').set(patch).where('id', '=', id).where('account_id', '=', accountId).returningAll().executeTakeFirst();
+    if (w) await this.changed();
+    return w;
   }
 
   async remove(accountId: number, id: number): Promise<void> {
-    await this.db.deleteFrom('webhooks').where('id', '=', id).where('account_id', '=', accountId).execute();
+    const { numDeletedRows } = await this.db.deleteFrom('webhooks').where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+    if (numDeletedRows > 0n) await this.changed();
   }
 
   logs(accountId: number, id: number, f: { event?: string | undefined; success?: boolean | undefined }, req: PageRequest): Promise<Page<WebhookLogRecord>> {

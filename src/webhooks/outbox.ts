@@ -2,7 +2,9 @@
  * The webhook outbox: an event becomes one delivery row per subscribed destination, written on
  * the caller's transaction (so no event is lost when the daemon dies, and none is invented for a
  * change that rolled back). Subscriptions are indexed in memory, so an account without webhooks
- * costs nothing on the message path.
+ * costs nothing on the message path. On PostgreSQL other nodes change webhooks too: `load` runs
+ * again within a second of any change (SharedState in src/services/shared-state.ts), and meanwhile
+ * a delivery is written only for a webhook that still listens (OutboxRepo.insertForSubscription).
  */
 import { randomUUID } from 'node:crypto';
 import type { LedgerEvent } from '../dispatch/ledger.js';
@@ -59,7 +61,8 @@ export class Outbox {
     // message.* events name their message: the console shows a message's deliveries.
     const message_id = typeof payload.message_id === 'number' ? payload.message_id : null;
     for (const s of subs) {
-      await tx.outbox.insert({ delivery_id: randomUUID(), account_id: accountId, webhook_id: s.id, url: s.url, event, body, max_attempts: s.maxAttempts, timeout_ms: s.timeoutMs, at, message_id });
+      // On PostgreSQL, written only if the webhook still listens (another node may have just changed it).
+      await tx.outbox.insertForSubscription({ delivery_id: randomUUID(), account_id: accountId, webhook_id: s.id, url: s.url, event, body, max_attempts: s.maxAttempts, timeout_ms: s.timeoutMs, at, message_id });
     }
     if (directUrl) await tx.outbox.insert({ delivery_id: randomUUID(), account_id: accountId, webhook_id: null, url: directUrl, event, body, max_attempts: 4, timeout_ms: 10_000, at, message_id });
     const n = subs.length + (directUrl ? 1 : 0);

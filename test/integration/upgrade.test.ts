@@ -113,6 +113,14 @@ function fixture(k: number, hook: string): [string, Row[]][] {
     [3, 'webhook_logs', [{ id: 1, delivery_id: 'dlv-upgrade-1', webhook_id: 1, account_id: 1, event: 'message.delivered', url: hook, attempt: 1, success: 0, status_code: 503, error: 'HTTP 503', duration_ms: 12, created_at: T }]],
     [3, 'audit_logs', [{ id: 1, account_id: 1, actor_type: 'user', actor_id: 1, action: 'login', model_type: 'Account', model_id: 1, old_values: null, new_values: '{"ok":true}', ip_address: '10.0.0.1', user_agent: 'curl/8', created_at: T }]],
     [9, 'verification_codes', [{ account_id: 1, code_hash: 'sha256:code', attempts: 1, expires_at: LATER }]],
+    // A node of a shared database left its lease and heartbeat behind (long expired).
+    [12, 'bind_leases', [{ bind: 'airtel-1', operator: 'airtel', node: 'old-node', expires_at: T, bound: 1 }]],
+    [12, 'cluster_nodes', [{ node: 'old-node', started_at: T, seen_at: T, version: '0.1.0' }]],
+    // What nodes share on PostgreSQL (unused on SQLite, kept as is).
+    [13, 'rate_counters', [{ key: 'key:1|send', window_start: T, n: 3, expires_at: T + 120_000 }]],
+    [13, 'login_failures', [{ key: 'sha256:login', started_at: T, failures: 2 }]],
+    [13, 'shared_versions', [{ topic: 'blacklist', version: 1 }]],
+    [13, 'blacklist_changes', [{ version: 1, account_id: 0, phone: '+24162300001', added: 1, at: T }]],
   ];
   return all.filter(([since]) => since <= k).map(([, table, rows]) => [table, rows]);
 }

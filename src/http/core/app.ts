@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Metrics } from '../../ops/metrics.js';
 import { ServiceError } from '../../services/errors.js';
+import type { Store } from '../../store/db.js';
 import { StorageUnavailable } from '../../store/health.js';
 import type { Services } from '../../services/index.js';
 import { mountAdmin } from '../dialects/admin/index.js';
@@ -21,7 +22,7 @@ import { webPages } from '../web/static.js';
 import { Authenticator } from './auth.js';
 import { plain, type Dialect } from './dialect.js';
 import { openApiDocument } from './openapi.js';
-import { RateLimiter } from './rate-limit.js';
+import { limiterFor } from './rate-limit.js';
 import type { Api, ApiDeps } from './route.js';
 
 export type { OpsView };
@@ -36,6 +37,8 @@ export interface AppDeps {
   services: Services;
   config: Config;
   version: string;
+  /** Its backend picks the rate limiter: in memory (SQLite, one node) or shared (PostgreSQL). Absent: in memory. */
+  store?: Pick<Store, 'backend' | 'repos'>;
 }
 
 /**
@@ -59,7 +62,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(webPages());
 
   const apiDeps: ApiDeps = {
-    auth: new Authenticator(deps.services.credentials), limiter: new RateLimiter(), limits: deps.config.rate_limits, bodyLimitKb: deps.config.http.body_limit_kb,
+    auth: new Authenticator(deps.services.credentials), limiter: limiterFor(deps.store), limits: deps.config.rate_limits, bodyLimitKb: deps.config.http.body_limit_kb,
   };
   const apis: Api[] = [
     mountWebSession(apiDeps, deps.services, {

@@ -12,7 +12,7 @@ import { ServiceError } from '../../services/errors.js';
 import { authorize, type Actor, type Permission } from '../../services/policy.js';
 import type { Authenticator } from './auth.js';
 import type { Dialect } from './dialect.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { Limiter } from './rate-limit.js';
 import type { RateLimits } from '../../config/schema.js';
 import { parseOrThrow, refuseMalformedText } from './validate.js';
 
@@ -65,7 +65,7 @@ export interface DefaultRates {
 
 export interface ApiDeps {
   auth: Authenticator;
-  limiter: RateLimiter;
+  limiter: Limiter;
   limits: RateLimits;
   bodyLimitKb: number;
 }
@@ -103,7 +103,7 @@ export class Api {
     this.router[spec.method](spec.path, ...this.prelude, async (ctx) => {
       const actor = spec.auth === 'required' ? await this.deps.auth.actor(ctx) : null;
       if (actor) ctx.state.actor = actor;
-      this.limit(ctx, spec.rate ?? (actor ? this.rates.caller : this.rates.anonymous), actor);
+      await this.limit(ctx, spec.rate ?? (actor ? this.rates.caller : this.rates.anonymous), actor);
       if (actor && permission) authorize(actor, permission);
       const rawBody = (ctx.request as { body?: unknown }).body;
       if (spec.body) refuseMalformedText(rawBody);
@@ -124,10 +124,10 @@ export class Api {
   }
 
   /** Per credential (or per IP before login) and per route group; headers on every answer. */
-  private limit(ctx: Koa.Context, rate: RateGroup | RateRule, actor: Actor | null): void {
+  private async limit(ctx: Koa.Context, rate: RateGroup | RateRule, actor: Actor | null): Promise<void> {
     const rule = typeof rate === 'string' ? this.groupRule(rate) : rate;
     const windowMs = rule.per === 'hour' ? 3_600_000 : 60_000;
-    const r = this.deps.limiter.hit(`${actor ? credentialKey(actor) : `ip:${ctx.ip}`}|${rule.group}`, rule.limit, windowMs);
+    const r = await this.deps.limiter.hit(`${actor ? credentialKey(actor) : `ip:${ctx.ip}`}|${rule.group}`, rule.limit, windowMs);
     ctx.set('X-RateLimit-Limit', String(r.limit));
     ctx.set('X-RateLimit-Remaining', String(r.remaining));
     ctx.set('X-RateLimit-Reset', String(r.resetSeconds));
