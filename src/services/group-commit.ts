@@ -38,6 +38,9 @@ export class GroupCommit {
     const outcomes: { unit: Unit; ok: boolean; value: unknown }[] = [];
     try {
       await this.store.transaction(async (tx) => {
+        // PostgreSQL runs the transaction again after a conflict (another node's concurrent send
+        // with the same Idempotency-Key): only the attempt that commits answers.
+        outcomes.length = 0;
         for (const unit of units) {
           try {
             outcomes.push({ unit, ok: true, value: await unit.fn(tx) });
