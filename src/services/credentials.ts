@@ -18,7 +18,13 @@ import { randomSecret, sha256 } from './secrets.js';
 export type { ApiKeyRow };
 
 export const API_KEY_PREFIX = 'rk_';
-const RECENT_MS = 5000;
+/**
+ * How long a verified credential is trusted without reading it again. Every revocation clears the
+ * node's own memory at once; on PostgreSQL another node may have revoked it, so a node trusts it
+ * only one second (a revoked token or key is refused everywhere within about a second), still
+ * one read per credential per second at most instead of one per request.
+ */
+const RECENT_MS = { sqlite: 5000, postgres: 1000 } as const;
 const RECENT_MAX = 10_000;
 
 /** The claims Relais puts in a token; `typ` is absent from access tokens issued before refresh tokens existed. */
@@ -49,6 +55,7 @@ export interface Holder {
 export class CredentialService {
   /** Credentials verified in the last few seconds: every revocation clears it. */
   private readonly recent = new Map<string, Verified & { until: number }>();
+  private readonly recentMs: number;
 
   private constructor(
     private readonly store: Store,
@@ -56,7 +63,9 @@ export class CredentialService {
     /** The HS256 key access tokens are signed and verified with. */
     readonly jwtSecret: string,
     private readonly ttlSeconds: number,
-  ) {}
+  ) {
+    this.recentMs = RECENT_MS[store.backend];
+  }
 
   /** The signing secret comes from config, or is generated once and kept in the database. */
   static async create(store: Store, changes: Changes, opts: { secret?: string | undefined; ttlSeconds: number }): Promise<CredentialService> {
@@ -145,7 +154,7 @@ export class CredentialService {
 
   private remember(key: string, v: Verified): Verified & { until: number } {
     if (this.recent.size >= RECENT_MAX) this.recent.clear();
-    const entry = { ...v, until: Date.now() + RECENT_MS };
+    const entry = { ...v, until: Date.now() + this.recentMs };
     this.recent.set(key, entry);
     return entry;
   }
