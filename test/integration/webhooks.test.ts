@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { call } from '../support/api.js';
-import { startGateway, startSimulator, tempDir, waitFor, type Gateway } from '../support/harness.js';
+import { startGateway, startSimulator, tempDir, testDatabase, waitFor, type Gateway } from '../support/harness.js';
 
 interface Hit { at: number; headers: IncomingHttpHeaders; raw: string; body: any }
 
@@ -262,9 +262,11 @@ test('kill -9 between commit and delivery: the event is delivered after restart,
   const httpPort = await freePort();
   const configPath = join(tmp.dir, 'relais.yaml');
   // A long retry delay: after the first (failed) attempt the event waits in the outbox.
-  writeFileSync(configPath, `http: { host: 127.0.0.1, port: ${httpPort} }\ndatabase: { path: ${dbPath} }\nnumbering: { country_code: "241" }\nlog: { level: warn }\nwebhooks: { allow_private_networks: true, retry_initial: 600 }\noperators:\n  - { name: airtel, binds: [{ host: 127.0.0.1, port: ${sim.port}, system_id: airtel, password: pw, tps: 100 }] }\nroutes: [{ prefix: "+24162", operator: airtel }]\n`);
+  // The same database for both daemons: the SQLite file, or the PostgreSQL schema of the PG pass.
+  const database = testDatabase(dbPath);
+  writeFileSync(configPath, `http: { host: 127.0.0.1, port: ${httpPort} }\ndatabase: ${JSON.stringify(database)}\nnumbering: { country_code: "241" }\nlog: { level: warn }\nwebhooks: { allow_private_networks: true, retry_initial: 600 }\noperators:\n  - { name: airtel, binds: [{ host: 127.0.0.1, port: ${sim.port}, system_id: airtel, password: pw, tps: 100 }] }\nroutes: [{ prefix: "+24162", operator: airtel }]\n`);
   // The account and its webhook, prepared by an in-process daemon on the same file.
-  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }], FAST, dbPath);
+  const gw = await startGateway([{ name: 'airtel', binds: [{ port: sim.port }] }], { ...FAST, database }, dbPath);
   const { token } = await account(gw, 'a@example.com');
   await call(gw, 'POST', '/api/webhooks', { token, body: { name: 'h', url: hook.url, events: ['message.sent'] } });
   await gw.cleanup();
@@ -280,8 +282,8 @@ test('kill -9 between commit and delivery: the event is delivered after restart,
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     // Time passes: the retry is due; the daemon comes back on the same database.
-    const { openStore } = await import('../../src/store/db.js');
-    const store = openStore(dbPath);
+    const { openDatabase } = await import('../../src/store/db.js');
+    const store = openDatabase({ synchronous: 'normal', schema: 'public', pool_size: 2, ...database } as Parameters<typeof openDatabase>[0]);
     await store.db.updateTable('webhook_deliveries').set({ next_attempt_at: 0 }).where('status', '=', 'pending').execute();
     await store.close();
     child = serve();
