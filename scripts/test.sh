@@ -23,11 +23,10 @@ run_tests() { node --import tsx --test --test-concurrency=2 "$@"; }
 #   backup, upgrade, crash   the SQLite file: backups, old files, kill -9 on it
 #   ledger                   opens a SQLite store of its own (and a SQLite trigger)
 #   reload                   spawns daemons whose YAML names the SQLite file; openStore on it
-#   webhooks                 "kill -9 between commit and delivery": a spawned daemon on the SQLite file, openStore on it
 #   sub-accounts             "relais doctor …": the CLI checks the SQLite file
 #   faults/shutdown          openStore on the SQLite file after the stop
 # test/integration/cluster-*.test.ts (several nodes on one PostgreSQL) come with the glob.
-SQLITE_ONLY=" backup upgrade crash ledger reload webhooks sub-accounts "
+SQLITE_ONLY=" backup upgrade crash ledger reload sub-accounts "
 pg_files=()
 for f in test/integration/*.test.ts; do
   name=$(basename "$f" .test.ts)
