@@ -10,7 +10,7 @@ import { scrapeLag } from './http.js';
 import type { Options } from './options.js';
 import { procCpuSeconds, procMemory, type DaemonProcess } from './processes.js';
 import { fmtInt, fmtNum } from './format.js';
-import { checkInterrupted, closePool, closeReader, flagBinds, openPool, openReader, releaseActive, startStack, stopStack } from './setup.js';
+import { checkInterrupted, closePool, closeReader, flagBinds, openPool, openReader, releaseActive, startStack, stopStack, type Stack } from './setup.js';
 import { cpuPercent, ownCpuPercent, rate } from './stats.js';
 
 /** Groups the import's rows are spread over (row i → group-(i mod 10 + 1)). */
@@ -79,7 +79,7 @@ export async function runImport(opts: Options): Promise<ImportScenarioResult> {
     }
     await closePool(pool);
 
-    const db = countContacts(stack.dbPath);
+    const db = await countContacts(stack);
     const peak = procMemory(daemon.pid).peakBytes;
     const { exit } = await stopStack(stack);
     return { scenario: name, rows, fileBytes: csv.length, passes, db, daemon: { startRssBytes: startRss, peakRssBytes: peak, exit }, wallMs: Date.now() - wallStart };
@@ -126,12 +126,12 @@ async function importPass(
   };
 }
 
-/** What the database holds now (WAL: this read-only connection reads the daemon's commits). */
-function countContacts(dbPath: string): ImportScenarioResult['db'] {
+/** What the database holds now (SQLite in WAL: this read-only connection reads the daemon's commits). */
+async function countContacts(stack: Stack): Promise<ImportScenarioResult['db']> {
   try {
-    const reader = openReader(dbPath);
-    const db = reader.contactCounts();
-    closeReader(reader);
+    const reader = await openReader(stack.database);
+    const db = await reader.contactCounts();
+    await closeReader(reader);
     return db;
   } catch (err) {
     process.stderr.write(`[import] could not count the contacts: ${(err as Error).message}\n`);

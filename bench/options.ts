@@ -25,6 +25,9 @@ export const USAGE = `usage: npm run bench -- [options]     (or: node --import t
   --timeout <s>         longest wait for the messages to arrive, per scenario (default 300)
   --log-level <l>       daemon log level (default warn; info, debug, trace copy its logs to stderr)
   --cpu-prof <dir>      write a CPU profile of each daemon (node --cpu-prof) into <dir>
+  --database-url <url>  run the daemon on PostgreSQL (postgres://…), a fresh schema of that
+                        database per scenario, dropped after it (default: env
+                        RELAIS_BENCH_DATABASE_URL, else SQLite: a fresh file per scenario)
   --json                also print one JSON object with every figure at the end
   --help`;
 
@@ -65,11 +68,13 @@ export interface Options {
   logLevel: string;
   /** Directory for the daemon's CPU profiles (node --cpu-prof), or null. */
   cpuProfDir: string | null;
+  /** PostgreSQL (--database-url, else env RELAIS_BENCH_DATABASE_URL), or null: SQLite. */
+  databaseUrl: string | null;
   json: boolean;
 }
 
 /** The options, or null for --help; throws on a bad flag or value. */
-export function parseOptions(argv: string[]): Options | null {
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options | null {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -93,6 +98,7 @@ export function parseOptions(argv: string[]): Options | null {
       timeout: { type: 'string', default: '300' },
       'log-level': { type: 'string', default: 'warn' },
       'cpu-prof': { type: 'string' },
+      'database-url': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -100,6 +106,10 @@ export function parseOptions(argv: string[]): Options | null {
   if (values.help) return null;
   const scenarios = parseScenarios(values.scenarios);
   if (!LOG_LEVELS.includes(values['log-level'])) throw new Error(`invalid --log-level: ${values['log-level']} (${LOG_LEVELS.join(', ')})`);
+  const databaseUrl = values['database-url'] ?? (env.RELAIS_BENCH_DATABASE_URL || null);
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
+    throw new Error(`invalid ${values['database-url'] === undefined ? 'RELAIS_BENCH_DATABASE_URL' : '--database-url'}: a postgres:// or postgresql:// URL`);
+  }
   return {
     // +24162 followed by six digits: at most a million distinct recipients.
     messages: int('messages', values.messages, 1, 1_000_000),
@@ -124,6 +134,7 @@ export function parseOptions(argv: string[]): Options | null {
     timeoutS: int('timeout', values.timeout, 1, 24 * 3600),
     logLevel: values['log-level'],
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
+    databaseUrl,
     json: values.json,
   };
 }

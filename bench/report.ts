@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { CAMPAIGN_GROUP, type CampaignScenarioResult } from './campaign-scenario.js';
+import { redactUrl, type DatabaseInfo } from './database.js';
 import { fmtInt, fmtLatency, fmtNum, mb, table } from './format.js';
 import { IMPORT_GROUPS, type ImportScenarioResult } from './import-scenario.js';
 import { SPEED_SCENARIOS, type Options } from './options.js';
@@ -28,13 +29,16 @@ function machine() {
   };
 }
 
-export function report(opts: Options, { results, imports, campaigns }: Outcomes, loadAtStart: number[]): string {
+export function report(opts: Options, { results, imports, campaigns }: Outcomes, loadAtStart: number[], database: DatabaseInfo): string {
   const m = machine();
   const out: string[] = [];
-  out.push('## Relais benchmark');
+  out.push(`## Relais benchmark (${database.backend === 'postgres' ? 'PostgreSQL' : 'SQLite'})`);
   out.push('');
   out.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, node ${m.node}, ${m.platform}; load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}`);
-  out.push(`- processes: benchmark (HTTP client + read-only SQLite reader), daemon (\`relais serve\`), SMSC simulator — all three on these ${m.cores} cores`);
+  out.push(`- database: ${database.description}`);
+  out.push(database.backend === 'postgres'
+    ? `- processes: benchmark (HTTP client + one read-only PostgreSQL connection), daemon (\`relais serve\`), SMSC simulator — all three on these ${m.cores} cores, with the PostgreSQL server when it runs here`
+    : `- processes: benchmark (HTTP client + read-only SQLite reader), daemon (\`relais serve\`), SMSC simulator — all three on these ${m.cores} cores`);
   if (results.some((r) => SPEED_SCENARIOS.includes(r.scenario))) out.push('', ...speedSection(results));
   if (results.length) out.push(...messageSections(opts, results));
   for (const r of imports) out.push(...importSection(r, results.length > 0));
@@ -48,8 +52,9 @@ export function report(opts: Options, { results, imports, campaigns }: Outcomes,
 }
 
 /** Every figure, one line of JSON (`campaigns` only when one ran). */
-export function jsonReport(opts: Options, { results, imports, campaigns }: Outcomes, loadAtStart: number[]): string {
-  return JSON.stringify({ machine: machine(), loadAtStart, options: opts, scenarios: results, imports, ...(campaigns.length ? { campaigns } : {}) });
+export function jsonReport(opts: Options, { results, imports, campaigns }: Outcomes, loadAtStart: number[], database: DatabaseInfo): string {
+  const options = { ...opts, databaseUrl: opts.databaseUrl && redactUrl(opts.databaseUrl) };
+  return JSON.stringify({ machine: machine(), loadAtStart, database, options, scenarios: results, imports, ...(campaigns.length ? { campaigns } : {}) });
 }
 
 // ---- the message scenarios ------------------------------------------------------------------
@@ -122,11 +127,15 @@ function smscMax(r: { simulator: { stats: Record<string, number> | null } }): st
 }
 
 function processTable(results: ScenarioResult[]): string {
+  // PostgreSQL works in processes of its own: its CPU is the rest of what a message costs.
+  const server = results.some((r) => r.database.backend === 'postgres');
   return table(
-    ['scenario', 'daemon CPU % accept / all', 'daemon event loop lag p99 / max ms', 'daemon RSS ready → peak MB', 'benchmark CPU % accept / all', 'simulator CPU %', 'simulator peak RSS MB', 'wall s'],
+    ['scenario', 'daemon CPU % accept / all', 'daemon event loop lag p99 / max ms', 'daemon RSS ready → peak MB', ...(server ? ['PostgreSQL CPU % accept / all'] : []), 'benchmark CPU % accept / all', 'simulator CPU %', 'simulator peak RSS MB', 'wall s'],
     results.map((r) => [
       r.scenario, `${fmtNum(r.daemon.acceptCpuPercent, 0)} / ${fmtNum(r.daemon.cpuPercent, 0)}`, `${fmtNum(r.daemon.eventLoopLagP99Ms, 0)} / ${fmtNum(r.daemon.eventLoopLagMaxMs, 0)}`,
-      `${mb(r.daemon.startRssBytes)} → ${mb(r.daemon.peakRssBytes)}`, `${fmtNum(r.bench.acceptCpuPercent, 0)} / ${fmtNum(r.bench.cpuPercent, 0)}`,
+      `${mb(r.daemon.startRssBytes)} → ${mb(r.daemon.peakRssBytes)}`,
+      ...(server ? [`${fmtNum(r.database.acceptCpuPercent, 0)} / ${fmtNum(r.database.cpuPercent, 0)}`] : []),
+      `${fmtNum(r.bench.acceptCpuPercent, 0)} / ${fmtNum(r.bench.cpuPercent, 0)}`,
       fmtNum(r.simulator.cpuPercent, 0), mb(r.simulator.peakRssBytes), fmtNum(r.wallMs / 1000, 1),
     ]),
   );

@@ -2,8 +2,8 @@
  * Relais end-to-end benchmark (loopback only; prints figures, asserts nothing).
  *
  * Three processes per scenario: this one (the HTTP client, and a read-only reader of the daemon's
- * SQLite file), the daemon (`relais serve`, its own process, on a fresh database) and the SMSC
- * simulator. Messages are accepted the way an integrator sends them, POST /api/messages/send with
+ * database), the daemon (`relais serve`, its own process, on a fresh database: a SQLite file, or
+ * with --database-url a fresh schema of a PostgreSQL database) and the SMSC simulator. Messages are accepted the way an integrator sends them, POST /api/messages/send with
  * an API key; then the wait until every message is `sent` (or `delivered` with receipts). Figures
  * come from the message rows themselves (created_at, sent_at, done_at, bind).
  *
@@ -13,6 +13,7 @@
  * See bench/README.md for what every number means. This file runs the scenarios in turn; the parts:
  *   options.ts          the flags and their defaults
  *   setup.ts            a scenario's processes (ports, temp directory, config), their release, Ctrl-C
+ *   database.ts         its database (SQLite file or PostgreSQL schema) and the benchmark's reader of it
  *   processes.ts        spawning the simulator (smsc.ts: it also keeps the arrival times) and the daemon; their /proc figures
  *   http.ts             the daemon's API as the benchmark calls it
  *   send-scenarios.ts   plain, single, receipts, throttle5, and the Speed table's webhooks, bulk,
@@ -24,6 +25,7 @@
  */
 import os from 'node:os';
 import { runCampaign } from './campaign-scenario.js';
+import { describePostgres, redactUrl, SQLITE_INFO, type DatabaseInfo } from './database.js';
 import { runImport } from './import-scenario.js';
 import { parseOptions, USAGE, type Options } from './options.js';
 import { jsonReport, report, type Outcomes } from './report.js';
@@ -43,6 +45,14 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  let database: DatabaseInfo;
+  try {
+    database = opts.databaseUrl ? await describePostgres(opts.databaseUrl) : SQLITE_INFO;
+  } catch (err) {
+    process.stderr.write(`bench: cannot reach PostgreSQL at ${redactUrl(opts.databaseUrl!)}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stderr.write(`database: ${database.description}\n`);
   handleSignals();
 
   const loadAtStart = os.loadavg();
@@ -51,8 +61,8 @@ async function main(): Promise<number> {
 
   const ran = outcomes.results.length + outcomes.imports.length + outcomes.campaigns.length;
   if (ran) {
-    process.stdout.write(`\n${report(opts, outcomes, loadAtStart)}\n`);
-    if (opts.json) process.stdout.write(`${jsonReport(opts, outcomes, loadAtStart)}\n`);
+    process.stdout.write(`\n${report(opts, outcomes, loadAtStart, database)}\n`);
+    if (opts.json) process.stdout.write(`${jsonReport(opts, outcomes, loadAtStart, database)}\n`);
   }
   if (isInterrupted()) return 130;
   return ran === opts.scenarios.length ? 0 : 1;

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
 import type { SentRow } from '../src/store/inspect.js';
+import type { Backend } from './database.js';
 import { call, callOk, scrapeLag } from './http.js';
 import { startProbe, type ProbeFigures } from './latency-probe.js';
 import type { MessageScenario, Options } from './options.js';
@@ -171,6 +172,8 @@ export interface ScenarioResult {
   };
   bench: { acceptCpuPercent: number; cpuPercent: number };
   simulator: { peakRssBytes: number; cpuPercent: number; stats: Record<string, number> | null };
+  /** The backend, and the PostgreSQL server's CPU % over accept, accept + wait (NaN on SQLite, or a server not on this machine). */
+  database: { backend: Backend; acceptCpuPercent: number; cpuPercent: number };
   wallMs: number;
 }
 
@@ -228,6 +231,7 @@ interface Run {
   simStats: Record<string, number> | null;
   callbacks: CallbackFigures | null;
   light: ProbeFigures | null;
+  backend: Backend;
 }
 
 interface SendRequests {
@@ -243,8 +247,8 @@ type BindCounters = { name: string; tps: number; throttled: number; submitted: n
 async function measure(plan: Plan, opts: Options, stack: Stack): Promise<Run> {
   const { name, def } = plan;
   const { sim, daemon, admin } = stack;
-  // WAL: this read-only connection reads while the daemon writes.
-  const reader = openReader(stack.dbPath);
+  // SQLite in WAL: this read-only connection reads while the daemon writes.
+  const reader = await openReader(stack.database);
   const counts = () => reader.statusCounts();
   const receiver = def.webhook ? await subscribeReceiver(stack) : null;
   try {
@@ -257,7 +261,7 @@ async function measure(plan: Plan, opts: Options, stack: Stack): Promise<Run> {
 
     // -- accept phase: `concurrency` requests in flight, each answered before the worker sends the next
     const probe = def.probe ? startProbe(stack.base, stack.apiKey) : null;
-    const clock = startClock(daemon.pid, sim?.child.pid);
+    const clock = startClock(daemon.pid, sim?.child.pid, () => reader.serverCpuSeconds());
     const accept = await acceptPhase(name, pool, stack.apiKey, requests, plan.concurrency, clock.p0);
     const acceptUsage = clock.usage();
     const light = probe ? await probe.stop() : null;
@@ -266,7 +270,7 @@ async function measure(plan: Plan, opts: Options, stack: Stack): Promise<Run> {
     process.stderr.write(`[${name}] accepted ${accept.accepted} in ${Math.round(accept.acceptMs)} ms (${requests.bodies.length} requests, ${accept.httpErrors} errors)${def.target === 'accepted' ? '' : `; waiting for "${def.target}"${receiver ? ' and its callback' : ''}`}\n`);
 
     const wait = def.target === 'accepted'
-      ? { statusCounts: counts(), timedOut: false }
+      ? { statusCounts: await counts(), timedOut: false }
       : await waitPhase(name, def.target, accept.accepted, counts, receiver, daemon, opts.timeoutS);
     const usage = clock.usage();
     const activeMs = Date.now() - clock.t0;
@@ -274,13 +278,17 @@ async function measure(plan: Plan, opts: Options, stack: Stack): Promise<Run> {
     const callbacks = receiver ? await receiver.stop() : null;
 
     // -- figures from the rows and the daemon's counters, before anything stops
-    const rows = reader.sentRows();
-    closeReader(reader);
-    const counters = await bindCounters(admin, stack.token);
+    const rows = await reader.sentRows();
+    await closeReader(reader);
+    // A daemon that stopped answering still gets its row: what was reached, marked (timeout).
+    const counters = await bindCounters(admin, stack.token).catch((err: unknown) => {
+      process.stderr.write(`[${name}] GET /api/admin/binds failed (${(err as Error).message}): no per-bind counters\n`);
+      return [];
+    });
     const daemonPeak = procMemory(daemon.pid).peakBytes;
     const simPeak = sim ? sim.peakRss() : NaN;
     const { exit, simStats } = await stopStack(stack);
-    return { requests, accept, wait, clock, acceptUsage, usage, activeMs, lag, rows, counters, startRss, daemonPeak, simPeak, exit, simStats, callbacks, light };
+    return { requests, accept, wait, clock, acceptUsage, usage, activeMs, lag, rows, counters, startRss, daemonPeak, simPeak, exit, simStats, callbacks, light, backend: stack.database.backend };
   } finally {
     await receiver?.stop();
   }
@@ -326,12 +334,15 @@ interface Usage {
   ownCpu: NodeJS.CpuUsage;
   daemonCpuSeconds: number;
   simCpuSeconds: number;
+  /** The PostgreSQL server's, when it runs here (NaN on SQLite: it works inside the daemon). */
+  dbCpuSeconds: number;
 }
 
-function startClock(daemonPid: number, simPid: number | undefined): Clock {
+function startClock(daemonPid: number, simPid: number | undefined, dbCpuSeconds: () => number): Clock {
   const cpu0 = process.cpuUsage();
   const daemonCpu0 = procCpuSeconds(daemonPid);
   const simCpu0 = procCpuSeconds(simPid);
+  const dbCpu0 = dbCpuSeconds();
   const t0 = Date.now();
   const p0 = performance.now();
   return {
@@ -341,6 +352,7 @@ function startClock(daemonPid: number, simPid: number | undefined): Clock {
       daemonCpuSeconds: procCpuSeconds(daemonPid) - daemonCpu0,
       ownCpu: process.cpuUsage(cpu0),
       simCpuSeconds: procCpuSeconds(simPid) - simCpu0,
+      dbCpuSeconds: dbCpuSeconds() - dbCpu0,
       wallMs: performance.now() - p0,
     }),
   };
@@ -408,9 +420,9 @@ function sentCount(text: string): number {
  * COUNT every 100 ms until every accepted message is final enough (and, with a receiver, until a
  * callback came for each one delivered), bounded by --timeout.
  */
-async function waitPhase(name: string, target: 'sent' | 'delivered', accepted: number, counts: () => Record<string, number>, receiver: Receiver | null, daemon: DaemonProcess, timeoutS: number): Promise<{ statusCounts: Record<string, number>; timedOut: boolean }> {
+async function waitPhase(name: string, target: 'sent' | 'delivered', accepted: number, counts: () => Promise<Record<string, number>>, receiver: Receiver | null, daemon: DaemonProcess, timeoutS: number): Promise<{ statusCounts: Record<string, number>; timedOut: boolean }> {
   const deadline = Date.now() + timeoutS * 1000;
-  let statusCounts = counts();
+  let statusCounts = await counts();
   let lastProgress = Date.now();
   for (;;) {
     const reached = statusCounts[target] ?? 0;
@@ -423,7 +435,7 @@ async function waitPhase(name: string, target: 'sent' | 'delivered', accepted: n
     }
     await sleep(100);
     checkInterrupted();
-    statusCounts = counts();
+    statusCounts = await counts();
   }
 }
 
@@ -524,6 +536,7 @@ function figures(plan: Plan, run: Run): Omit<ScenarioResult, 'wallMs'> {
     },
     bench: { acceptCpuPercent: ownCpuPercent(acceptUsage.ownCpu, acceptUsage.wallMs), cpuPercent: ownCpuPercent(usage.ownCpu, activeMs) },
     simulator: { peakRssBytes: run.simPeak, cpuPercent: cpuPercent(usage.simCpuSeconds, activeMs), stats: run.simStats },
+    database: { backend: run.backend, acceptCpuPercent: cpuPercent(acceptUsage.dbCpuSeconds, acceptUsage.wallMs), cpuPercent: cpuPercent(usage.dbCpuSeconds, activeMs) },
   };
 }
 

@@ -1,17 +1,18 @@
 /**
  * A scenario's processes and what it holds: the simulator, the daemon (its own process, a fresh
- * database in a temp directory, a port picked at run time), brought up until every bind is bound;
+ * database — a SQLite file in a temp directory, or a fresh schema of the PostgreSQL database
+ * --database-url names —, a port picked at run time), brought up until every bind is bound;
  * and everything released again, in order after a run or an error, at once on a second Ctrl-C.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DatabaseInspector } from '../src/store/inspect.js';
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import type { configSchema } from '../src/config/schema.js';
 import type { SimulatorOptions } from '../src/smpp/simulator/simulator.js';
+import { postgresDatabase, sqliteDatabase, type Reader, type ScenarioDatabase } from './database.js';
 import { call, callOk } from './http.js';
 import type { Options } from './options.js';
 import { freePort, spawnDaemon, spawnSimulator, type DaemonProcess, type SimulatorProcess } from './processes.js';
@@ -26,8 +27,10 @@ const VERBOSE_LEVELS = ['info', 'debug', 'trace'];
 
 /** What a scenario holds right now, so Ctrl-C can release it. */
 const active: {
-  daemon: DaemonProcess | null; sim: SimulatorProcess | null; dir: string | null; reader: DatabaseInspector | null; pools: Pool[];
-} = { daemon: null, sim: null, dir: null, reader: null, pools: [] };
+  daemon: DaemonProcess | null; sim: SimulatorProcess | null; dir: string | null; reader: Reader | null; pools: Pool[];
+  /** Dropped once the daemon stopped (PostgreSQL: the scenario's schema). */
+  database: ScenarioDatabase | null;
+} = { daemon: null, sim: null, dir: null, reader: null, pools: [], database: null };
 let interrupted = false;
 
 export class Interrupted extends Error {
@@ -55,11 +58,8 @@ export function handleSignals(): void {
 function killChildren(): void {
   if (active.daemon && !active.daemon.hasExited()) active.daemon.child.kill('SIGKILL');
   active.sim?.child.kill('SIGKILL');
-  try {
-    active.reader?.close();
-  } catch {
-    // already closed
-  }
+  // A PostgreSQL reader's socket and schema go with the process (the schema stays: bench_*).
+  active.reader?.close().catch(() => undefined);
   if (active.dir) rmSync(active.dir, { recursive: true, force: true });
 }
 
@@ -92,16 +92,16 @@ export async function closePool(pool: Pool): Promise<void> {
   await pool.close();
 }
 
-/** A read-only connection to the daemon's database (WAL: it reads while the daemon writes). */
-export function openReader(dbPath: string): DatabaseInspector {
-  const reader = new DatabaseInspector(dbPath);
+/** A read-only connection to the daemon's database (SQLite in WAL: it reads while the daemon writes). */
+export async function openReader(database: ScenarioDatabase): Promise<Reader> {
+  const reader = await database.openReader();
   active.reader = reader;
   return reader;
 }
 
-export function closeReader(reader: DatabaseInspector): void {
-  reader.close();
+export async function closeReader(reader: Reader): Promise<void> {
   active.reader = null;
+  await reader.close();
 }
 
 // ---- bringing a scenario's stack up --------------------------------------------------------
@@ -111,7 +111,7 @@ export interface Stack {
   /** null when the scenario runs with the SMSC down (`smsc: null`). */
   sim: SimulatorProcess | null;
   daemon: DaemonProcess;
-  dbPath: string;
+  database: ScenarioDatabase;
   base: string;
   /** Small pool for the control calls (login, counters, /metrics). */
   admin: Pool;
@@ -166,8 +166,10 @@ export async function startStack(name: string, opts: Options, s: StackSetup): Pr
   // Nothing listens there: a port that was free a moment ago and that nobody takes.
   const smsc = sim ?? { host: '127.0.0.1', port: await freePort('127.0.0.1') };
   const dbPath = join(dir, 'bench.db');
+  const database = opts.databaseUrl ? postgresDatabase(opts.databaseUrl, name, dbPath) : sqliteDatabase(dbPath);
+  active.database = database;
   const configPath = join(dir, 'relais.json');
-  writeFileSync(configPath, `${JSON.stringify(daemonConfig(opts, s, smsc, port, dbPath), null, 2)}\n`);
+  writeFileSync(configPath, `${JSON.stringify(daemonConfig(opts, s, smsc, port, database), null, 2)}\n`);
   const daemon = spawnDaemon(configPath, {
     verbose: VERBOSE_LEVELS.includes(opts.logLevel),
     env: { RELAIS_ADMIN_EMAIL: ADMIN.email, RELAIS_ADMIN_PASSWORD: ADMIN.password },
@@ -183,14 +185,14 @@ export async function startStack(name: string, opts: Options, s: StackSetup): Pr
   const { token, apiKey } = await prepareAccount(admin, s.credits);
   if (sim) await waitBound(admin, token, daemon, 15_000);
   checkInterrupted();
-  return { sim, daemon, dbPath, base, admin, token, apiKey };
+  return { sim, daemon, database, base, admin, token, apiKey };
 }
 
 /** One operator whose binds go to the SMSC; rate limits lifted out of the way. */
-function daemonConfig(opts: Options, s: StackSetup, smsc: { host: string; port: number }, port: number, dbPath: string): z.input<typeof configSchema> {
+function daemonConfig(opts: Options, s: StackSetup, smsc: { host: string; port: number }, port: number, database: ScenarioDatabase): z.input<typeof configSchema> {
   return {
     http: { host: '127.0.0.1', port },
-    database: { path: dbPath, synchronous: 'normal' },
+    database: database.config,
     numbering: { country_code: '241' },
     operators: [{
       name: 'bench',
@@ -272,21 +274,20 @@ export async function stopStack(stack: Stack): Promise<{ exit: string; simStats:
 
 /** Stop whatever the current scenario still holds (after an error or Ctrl-C). */
 export async function releaseActive(): Promise<void> {
-  const { daemon, sim, dir, reader, pools } = active;
+  const { daemon, sim, dir, reader, pools, database } = active;
   active.daemon = null;
   active.sim = null;
   active.dir = null;
   active.reader = null;
   active.pools = [];
-  try {
-    reader?.close();
-  } catch {
-    // already closed
-  }
+  active.database = null;
+  await reader?.close().catch(() => undefined);
   await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
   if (daemon) await stopDaemon(daemon, interrupted ? 3000 : 20_000);
   if (sim) await sim.stop().catch(() => null);
   if (dir) rmSync(dir, { recursive: true, force: true });
+  // The daemon is gone: nothing uses the scenario's schema any more.
+  await database?.drop().catch((err: unknown) => process.stderr.write(`could not drop the scenario's database: ${(err as Error).message}\n`));
 }
 
 /**
