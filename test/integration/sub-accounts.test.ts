@@ -3,12 +3,12 @@
  * real daemon and the SMSC simulator.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { accountIdOf, adminToken, call, fund, PASSWORD, registerAndLogin } from '../support/api.js';
-import { numbers, startGateway, startSimulator, tempDir, waitFor, type Gateway } from '../support/harness.js';
+import { numbers, startGateway, startSimulator, tempDir, testDatabase, waitFor, type Gateway } from '../support/harness.js';
 
 interface Ctx { gw: Gateway; owner: string; ownerId: number; dir: string }
 
@@ -212,16 +212,26 @@ test('relais doctor passes after a mixed workload and reports a tampered balance
     await waitFor(async () => (await c.gw.store.db.selectFrom('messages').select('id').where('status', 'in', ['queued', 'submitting']).execute()).length === 0, 10_000, 'queue drained');
 
     const config = join(c.dir, 'relais.json');
-    writeFileSync(config, JSON.stringify({ database: { path: join(c.dir, 'relais.db') }, numbering: { country_code: '241' }, operators: [{ name: 'airtel', binds: [{ host: '127.0.0.1', port: 1, system_id: 'x', password: 'x', tps: 1 }] }], log: { level: 'silent' } }));
-    const doctor = () => spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'doctor', '--config', config], { encoding: 'utf8', timeout: 60_000 });
-    const clean = doctor();
+    // The gateway's own database (SQLite file or PostgreSQL schema), as an operator's config names it.
+    writeFileSync(config, JSON.stringify({ database: testDatabase(join(c.dir, 'relais.db')), numbering: { country_code: '241' }, operators: [{ name: 'airtel', binds: [{ host: '127.0.0.1', port: 1, system_id: 'x', password: 'x', tps: 1 }] }], log: { level: 'silent' } }));
+    // Run without blocking this process: the gateway under test lives in it and keeps serving.
+    const doctor = () => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'doctor', '--config', config], { timeout: 60_000 });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    const clean = await doctor();
     assert.equal(clean.status, 0, clean.stdout + clean.stderr);
     assert.match(clean.stdout, /^ok: \d+ accounts, \d+ ledger rows checked, 0 problem\(s\)/m);
     const api = await call(c.gw, 'GET', '/api/admin/doctor', { token: admin });
     assert.deepEqual([api.json.data.ok, api.json.data.problems], [true, []]);
 
     await c.gw.store.db.updateTable('accounts').set((eb) => ({ balance: eb('balance', '+', 7) })).where('id', '=', c.ownerId).execute();
-    const tampered = doctor();
+    const tampered = await doctor();
     assert.equal(tampered.status, 1);
     assert.match(tampered.stdout, new RegExp(`PROBLEM balance account ${c.ownerId}: balance \\d+ but the ledger adds up to \\d+ \\(owner@example.com\\)`));
     assert.match(tampered.stdout, /NOT OK/);

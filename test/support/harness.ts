@@ -2,10 +2,10 @@
  * Test harness: a real SMSC simulator on a TCP port, a real daemon on a real SQLite file and a
  * real HTTP port. Nothing is mocked; helpers only wait for and read what the system did.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { bindSchema, configSchema, type Config } from '../../src/config/schema.js';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
@@ -37,12 +37,14 @@ export interface OperatorInput {
 
 /**
  * SQLite at `dbPath`; or, when RELAIS_TEST_DATABASE_URL names a PostgreSQL database (npm test's
- * second pass, see scripts/test.sh), a fresh schema of it for this one config.
+ * second pass, see scripts/test.sh), a schema of it named after `dbPath`: each test's own (its
+ * path is in a fresh temporary directory), and the same again when the test restarts the daemon
+ * on the same path, as a restart on the same SQLite file finds its data.
  */
 export function testDatabase(dbPath: string): Record<string, unknown> {
   const url = process.env.RELAIS_TEST_DATABASE_URL;
   if (!url) return { path: dbPath };
-  return { path: dbPath, url, schema: `t_${process.pid}_${randomBytes(6).toString('hex')}`, pool_size: 8 };
+  return { path: dbPath, url, schema: `t_${createHash('sha256').update(resolve(dbPath)).digest('hex').slice(0, 20)}`, pool_size: 8 };
 }
 
 /** A config for tests: fast timers, quiet logs, ephemeral HTTP port, a fresh database. */
