@@ -58,10 +58,10 @@ async function startCluster(): Promise<Cluster> {
   const bPort = await freePort();
   const configPath = join(tmp.dir, 'node-b.json');
   writeFileSync(configPath, JSON.stringify({ ...a.config, http: { ...a.config.http, port: bPort }, cluster: { node_id: 'node-b', lease: LEASE_S }, log: { level: 'warn' } }));
-  const b = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const b = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--config', configPath], { stdio: ['ignore', 'inherit', 'pipe'] });
   b.stderr!.on('data', (d: Buffer) => process.stderr.write(`[node-b] ${d}`));
   const bUrl = `http://127.0.0.1:${bPort}`;
-  await waitFor(async () => (await fetch(`${bUrl}/healthz`).catch(() => null))?.ok === true, 30_000, 'node B answers');
+  await waitFor(async () => (await fetch(`${bUrl}/healthz`).catch(() => null))?.ok === true, 60_000, 'node B answers');
   return {
     a, b, bUrl, sims, maxSessions,
     close: async () => {
