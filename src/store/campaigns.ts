@@ -4,7 +4,7 @@
  * queued, paused and cancelled — always a bounded chunk per call, so no transaction is long.
  */
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
-import { Repo, pageOf, type Page, type PageRequest } from './repo.js';
+import { Repo, contains, pageOf, type Page, type PageRequest } from './repo.js';
 import type { CampaignRecipientsTable, CampaignRunsTable, CampaignState, CampaignsTable, CampaignVariantsTable, MessageState } from './tables.js';
 
 export type CampaignRecord = Selectable<CampaignsTable>;
@@ -50,7 +50,8 @@ export class CampaignsRepo extends Repo {
   page(accountId: number, f: CampaignFilter, req: PageRequest): Promise<Page<CampaignRecord>> {
     let q = this.db.selectFrom('campaigns').selectAll().where('account_id', '=', accountId);
     if (f.status) q = q.where('status', '=', f.status);
-    if (f.search) q = q.where((eb) => eb.or([eb('name', 'like', `%${f.search}%`), eb('message', 'like', `%${f.search}%`)]));
+    const search = f.search;
+    if (search) q = q.where((eb) => eb.or([contains('name', search), contains('message', search)]));
     return pageOf(q.orderBy('id', 'desc'), req);
   }
 

@@ -1,6 +1,6 @@
 /** Contacts of an account, its groups and their members. One contact per phone number per account. */
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { PreparedBySize, Repo, pageOf, type Db, type Executor, type Page, type PageRequest } from './repo.js';
+import { PreparedBySize, Repo, contains, pageOf, type Db, type Executor, type Page, type PageRequest } from './repo.js';
 import type { ContactGroupsTable, ContactStatus, ContactsTable } from './tables.js';
 
 export type ContactRecord = Selectable<ContactsTable>;
@@ -86,14 +86,14 @@ export class ContactsRepo extends Repo {
     let q = this.db.selectFrom('contacts as c').where('c.account_id', '=', accountId);
     if (f.q) {
       const { text, digits } = f.q;
-      q = q.where((eb) => eb.or([eb('c.name', 'like', `%${text}%`), eb('c.phone', 'like', `%${digits || text}%`), eb('c.email', 'like', `%${text}%`)]));
+      q = q.where((eb) => eb.or([contains('c.name', text), contains('c.phone', digits || text), contains('c.email', text)]));
     }
-    if (f.name) q = q.where('c.name', 'like', `%${f.name}%`);
-    if (f.phoneDigits !== undefined) q = q.where('c.phone', 'like', `%${f.phoneDigits}%`);
+    if (f.name) q = q.where(contains('c.name', f.name));
+    if (f.phoneDigits !== undefined) q = q.where(contains('c.phone', f.phoneDigits));
     if (f.status) q = q.where('c.status', '=', f.status);
-    if (f.tag) q = q.where('c.tags', 'like', `%${JSON.stringify(f.tag)}%`);
+    if (f.tag) q = q.where(contains('c.tags', JSON.stringify(f.tag)));
     const anyTags = f.anyTags;
-    if (anyTags?.length) q = q.where((eb) => eb.or(anyTags.map((t) => eb('c.tags', 'like', `%${JSON.stringify(t)}%`))));
+    if (anyTags?.length) q = q.where((eb) => eb.or(anyTags.map((t) => contains('c.tags', JSON.stringify(t)))));
     if (f.group) {
       const group = f.group;
       q = q.where((eb) => eb.exists(eb.selectFrom('contact_group_members as m').innerJoin('contact_groups as g', 'g.id', 'm.group_id')
@@ -113,8 +113,8 @@ export class ContactsRepo extends Repo {
       q = q.where((eb) => eb.exists(eb.selectFrom('contact_group_members as m').select('m.contact_id').whereRef('m.contact_id', '=', 'c.id').where('m.group_id', 'in', groups)));
     } else {
       const f = source.segment;
-      for (const tag of f.tags ?? []) q = q.where('c.tags', 'like', `%${JSON.stringify(tag)}%`);
-      for (const [k, v] of Object.entries(f.attributes ?? {})) q = q.where('c.custom_fields', 'like', `%${JSON.stringify(k)}:${JSON.stringify(v)}%`);
+      for (const tag of f.tags ?? []) q = q.where(contains('c.tags', JSON.stringify(tag)));
+      for (const [k, v] of Object.entries(f.attributes ?? {})) q = q.where(contains('c.custom_fields', `${JSON.stringify(k)}:${JSON.stringify(v)}`));
       if (f.status) q = q.where('c.status', '=', f.status);
     }
     return q.orderBy('c.id').limit(limit).execute();

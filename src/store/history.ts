@@ -1,5 +1,5 @@
 /** Reading an account's messages: one with its parts, a filtered page, or keyset pages for exports. */
-import { Repo, pageOf, type Page, type PageRequest } from './repo.js';
+import { Repo, contains, pageOf, type Page, type PageRequest } from './repo.js';
 import type { MessageState } from './tables.js';
 
 export interface HistoryFilter {
@@ -80,7 +80,7 @@ export class HistoryRepo extends Repo {
     if (f.from !== undefined) q = q.where('messages.created_at', '>=', f.from);
     if (f.to !== undefined) q = q.where('messages.created_at', '<', f.to);
     if (f.campaignId !== undefined) q = q.where('messages.campaign_id', '=', f.campaignId);
-    if (f.recipientLike) q = q.where('messages.recipient', 'like', `%${f.recipientLike.replace(/[%_]/g, '')}%`);
+    if (f.recipientLike) q = q.where(contains('messages.recipient', f.recipientLike));
     return q;
   }
 

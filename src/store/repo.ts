@@ -4,7 +4,7 @@
  * repository is built once per store; `on(trx, exec)` gives the same repository bound to a
  * transaction, sharing its compiled queries and in-memory indexes.
  */
-import { sql, type CompiledQuery, type Compilable, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type CompiledQuery, type Compilable, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database } from './tables.js';
 
 export type Db = Kysely<Database>;
@@ -123,3 +123,14 @@ export async function countOf<DB, TB extends keyof DB, O>(query: SelectQueryBuil
 }
 
 export const mapPage = <T, U>(p: Page<T>, f: (row: T) => U): Page<U> => ({ ...p, rows: p.rows.map(f) });
+
+/**
+ * `column` contains `text`, letters compared without regard to case and `%`, `_` and `\` in
+ * `text` taken as themselves: a search box's match, the same on both backends (SQLite's LIKE
+ * ignores ASCII case, PostgreSQL's does not; PostgreSQL takes `\` as LIKE's escape, SQLite has
+ * none unless told, and a pattern ending in one is an error there).
+ */
+export function contains(column: string, text: string): Expression<SqlBool> {
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<SqlBool>`lower(${sql.ref(column)}) like lower(${pattern}) escape '\\'`;
+}
