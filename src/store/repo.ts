@@ -128,7 +128,7 @@ export const mapPage = <T, U>(p: Page<T>, f: (row: T) => U): Page<U> => ({ ...p,
  * `column` contains `text`, letters compared without regard to case and `%`, `_` and `\` in
  * `text` taken as themselves: a search box's match, the same on both backends (SQLite's LIKE
  * ignores ASCII case, PostgreSQL's does not; PostgreSQL takes `\` as LIKE's escape, SQLite has
- * none unless told, and a pattern ending in one is an error there).
+ * none unless told).
  */
 export function contains(column: string, text: string): Expression<SqlBool> {
   const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
