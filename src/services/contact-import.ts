@@ -39,13 +39,18 @@ export class ContactImportService {
     authorize(actor, 'manage_contacts');
     const result: ImportResult = { created: 0, updated: 0, failed: 0, errors: [] };
     let batch: ImportRow[] = [];
-    const flush = (last?: (c: Change) => Promise<void>) => {
+    const flush = async (last?: (c: Change, total: Pick<ImportResult, 'created' | 'updated' | 'failed'>) => Promise<void>) => {
       const rows = batch;
       batch = [];
-      return this.changes.run(actor, async (c) => {
-        for (const row of rows) result[await this.contacts.upsert(c, row)] += 1;
-        await last?.(c);
+      // Counted per attempt (PostgreSQL may run the transaction again), added once it commits.
+      const done = await this.changes.run(actor, async (c) => {
+        const counted = { created: 0, updated: 0 };
+        for (const row of rows) counted[await this.contacts.upsert(c, row)] += 1;
+        await last?.(c, { created: result.created + counted.created, updated: result.updated + counted.updated, failed: result.failed });
+        return counted;
       });
+      result.created += done.created;
+      result.updated += done.updated;
     };
     let sniffed: Sniffed;
     try {
@@ -80,7 +85,7 @@ export class ContactImportService {
       throw stoppedAt(broken, lastLine);
     }
     if (header === null || !(header as string[]).includes('phone')) throw noPhoneColumn();
-    await flush((c) => c.audit({ action: 'contact.imported', model: 'Contact', modelId: null, new: { created: result.created, updated: result.updated, failed: result.failed } }));
+    await flush((c, total) => c.audit({ action: 'contact.imported', model: 'Contact', modelId: null, new: { created: total.created, updated: total.updated, failed: total.failed } }));
     return result;
   }
 }
