@@ -12,6 +12,7 @@ import * as m010 from './010_storage_probe.js';
 import * as m011 from './011_message_story.js';
 import * as m012 from './012_cluster.js';
 import * as m013 from './013_shared_state.js';
+import * as m014 from './014_cluster_work.js';
 
 /**
  * Every migration, in order. Listed statically so the same list works from sources and from dist/.
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '011_message_story': m011,
   '012_cluster': m012,
   '013_shared_state': m013,
+  '014_cluster_work': m014,
 };

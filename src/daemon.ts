@@ -91,7 +91,7 @@ export async function startDaemon(config: Config, log: Logger, options: DaemonOp
 
   const webhookWorker = new WebhookWorker(store, {
     allowPrivate: config.webhooks.allow_private_networks, retryInitialMs: config.webhooks.retry_initial * 1000, retryMaxMs: config.webhooks.retry_max * 1000,
-    concurrency: config.webhooks.concurrency, perDestination: config.webhooks.per_destination, version: VERSION,
+    concurrency: config.webhooks.concurrency, perDestination: config.webhooks.per_destination, version: VERSION, node, leaseMs: leaseMsOf(config),
   }, log.child({ part: 'webhooks' }));
   webhookWorker.start();
 

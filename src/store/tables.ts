@@ -228,6 +228,10 @@ export interface WebhookDeliveriesTable {
   done_at: number | null;
   /** The message a message.* event is about. */
   message_id: number | null;
+  /** The node whose claim this is while an attempt is under way (after: who attempted it last). */
+  claimed_by: string | null;
+  /** Epoch ms the claim holds until unless renewed; null or past: any node may claim it. */
+  lease_until: number | null;
 }
 
 export interface WebhookLogsTable {
@@ -361,6 +365,10 @@ export interface CampaignRunsTable {
   expanded: Generated<number>;
   started_at: number;
   finished_at: number | null;
+  /** The node collecting or expanding the run (after: the last one that did). */
+  claimed_by: string | null;
+  /** Epoch ms that node's hold lasts unless renewed; null or past: another node may take the run over. */
+  lease_until: number | null;
 }
 
 export interface CampaignRecipientsTable {

@@ -3,6 +3,10 @@
  * signed over the exact raw body, and retried with exponential backoff until its attempts run
  * out. Concurrency is bounded globally and per destination, so a receiver that hangs only holds
  * its own slots: others' deliveries and the SMS path never wait on it. Every attempt is logged.
+ *
+ * Several nodes may share the outbox: each claims what it takes under a lease (renewed while it
+ * holds the delivery, given back when it stops), so a delivery is attempted by one node at a
+ * time; a node that dies holds its claims until their lease runs out, then another takes them.
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
@@ -18,6 +22,9 @@ export interface WorkerOptions {
   concurrency: number;
   perDestination: number;
   version: string;
+  /** This node's name on its claims, and how long a claim lasts unless renewed (ms). */
+  node: string;
+  leaseMs: number;
 }
 
 const POLL_MS = 100;
@@ -30,10 +37,16 @@ const destination = (d: DueDelivery): string => (d.webhook_id === null ? d.url :
 
 export class WebhookWorker {
   private readonly agent: Agent;
-  /** Fetched, due, not started yet: slots are refilled from here without a query. */
+  /** Claimed, due, not started yet: slots are refilled from here without a query. */
   private ready: DueDelivery[] = [];
   /** In flight, or attempted and waiting for its record to commit: never fetched twice. */
   private readonly busy = new Set<number>();
+  /** Until when each delivery in hand (ready or busy) is known to be this node's claim. */
+  private readonly heldUntil = new Map<number, number>();
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewing: Promise<void> | null = null;
+  /** Claims a previous process left under this node's name (or, on SQLite, any) are given back first. */
+  private released = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly perDestination = new Map<string, number>();
   /** Attempts made, recorded together (one transaction every few ms, like the ledger). */
@@ -52,6 +65,8 @@ export class WebhookWorker {
 
   start(): void {
     this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.opts.leaseMs / 3)));
+    this.renewTimer.unref();
   }
 
   /** Poll now (after a commit that queued deliveries) instead of at the next tick. */
@@ -66,12 +81,20 @@ export class WebhookWorker {
   async stop(deadline = Infinity): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
     const left = deadline - Date.now();
     const settled = Promise.allSettled([...this.inFlight]);
     if (Number.isFinite(left)) await Promise.race([settled, new Promise((r) => setTimeout(r, Math.max(0, left)).unref())]);
     else await settled;
     this.cut = true;
     await this.flushRecords();
+    await this.renewing;
+    // What is still in hand (not started, or cut short) goes back at once: another node need not
+    // wait for the lease to run out.
+    const held = [...this.heldUntil.keys()];
+    if (held.length) await this.store.repos.outbox.release(this.opts.node, held).catch((err: unknown) => this.log.warn({ err, deliveries: held.length }, 'webhook claims not given back: another node takes them when their lease runs out'));
+    this.heldUntil.clear();
     await this.agent.destroy().catch(() => undefined);
   }
 
@@ -85,10 +108,24 @@ export class WebhookWorker {
     }
     this.polling = true;
     try {
-      // Enough to keep every slot busy for a while, skipping what is already in hand.
-      const due = await this.store.repos.outbox.due(Date.now(), this.opts.concurrency * 4 + this.busy.size + 100);
-      const queued = new Set(this.ready.map((d) => d.id));
-      for (const d of due) if (!this.busy.has(d.id) && !queued.has(d.id)) this.ready.push(d);
+      const outbox = this.store.repos.outbox;
+      if (!this.released) {
+        await outbox.release(this.store.backend === 'sqlite' ? null : this.opts.node);
+        this.released = true;
+      }
+      // Enough to keep every slot busy for a while, not more: what a node holds, other nodes
+      // cannot take (what is in hand stays claimed, so is not returned).
+      const limit = this.opts.concurrency * 2 - this.ready.length;
+      if (limit > 0) {
+        const now = Date.now();
+        const until = now + this.opts.leaseMs;
+        const due = await outbox.claim({ node: this.opts.node, now, until }, limit);
+        const queued = new Set(this.ready.map((d) => d.id));
+        for (const d of due) {
+          this.heldUntil.set(d.id, until);
+          if (!this.busy.has(d.id) && !queued.has(d.id)) this.ready.push(d);
+        }
+      }
     } catch (err) {
       this.log.error({ err }, 'webhook poll failed');
     } finally {
@@ -104,9 +141,18 @@ export class WebhookWorker {
   /** Starts what the slots allow: globally, and per destination so one slow receiver holds only its own. */
   private pump(): void {
     const waiting: DueDelivery[] = [];
+    const now = Date.now();
     for (const d of this.ready) {
+      // A claim whose lease ran out unrenewed (the database was out of reach) may be another
+      // node's now: not attempted here; claimed again if nobody else did. One about to run out
+      // waits for its renewal: an attempt started now could outlive it.
+      const until = this.heldUntil.get(d.id) ?? 0;
+      if (until <= now) {
+        this.heldUntil.delete(d.id);
+        continue;
+      }
       const dest = destination(d);
-      if (this.inFlight.size >= this.opts.concurrency || (this.perDestination.get(dest) ?? 0) >= this.opts.perDestination) {
+      if (until - now < this.opts.leaseMs / 4 || this.inFlight.size >= this.opts.concurrency || (this.perDestination.get(dest) ?? 0) >= this.opts.perDestination) {
         waiting.push(d);
         continue;
       }
@@ -166,10 +212,25 @@ export class WebhookWorker {
     const batch = this.results;
     if (!batch.length) return;
     this.results = [];
+    // Read committed is enough: each record re-checks, row by row, that the claim is still this node's.
+    const node = this.opts.node;
     this.recording = this.store.transaction(async (tx) => {
-      for (const a of batch) await tx.outbox.record(a);
-    }).then(() => {
-      for (const a of batch) this.busy.delete(a.delivery.id);
+      const lost: Attempt[] = [];
+      const touched = new Map<number, number>();
+      for (const a of batch) {
+        if (!(await tx.outbox.record(a, node))) lost.push(a);
+        else if (a.delivery.webhook_id !== null) touched.set(a.delivery.webhook_id, Math.max(a.at, touched.get(a.delivery.webhook_id) ?? 0));
+      }
+      await tx.outbox.touch(touched);
+      return lost;
+    }, { isolation: 'read-committed' }).then((lost) => {
+      for (const a of batch) {
+        this.busy.delete(a.delivery.id);
+        this.heldUntil.delete(a.delivery.id);
+      }
+      // Our lease ran out while the attempt was under way and another node took the delivery over:
+      // the receiver saw it twice (it dedupes by X-Webhook-Delivery); the other node's attempt counts.
+      for (const a of lost) this.log.warn({ delivery: a.delivery.delivery_id, event: a.delivery.event, attempt: a.attempt }, 'webhook attempt not recorded: the delivery was taken over by another node after this node\'s lease ran out');
     }, (err: unknown) => {
       // Not recorded: tried again shortly; until then these deliveries are not attempted again.
       this.log.error({ err, attempts: batch.length }, 'webhook attempts not recorded: retrying');
@@ -179,6 +240,23 @@ export class WebhookWorker {
       this.recording = null;
     });
     await this.recording;
+  }
+
+  /** Extends the claims on every delivery in hand (ready, in flight, or waiting for its record). */
+  private async renew(): Promise<void> {
+    if (this.renewing || !this.heldUntil.size || !this.store.health.writable) return;
+    const ids = [...this.heldUntil.keys()];
+    const until = Date.now() + this.opts.leaseMs;
+    this.renewing = this.store.repos.outbox.renew(this.opts.node, ids, until).then((renewed) => {
+      // Those recorded or dropped meanwhile are no longer in the map; one not renewed (recorded
+      // meanwhile, or taken over by another node) keeps its old expiry.
+      for (const id of renewed) if (this.heldUntil.has(id)) this.heldUntil.set(id, until);
+    }, (err: unknown) => {
+      this.log.warn({ err, deliveries: ids.length }, 'webhook claims not renewed: retrying');
+    }).finally(() => {
+      this.renewing = null;
+    });
+    await this.renewing;
   }
 
   private backoff(attempt: number): number {
