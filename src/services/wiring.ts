@@ -1,6 +1,7 @@
 /** Builds the service layer over one store: what the daemon serves and the CLI runs. */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { leaseMsOf, nodeIdOf } from '../cluster/node.js';
 import type { ReloadReport } from '../ops/reload.js';
 import type { GatewayStatus } from '../ops/status.js';
 import { RecurringScheduler } from '../scheduler/recurring.js';
@@ -69,7 +70,7 @@ export async function createServices(d: ServiceDeps): Promise<{ services: Servic
   const senderIds = new SenderIdService(store, changes, config.default_sender_id);
   const webhooks = new WebhookService(store, changes, config.webhooks.allow_private_networks);
   const credentials = await CredentialService.create(store, changes, { secret: config.auth.jwt_secret, ttlSeconds: config.auth.token_ttl });
-  const runner = new CampaignRunner(store, config.dispatcher.validity * 1000, d.log.child({ part: 'campaigns' }), d.clock);
+  const runner = new CampaignRunner(store, config.dispatcher.validity * 1000, d.log.child({ part: 'campaigns' }), d.clock, { node: nodeIdOf(config), leaseMs: leaseMsOf(config) });
   let scheduler: RecurringScheduler | null = null;
   const campaigns = new CampaignService(store, changes, senderIds, new AudienceCollector(store, messages), runner, contacts,
     { maxParts: config.dispatcher.max_parts, timezone: config.campaigns.timezone }, (id) => void scheduler?.refresh(id));

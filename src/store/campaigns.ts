@@ -30,6 +30,12 @@ export interface ExpansionContext {
   expiresAt: number;
 }
 
+/** A node's hold on a run it collects or expands: its name, and until when (epoch ms) unless renewed. */
+export interface RunHold {
+  node: string;
+  until: number;
+}
+
 /** Messages of a campaign still waiting for the SMSC. */
 const WAITING: MessageState[] = ['queued', 'submitting', 'paused'];
 
@@ -118,10 +124,43 @@ export class CampaignsRepo extends Repo {
 
   // ---- runs ----
 
-  /** A new run; undefined when this schedule slot already has one (each slot runs once). */
-  insertRun(campaignId: number, slot: number | null, sender: string, subAccountId: number | null, at: number, notBefore: number | null = null): Promise<RunRecord | undefined> {
-    return this.db.insertInto('campaign_runs').values({ campaign_id: campaignId, slot, sender, sub_account_id: subAccountId, phase: 'collecting', started_at: at, not_before: notBefore })
+  /**
+   * A new run, held by the node collecting it; undefined when this schedule slot already has one:
+   * each slot runs once, whichever node (or how many) starts it — the unique key decides.
+   */
+  insertRun(campaignId: number, slot: number | null, sender: string, subAccountId: number | null, at: number, hold: RunHold, notBefore: number | null = null): Promise<RunRecord | undefined> {
+    return this.db.insertInto('campaign_runs').values({ campaign_id: campaignId, slot, sender, sub_account_id: subAccountId, phase: 'collecting', started_at: at, not_before: notBefore, claimed_by: hold.node, lease_until: hold.until })
       .onConflict((oc) => oc.columns(['campaign_id', 'slot']).doNothing()).returningAll().executeTakeFirst();
+  }
+
+  /**
+   * Takes the run for `hold.node` while it is in `phase` and nobody else holds it (no lease, or
+   * one that ran out before `now`), or renews it when that node holds it already. One statement:
+   * of nodes racing for a run, one gets it. Undefined when not granted.
+   */
+  claimRun(runId: number, phase: 'collecting' | 'expanding', hold: RunHold, now: number): Promise<RunRecord | undefined> {
+    return this.db.updateTable('campaign_runs').set({ claimed_by: hold.node, lease_until: hold.until })
+      .where('id', '=', runId).where('phase', '=', phase)
+      .where((eb) => eb.or([eb('claimed_by', '=', hold.node), eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .returningAll().executeTakeFirst();
+  }
+
+  /** Renews `hold.node`'s hold on a run still collecting or expanding; false when the run is no longer its own. */
+  async renewRun(runId: number, hold: RunHold): Promise<boolean> {
+    const r = await this.db.updateTable('campaign_runs').set({ lease_until: hold.until })
+      .where('id', '=', runId).where('claimed_by', '=', hold.node).where('phase', 'in', ['collecting', 'expanding']).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Lets go of runs so another node may take them at once: `node`'s (a start under a node id that
+   * ran before), or everyone's (`node` null: the one node of a SQLite database starting, so every
+   * hold is a previous process's).
+   */
+  async releaseRuns(node: string | null): Promise<void> {
+    let q = this.db.updateTable('campaign_runs').set({ lease_until: null }).where('phase', 'in', ['collecting', 'expanding']);
+    if (node !== null) q = q.where('claimed_by', '=', node);
+    await q.execute();
   }
 
   run(id: number): Promise<RunRecord | undefined> {
@@ -143,6 +182,12 @@ export class CampaignsRepo extends Repo {
 
   async updateRun(id: number, patch: Updateable<CampaignRunsTable>): Promise<void> {
     await this.db.updateTable('campaign_runs').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Changes a run only while it is in `phase` and held by `node`; false when it is not (then nothing changed). */
+  async updateHeldRun(id: number, phase: 'collecting' | 'expanding', node: string, patch: Updateable<CampaignRunsTable>): Promise<boolean> {
+    const r = await this.db.updateTable('campaign_runs').set(patch).where('id', '=', id).where('phase', '=', phase).where('claimed_by', '=', node).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   async removeRun(id: number): Promise<void> {

@@ -321,26 +321,32 @@ export class CampaignService {
 
   /**
    * Collects the audience into a new run, then — in one transaction — reserves its cost and sets
-   * the campaign running. A balance that cannot cover it is a 402 and nothing stays behind.
+   * the campaign running. A balance that cannot cover it is a 402 and nothing stays behind. This
+   * node holds the run while it collects (another node drops it if this one dies), and expands it
+   * first. A run of a schedule's slot that cannot start stays, failed: the slot was tried, and no
+   * node tries it again.
    */
   private async startRun(actor: Actor, campaign: CampaignRecord, o: RunStart): Promise<Started> {
     if (!STARTABLE.includes(campaign.status) || this.starting.has(campaign.id)) throw new ServiceError('conflict', 'campaign_active', {}, { status: campaign.status });
     this.starting.add(campaign.id);
     try {
       const sender = await this.senderIds.resolve(actor.account.id, campaign.sender_id ?? undefined, actor.account.default_sender_id);
-      const run = await this.store.transaction((tx) => tx.campaigns.insertRun(campaign.id, o.slot, sender, actor.subAccountId, Date.now(), o.notBefore ?? null));
-      if (!run) return { campaign, runId: null, rejected: [] }; // this slot ran already
-      const variants = await this.store.repos.campaigns.variants(campaign.id);
-      const collected = await this.collector.collect({ runId: run.id, accountId: actor.account.id, sender, message: o.message, audience: o.audience, variants });
+      const run = await this.store.transaction((tx) => tx.campaigns.insertRun(campaign.id, o.slot, sender, actor.subAccountId, Date.now(), this.runner.hold(), o.notBefore ?? null));
+      if (!run) return { campaign, runId: null, rejected: [] }; // this slot ran already (here or on another node)
+      const letGo = this.runner.keep(run.id);
       try {
+        const variants = await this.store.repos.campaigns.variants(campaign.id);
+        const collected = await this.collector.collect({ runId: run.id, accountId: actor.account.id, sender, message: o.message, audience: o.audience, variants });
         if (o.manual && collected.total === 0) throw noRecipients(collected.rejected);
         const c = await this.reserve(actor, campaign, run.id, collected);
         this.runner.kick();
         return { campaign: c, runId: run.id, rejected: collected.rejected };
       } catch (err) {
         await this.runner.dropStaged(run.id);
-        await this.store.transaction((tx) => tx.campaigns.removeRun(run.id));
+        await this.store.transaction((tx) => (o.slot !== null && !o.manual ? tx.campaigns.updateRun(run.id, { phase: 'failed', finished_at: Date.now(), lease_until: null }) : tx.campaigns.removeRun(run.id)));
         throw err;
+      } finally {
+        letGo();
       }
     } finally {
       this.starting.delete(campaign.id);
@@ -355,7 +361,12 @@ export class CampaignService {
       const short = await ch.tx.credits.shortfall(charge.accountId, charge.subAccountId, charge.amount);
       if (short) throw insufficient(charge.amount, short);
       await ch.tx.credits.debit(charge);
-      await ch.tx.campaigns.updateRun(runId, { phase: 'expanding', total: collected.total, removed: collected.removed, duplicates: collected.duplicates, reserved: collected.cost });
+      // Still this node's: a node that found it collecting with its hold run out (this one stalled) dropped it.
+      const hold = this.runner.hold();
+      const held = await ch.tx.campaigns.updateHeldRun(runId, 'collecting', hold.node, {
+        phase: 'expanding', total: collected.total, removed: collected.removed, duplicates: collected.duplicates, reserved: collected.cost, lease_until: hold.until,
+      });
+      if (!held) throw new ServiceError('conflict', 'campaign_active', {}, { status: campaign.status });
       const data = { campaign_id: c.id, name: c.name, run_id: runId, total: collected.total, removed: collected.removed, duplicates: collected.duplicates, cost: collected.cost };
       await ch.emit('campaign.started', data);
       await ch.audit({ action: 'campaign.started', model: 'Campaign', modelId: c.id, new: data });
@@ -388,18 +399,25 @@ export class CampaignService {
     return this.detail((await this.store.repos.campaigns.byId(id))!);
   }
 
-  /** A cancelled campaign's reservation not yet spent and its waiting messages, given back. */
+  /**
+   * A cancelled campaign's reservation not yet spent and its waiting messages, given back. The run
+   * is read again in the transaction that releases it: another node may be expanding it (a chunk
+   * that commits first is refunded as messages, one that comes after finds the run done).
+   */
   private async releaseAll(c: CampaignRecord): Promise<void> {
     const id = c.id;
     await this.runner.exclusive(id, async () => {
-      for (const run of await this.store.repos.campaigns.runs(id)) {
-        if (run.phase !== 'expanding') continue;
-        await this.store.transaction(async (tx) => {
+      for (const { id: runId, phase } of await this.store.repos.campaigns.runs(id)) {
+        if (phase !== 'expanding') continue;
+        const released = await this.store.transaction(async (tx) => {
+          const run = await tx.campaigns.run(runId);
+          if (run?.phase !== 'expanding') return false;
           const left = await tx.campaigns.unexpandedCost(run.id, run.expanded);
           if (left > 0) await tx.credits.credit({ accountId: c.account_id, subAccountId: run.sub_account_id, amount: left, reason: 'release', reference: `campaign:${id}:run:${run.id}` });
-          await tx.campaigns.updateRun(run.id, { phase: 'done', finished_at: Date.now() });
+          await tx.campaigns.updateRun(run.id, { phase: 'done', finished_at: Date.now(), lease_until: null });
+          return true;
         });
-        await this.runner.dropStaged(run.id);
+        if (released) await this.runner.dropStaged(runId);
       }
     });
     await this.runner.drain(id, async (tx) => {
