@@ -84,7 +84,7 @@ function fixture(k: number, hook: string): [string, Row[]][] {
     ]],
     [7, 'campaign_variants', [{ id: 1, campaign_id: 2, name: 'A', message: 'Hello A', percentage: 50 }, { id: 2, campaign_id: 2, name: 'B', message: 'Hello B', percentage: 50 }]],
     // Campaign 1 is half way through its expansion: recipient 1 is in the queue, 2 and 3 still staged.
-    [7, 'campaign_runs', [{ id: 1, campaign_id: 1, slot: null, phase: 'expanding', sender: 'ACME', sub_account_id: null, total: 3, removed: 0, duplicates: 0, reserved: 60, expanded: 1, started_at: T, finished_at: null }]],
+    [7, 'campaign_runs', [{ id: 1, campaign_id: 1, slot: null, phase: 'expanding', sender: 'ACME', sub_account_id: null, total: 3, removed: 0, duplicates: 0, reserved: 60, expanded: 1, started_at: T, finished_at: null, claimed_by: 'old-node', lease_until: LATER }]],
     [7, 'campaign_recipients', [1, 2, 3].map((pos) => ({ run_id: 1, phone: `+2416220000${pos}`, pos, variant_id: null, body: 'Promo -10%', encoding: 'gsm7', parts: 1, operator: 'airtel', failover: 'moov', cost: 20 }))],
     [1, 'messages', [
       msg(1, {}),
@@ -109,7 +109,7 @@ function fixture(k: number, hook: string): [string, Row[]][] {
     [2, 'idempotency_keys', [{ account_id: 1, key: 'idem-1', request_hash: 'h1', status: 200, response: JSON.stringify(k < 6 ? SENDWAVE_ANSWER : NEUTRAL_ANSWER), created_at: T }]],
     [2, 'settings', [{ key: 'upgrade_fixture', value: 'kept' }]],
     [3, 'webhooks', [{ id: 1, account_id: 1, name: 'receipts', url: hook, events: '["message.delivered"]', secret: 'whsec_hook', retry_limit: 3, timeout: 5, is_active: 1, last_triggered_at: null, created_at: T, updated_at: T }]],
-    [3, 'webhook_deliveries', [{ id: 1, delivery_id: 'dlv-upgrade-1', account_id: 1, webhook_id: 1, url: hook, event: 'message.delivered', body: '{"event":"message.delivered","data":{"id":3}}', status: 'pending', attempts: 1, max_attempts: 5, timeout_ms: 5000, next_attempt_at: T, created_at: T, done_at: null, message_id: 3 }]],
+    [3, 'webhook_deliveries', [{ id: 1, delivery_id: 'dlv-upgrade-1', account_id: 1, webhook_id: 1, url: hook, event: 'message.delivered', body: '{"event":"message.delivered","data":{"id":3}}', status: 'pending', attempts: 1, max_attempts: 5, timeout_ms: 5000, next_attempt_at: T, created_at: T, done_at: null, message_id: 3, claimed_by: 'old-node', lease_until: LATER }]],
     [3, 'webhook_logs', [{ id: 1, delivery_id: 'dlv-upgrade-1', webhook_id: 1, account_id: 1, event: 'message.delivered', url: hook, attempt: 1, success: 0, status_code: 503, error: 'HTTP 503', duration_ms: 12, created_at: T }]],
     [3, 'audit_logs', [{ id: 1, account_id: 1, actor_type: 'user', actor_id: 1, action: 'login', model_type: 'Account', model_id: 1, old_values: null, new_values: '{"ok":true}', ip_address: '10.0.0.1', user_agent: 'curl/8', created_at: T }]],
     [9, 'verification_codes', [{ account_id: 1, code_hash: 'sha256:code', attempts: 1, expires_at: LATER }]],
