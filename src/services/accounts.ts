@@ -55,8 +55,10 @@ export class AccountService {
     if (username && (await this.store.repos.accounts.usernameTaken(username))) throw fieldError('username', 'taken');
     const passwordHash = await hashPassword(input.password); // slow: before the transaction
     const now = Date.now();
+    // Checked again where the row is written: another registration may have taken them while the password hashed.
     const account = await this.store.transaction(async (tx) => {
       if ((await tx.accounts.emailTaken(email)) || (await tx.subAccounts.emailTaken(email))) throw fieldError('email', 'taken');
+      if (username && (await tx.accounts.usernameTaken(username))) throw fieldError('username', 'taken');
       return tx.accounts.insert({
         name: input.name.trim(), email, password_hash: passwordHash, role: input.role ?? 'user', status: input.pending ? 'pending' : 'active',
         default_sender_id: null, webhook_secret: randomSecret(24), username, phone_number: input.phone_number ?? null, timezone: input.timezone ?? null,

@@ -72,6 +72,8 @@ export class SubAccountService {
     const passwordHash = await hashPassword(input.password);
     const now = Date.now();
     const created = await this.changes.run(actor, async (c) => {
+      // Checked again where the row is written: another login may have taken it while the password hashed.
+      if ((await c.tx.accounts.emailTaken(email)) || (await c.tx.subAccounts.emailTaken(email))) throw fieldError('email', 'taken');
       const s = await c.tx.subAccounts.insert({
         account_id: actor.account.id, name: input.name.trim(), email, password_hash: passwordHash, role: input.role,
         permissions: JSON.stringify(ROLES[input.role].defaults), status: 'active', credit_limit: input.sms_credit_limit ?? null, created_at: now, updated_at: now,

@@ -237,3 +237,12 @@ test('relais doctor passes after a mixed workload and reports a tampered balance
     assert.match(tampered.stdout, /NOT OK/);
   });
 });
+
+test('sub-accounts created at once with one email: one is created, the others answer 422 on email, never 500', async () => {
+  await withAccount(async (c) => {
+    const body = { name: 'Twin', email: 'twin@example.com', password: PASSWORD, role: 'manager' };
+    const answers = await Promise.all(Array.from({ length: 4 }, () => call(c.gw, 'POST', '/api/sub-accounts', { token: c.owner, body })));
+    assert.deepEqual(answers.map((r) => r.status).sort(), [201, 422, 422, 422], answers.map((r) => r.text).join('\n'));
+    for (const r of answers.filter((a) => a.status === 422)) assert.deepEqual(Object.keys(r.json.errors), ['email'], r.text);
+  }, 0);
+});
