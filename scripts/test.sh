@@ -17,6 +17,15 @@ unset RELAIS_TEST_DATABASE_URL RELAIS_DATABASE_URL
 
 run_tests() { node --import tsx --test --test-concurrency=2 "$@"; }
 
+# CPU seconds (user + system) of this script's finished children, from /proc (empty elsewhere): a
+# pass's CPU beside its wall time tells a slow machine from a test that waits.
+cpu_seconds() {
+  local stat
+  stat=$(cat /proc/$$/stat 2>/dev/null) || return 0
+  set -- ${stat##*) }
+  echo $(( (${14} + ${15}) / $(getconf CLK_TCK) ))
+}
+
 # Pass 2's files: what goes through the store, the dispatcher or the API. Not the files about the
 # SQLite file itself, nor those that open it directly (they would read a file the daemon under
 # test never wrote):
@@ -35,10 +44,10 @@ done
 pg_files+=(test/conformance/*.test.ts test/attack/{fuzz,isolation,jwt,logs}.test.ts test/faults/{link,receipts,throttle,malformed}.test.ts)
 
 status1=0 status2=0
-t0=$SECONDS
+t0=$SECONDS c0=$(cpu_seconds)
 echo "== npm test, pass 1/2: the whole suite on SQLite"
 run_tests test/*/*.test.ts || status1=$?
-time1=$((SECONDS - t0))
+time1=$((SECONDS - t0)) c1=$(cpu_seconds)
 
 cluster_dir=''
 stop_cluster() {
@@ -78,9 +87,11 @@ elif [ -n "$pg_url" ]; then
   # under --test), and a file whose tests left a daemon running still ends.
   RELAIS_TEST_DATABASE_URL=$pg_url run_tests --test-timeout=600000 --test-force-exit "${pg_files[@]}" || status2=$?
 fi
-time2=$((SECONDS - t2))
+time2=$((SECONDS - t2)) c2=$(cpu_seconds)
 stop_cluster
 
 verdict() { [ "$1" = 0 ] && echo ok || echo "FAILED ($1)"; }
-echo "npm test: SQLite pass $(verdict $status1) in ${time1} s; PostgreSQL pass $([ "$pg_note" = skipped ] && echo skipped || echo "$(verdict $status2) in ${time2} s")"
+# CPU of the test processes only (the PostgreSQL server is not a child of this script).
+cpu() { [ -n "$1" ] && [ -n "$2" ] && echo " (tests' CPU $(($2 - $1)) s)"; }
+echo "npm test: SQLite pass $(verdict $status1) in ${time1} s$(cpu "$c0" "$c1"); PostgreSQL pass $([ "$pg_note" = skipped ] && echo skipped || echo "$(verdict $status2) in ${time2} s$(cpu "$c1" "$c2")")"
 [ "$status1" = 0 ] && [ "$status2" = 0 ]
