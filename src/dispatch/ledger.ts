@@ -85,7 +85,10 @@ export class Ledger {
   private schedule(delay = FLUSH_MS): void {
     if (this.closed) return;
     if (delay === FLUSH_MS && this.outcomes.length + this.receipts.length + this.mos.length >= FLUSH_AT) {
-      void this.flush();
+      // A big buffer flushes now; while a flush is under way, one more is booked for right after
+      // it (not one per item pushed: thousands of waiters on a slow commit starve the loop).
+      if (!this.flushing) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), 0);
       return;
     }
     this.timer ??= setTimeout(() => void this.flush(), delay);
