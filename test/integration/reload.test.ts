@@ -103,7 +103,7 @@ test('SIGHUP adds an operator with a bind and a route: a message to that route g
     // The operator's CLI against the same daemon: status shows the new bind, reload of an unchanged file changes nothing.
     const status = await cli(['status', '--config', configPath]);
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /^moov\s+\d+\s+moov-1\s+bound\s+\d{4}-\d\d-\d\dT/m);
+    assert.match(status.stdout, /^moov\s+\d+\s+moov-1\s+bound\s+\S+\s+\d{4}-\d\d-\d\dT/m);
     const again = await cli(['reload', '--config', configPath]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /nothing changed/);
