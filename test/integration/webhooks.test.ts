@@ -275,7 +275,7 @@ test('kill -9 between commit and delivery: the event is delivered after restart,
   let child = serve();
   try {
     const base = `http://127.0.0.1:${httpPort}`;
-    await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 20_000, 'daemon ready');
+    await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 40_000, 'daemon ready');
     const sent = await fetch(`${base}/api/messages/send`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ recipients: ['+24162000001'], message: 'crash' }) });
     assert.equal(sent.status, 200);
     await waitFor(() => hook.hits.length >= 1, 10_000, 'first (failed) attempt');
