@@ -8,7 +8,10 @@
  *    that only reads) become `StorageUnavailable` and mark the store not writable, as on SQLite.
  */
 import pg from 'pg';
-import { DataTypeNode, PostgresDialect, PostgresQueryCompiler, type DataTypeNode as DataType, type PostgresPool } from 'kysely';
+import {
+  DEFAULT_MIGRATION_LOCK_TABLE, DEFAULT_MIGRATION_TABLE, DataTypeNode, PostgresDialect, PostgresQueryCompiler, sql,
+  type DatabaseIntrospector, type DatabaseMetadata, type DatabaseMetadataOptions, type DataTypeNode as DataType, type Kysely, type PostgresPool, type SchemaMetadata, type TableMetadata,
+} from 'kysely';
 import type { WriteHealth } from '../health.js';
 
 const INT8 = 20;
@@ -98,8 +101,55 @@ export function createPool(target: PostgresTarget, health: WriteHealth): { pool:
   return { pool, kyselyPool };
 }
 
-export function postgresDialect(kyselyPool: PostgresPool): PostgresDialect {
+export function postgresDialect(kyselyPool: PostgresPool, schema: string): PostgresDialect {
   const dialect = new PostgresDialect({ pool: kyselyPool });
   dialect.createQueryCompiler = () => new PortableSchemaCompiler();
+  dialect.createIntrospector = (db) => new SchemaIntrospector(db, schema);
   return dialect;
+}
+
+/**
+ * What Kysely's migrator asks of the database (does the schema exist, which tables it has), for
+ * the store's own schema only. Kysely's PostgreSQL introspector reads every column of every
+ * schema, with a function call per column, at each of the migrator's checks: seconds per start on
+ * a database with many schemas (a CI cluster holds one per test), and an error when another
+ * schema is dropped meanwhile ('schema "…" does not exist').
+ */
+class SchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<any>, private readonly schema: string) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace where nspname = ${this.schema}`.execute(this.db);
+    return rows.map((r) => ({ name: r.name }));
+  }
+
+  async getTables(options: DatabaseMetadataOptions = { withInternalKyselyTables: false }): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ table: string; kind: string; column: string; type: string; type_schema: string; not_null: boolean; has_default: boolean; auto: boolean; comment: string | null }>`
+      select c.relname as "table", c.relkind as kind, a.attname as "column", t.typname as type, tn.nspname as type_schema,
+        a.attnotnull as not_null, a.atthasdef as has_default, col_description(a.attrelid, a.attnum) as comment,
+        pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) is not null as auto
+      from pg_catalog.pg_class c
+        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        join pg_catalog.pg_attribute a on a.attrelid = c.oid
+        join pg_catalog.pg_type t on t.oid = a.atttypid
+        join pg_catalog.pg_namespace tn on tn.oid = t.typnamespace
+      where n.nspname = ${this.schema} and c.relkind in ('r', 'v', 'p') and a.attnum > 0 and not a.attisdropped
+      order by c.relname, a.attnum`.execute(this.db);
+    const internal = new Set([DEFAULT_MIGRATION_TABLE, DEFAULT_MIGRATION_LOCK_TABLE]);
+    const tables = new Map<string, TableMetadata & { columns: TableMetadata['columns'][number][] }>();
+    for (const r of rows) {
+      if (!options.withInternalKyselyTables && internal.has(r.table)) continue;
+      let table = tables.get(r.table);
+      if (!table) tables.set(r.table, (table = { name: r.table, schema: this.schema, isView: r.kind === 'v', columns: [] }));
+      table.columns.push({
+        name: r.column, dataType: r.type, dataTypeSchema: r.type_schema, isNullable: !r.not_null, hasDefaultValue: r.has_default, isAutoIncrementing: r.auto,
+        ...(r.comment === null ? {} : { comment: r.comment }),
+      });
+    }
+    return [...tables.values()];
+  }
+
+  async getMetadata(options?: DatabaseMetadataOptions): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables(options) };
+  }
 }

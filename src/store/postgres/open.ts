@@ -21,7 +21,7 @@ const PROBE_MS = 2000;
 export function openPostgresStore(target: PostgresTarget): Store {
   const health = new WriteHealth();
   const { kyselyPool } = createPool(target, health);
-  const db = new Kysely<Database>({ dialect: postgresDialect(kyselyPool) });
+  const db = new Kysely<Database>({ dialect: postgresDialect(kyselyPool, target.schema) });
   const repos = new Repos(db, kyselyExecutor(db), 'postgres');
   let closed = false;
   const prober = new Prober(db, health);
