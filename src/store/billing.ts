@@ -92,7 +92,7 @@ export class BillingRepo extends Repo {
   async balanceMismatches() {
     const rows = await this.db.selectFrom('accounts as a').leftJoin('credit_transactions as t', 't.account_id', 'a.id')
       .select(['a.id', 'a.email', 'a.balance', (eb) => eb.fn.coalesce(eb.fn.sum<number>('t.amount'), eb.val(0)).as('ledger')])
-      .groupBy('a.id').execute();
+      .groupBy('a.id').orderBy('a.id').execute();
     return rows.map((r) => ({ id: r.id, email: r.email, balance: r.balance, ledger: Number(r.ledger) })).filter((r) => r.balance !== r.ledger);
   }
 
@@ -132,7 +132,7 @@ export class BillingRepo extends Repo {
   async subAccountMismatches() {
     const rows = await this.db.selectFrom('sub_accounts as s').leftJoin('credit_transactions as t', 't.sub_account_id', 's.id')
       .select(['s.id', 's.account_id', 's.credits_used', (eb) => eb.fn.coalesce(eb.fn.sum<number>('t.amount'), eb.val(0)).as('ledger')])
-      .groupBy('s.id').execute();
+      .groupBy('s.id').orderBy('s.id').execute();
     return rows.map((r) => ({ id: r.id, account_id: r.account_id, credits_used: r.credits_used, charged: -Number(r.ledger) })).filter((r) => r.credits_used !== r.charged);
   }
 }

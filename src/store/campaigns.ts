@@ -96,7 +96,9 @@ export class CampaignsRepo extends Repo {
   async replaceVariants(campaignId: number, variants: readonly { name: string; message: string; percentage: number }[]): Promise<VariantRecord[]> {
     await this.db.deleteFrom('campaign_variants').where('campaign_id', '=', campaignId).execute();
     if (!variants.length) return [];
-    return this.db.insertInto('campaign_variants').values(variants.map((v) => ({ campaign_id: campaignId, ...v }))).returningAll().execute();
+    // In the order given (ids grow in row order; RETURNING's own order is not promised).
+    const rows = await this.db.insertInto('campaign_variants').values(variants.map((v) => ({ campaign_id: campaignId, ...v }))).returningAll().execute();
+    return rows.sort((a, b) => a.id - b.id);
   }
 
   // ---- counters, from the messages themselves ----
