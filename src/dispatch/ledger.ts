@@ -142,7 +142,7 @@ export class Ledger {
         events = [];
         parking = new Parking(this.pending);
         await this.writeOutcomes(tx, outcomes, now, events, parking);
-        for (const { r } of receipts) await this.writeReceipt(tx, r, now, events, parking);
+        await this.writeReceipts(tx, receipts.map(({ r }) => r), now, events, parking);
         for (const { mo } of mos) await this.writeMo(tx, mo, now, events);
         await this.deps.inTransaction?.(tx, events);
       }, { isolation: 'read-committed' });
@@ -177,13 +177,19 @@ export class Ledger {
     }
   }
 
-  private async writeReceipt(tx: Repos, r: InboundReceipt, now: number, events: LedgerEvent[], parking: Parking): Promise<void> {
-    const state = STATE_OF[r.stat];
-    if (!state) return; // ENROUTE / ACCEPTD: intermediate, nothing changes
-    const update: ReceiptUpdate = { operator: r.operator, smscId: r.smscId, stat: r.stat, state, err: r.err, text: r.text, at: now };
-    if (await this.applyReceipt(tx, update, events)) return;
-    parking.park(`${r.operator}|${r.smscId}`, update);
-    await tx.queue.keepPendingReceipt(update);
+  private async writeReceipts(tx: Repos, receipts: readonly InboundReceipt[], now: number, events: LedgerEvent[], parking: Parking): Promise<void> {
+    // ENROUTE / ACCEPTD are intermediate: nothing changes.
+    const updates = receipts.flatMap((r): ReceiptUpdate[] => {
+      const state = STATE_OF[r.stat];
+      return state ? [{ operator: r.operator, smscId: r.smscId, stat: r.stat, state, err: r.err, text: r.text, at: now }] : [];
+    });
+    if (!updates.length) return;
+    const { hits, missed } = await tx.queue.applyReceipts(updates);
+    for (const hit of hits) if (hit.status !== 'sent') events.push({ type: 'final', message: hit, state: hit.status });
+    for (const update of missed) {
+      parking.park(`${update.operator}|${update.smscId}`, update);
+      await tx.queue.keepPendingReceipt(update);
+    }
   }
 
   private async applyReceipt(tx: Repos, update: ReceiptUpdate, events: LedgerEvent[]): Promise<boolean> {

@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { Prepared, PreparedBySize, Repo, type Backend, type Db, type Executor } from './repo.js';
+import { BatchedWrites } from './postgres/batches.js';
 import type { MessageState } from './tables.js';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 
@@ -111,10 +112,13 @@ export interface ReceiptHit {
 
 export class MessageQueue extends Repo {
   private readonly q: ReturnType<typeof compileQueue>;
+  /** PostgreSQL: a flush's outcomes and receipts as a few array statements (a statement there is a round trip). */
+  private readonly batched: BatchedWrites | null;
 
   constructor(db: Db, exec: Executor, backend: Backend) {
     super(db, exec);
     this.q = compileQueue(db, backend);
+    this.batched = backend === 'postgres' ? new BatchedWrites(db) : null;
   }
 
   /** Queue accepted messages (run on the caller's transaction); returns their ids in order. */
@@ -162,6 +166,7 @@ export class MessageQueue extends Repo {
    * `node`'s change: a message whose lease ran out was re-queued, and may be another node's now.
    */
   async applyOutcomes(outcomes: readonly Outcome[], now: number, node: string): Promise<void> {
+    if (this.batched) return this.batched.apply(this.exec, outcomes, now, node);
     for (const o of outcomes) {
       for (const part of o.acked) await this.q.insertPart.run(this.exec, [o.id, part.partNo, o.operator, part.smscId, 'sent', now, part.rawId]);
       switch (o.kind) {
@@ -176,6 +181,19 @@ export class MessageQueue extends Repo {
           break;
       }
     }
+  }
+
+  /** Apply final receipts: the messages they matched (as they are now), and those that matched no part. */
+  async applyReceipts(updates: readonly ReceiptUpdate[]): Promise<{ hits: ReceiptHit[]; missed: ReceiptUpdate[] }> {
+    if (this.batched) return this.batched.receipts(this.exec, updates);
+    const hits: ReceiptHit[] = [];
+    const missed: ReceiptUpdate[] = [];
+    for (const u of updates) {
+      const hit = await this.applyReceipt(u);
+      if (hit) hits.push(hit);
+      else missed.push(u);
+    }
+    return { hits, missed };
   }
 
   /** Apply one final receipt; returns the message it matched (and its state now), or null. */
