@@ -18,23 +18,43 @@ interface Unit {
 export class GroupCommit {
   private pending: Unit[] = [];
   private scheduled = false;
+  /**
+   * One group at a time: what arrives meanwhile waits and forms the next group. SQLite has one
+   * writer anyway; on PostgreSQL, overlapping groups of one node would debit the same balance rows
+   * at once and fail each other with serialization conflicts (retried, but under load a retry
+   * storm, and each retry longer than a wait).
+   */
+  private running = false;
 
   constructor(private readonly store: Store) {}
 
   run<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running || !this.pending.length) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
     const units = this.pending;
     this.pending = [];
     this.scheduled = false;
+    this.running = true;
+    try {
+      await this.commit(units);
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+
+  private async commit(units: Unit[]): Promise<void> {
     const outcomes: { unit: Unit; ok: boolean; value: unknown }[] = [];
     try {
       await this.store.transaction(async (tx) => {
