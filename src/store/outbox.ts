@@ -7,6 +7,7 @@
 import { sql, type Selectable } from 'kysely';
 import { Prepared, Repo, type Backend, type Db, type Executor } from './repo.js';
 import type { WebhookDeliveriesTable } from './tables.js';
+import { BatchedOutbox } from './postgres/outbox-batches.js';
 
 export type NewDelivery = Pick<Selectable<WebhookDeliveriesTable>, 'delivery_id' | 'account_id' | 'webhook_id' | 'url' | 'event' | 'body' | 'max_attempts' | 'timeout_ms'> & { at: number; message_id?: number | null };
 
@@ -36,10 +37,13 @@ const IDS_PER_STATEMENT = 500;
 
 export class OutboxRepo extends Repo {
   private readonly q: ReturnType<typeof compileOutbox>;
+  /** PostgreSQL: many rows per statement (a statement there is a round trip). */
+  private readonly batched: BatchedOutbox | null;
 
   constructor(db: Db, exec: Executor, private readonly backend: Backend = 'sqlite') {
     super(db, exec);
     this.q = compileOutbox(db, backend);
+    this.batched = backend === 'postgres' ? new BatchedOutbox(db) : null;
   }
 
   async insert(d: NewDelivery): Promise<void> {
@@ -47,20 +51,16 @@ export class OutboxRepo extends Repo {
   }
 
   /**
-   * A delivery to a subscription the caller found in its in-memory index. On SQLite that index is
-   * the truth (one node changes webhooks and re-reads them at once). On PostgreSQL another node may
-   * have changed or deleted the webhook a moment ago (this node re-reads within a second): the row
-   * is written only if the webhook still exists, is active and listens to the event, with its URL
-   * and limits as they are now.
+   * Deliveries queued by one transaction (a ledger flush's events, or one change's), in order. A
+   * row naming a webhook comes from the caller's in-memory index of subscriptions. On SQLite that
+   * index is the truth (one node changes webhooks and re-reads them at once). On PostgreSQL another
+   * node may have changed or deleted the webhook a moment ago (this node re-reads within a second):
+   * there the row is written only if the webhook still exists, is active and listens to the event,
+   * with its URL and limits as they are now — and all rows in one statement.
    */
-  async insertForSubscription(d: NewDelivery & { webhook_id: number }): Promise<void> {
-    if (this.backend !== 'postgres') return this.insert(d);
-    await sql`
-      insert into webhook_deliveries (delivery_id, account_id, webhook_id, url, event, body, status, max_attempts, timeout_ms, next_attempt_at, created_at, message_id)
-      select ${d.delivery_id}::text, ${d.account_id}::bigint, w.id, w.url, ${d.event}::text, ${d.body}::text, 'pending', w.retry_limit + 1, w.timeout * 1000,
-             ${d.at}::bigint, ${d.at}::bigint, ${d.message_id ?? null}::bigint
-      from webhooks w
-      where w.id = ${d.webhook_id}::bigint and w.account_id = ${d.account_id}::bigint and w.is_active = 1 and w.events::jsonb ? ${d.event}::text`.execute(this.db);
+  async insertMany(rows: readonly NewDelivery[]): Promise<void> {
+    if (this.batched) return this.batched.insertMany(this.exec, rows);
+    for (const d of rows) await this.insert(d);
   }
 
   /**
@@ -116,7 +116,15 @@ export class OutboxRepo extends Repo {
    * node's lease ran out), and then nothing is written. Run on a transaction, then `touch` the
    * webhooks it recorded attempts for.
    */
-  async record(a: Attempt, node: string): Promise<boolean> {
+  /** Records attempts on the rows still claimed by `node`; returns those that were not (taken over). */
+  async recordMany(attempts: readonly Attempt[], node: string): Promise<Attempt[]> {
+    if (this.batched) return this.batched.recordMany(this.exec, attempts, node);
+    const lost: Attempt[] = [];
+    for (const a of attempts) if (!(await this.record(a, node))) lost.push(a);
+    return lost;
+  }
+
+  private async record(a: Attempt, node: string): Promise<boolean> {
     const d = a.delivery;
     const ok = a.error === null;
     const moved = ok || a.retryAt === null

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LedgerEvent } from '../dispatch/ledger.js';
+import type { NewDelivery } from '../store/outbox.js';
 import type { Repos } from '../store/repos.js';
 import type { WebhookEvent } from './events.js';
 import { messageUuid } from '../services/message-uuid.js';
@@ -21,8 +22,6 @@ interface Subscription {
 }
 
 type EventData = Record<string, unknown> | (() => Record<string, unknown> | Promise<Record<string, unknown>>);
-
-const NOTHING = Promise.resolve(0);
 
 export class Outbox {
   private readonly byAccount = new Map<number, Subscription[]>();
@@ -47,27 +46,27 @@ export class Outbox {
   }
 
   /** Queue `event` for every active webhook of the account subscribed to it, and for `directUrl`. */
-  emit(tx: Repos, accountId: number, event: WebhookEvent, data: EventData, directUrl?: string | null): Promise<number> {
-    const subs = this.byAccount.get(accountId)?.filter((s) => s.events.has(event));
-    // The message path's common case: nobody listens, nothing to build or write.
-    if (!subs?.length && !directUrl) return NOTHING;
-    return this.write(tx, accountId, event, data, subs ?? [], directUrl ?? null);
+  async emit(tx: Repos, accountId: number, event: WebhookEvent, data: EventData, directUrl?: string | null): Promise<number> {
+    const rows = await this.deliveries(accountId, event, data, directUrl ?? null);
+    if (!rows.length) return 0;
+    await tx.outbox.insertMany(rows);
+    this.emitted += rows.length;
+    return rows.length;
   }
 
-  private async write(tx: Repos, accountId: number, event: WebhookEvent, data: EventData, subs: Subscription[], directUrl: string | null): Promise<number> {
+  /** The delivery rows of one event: one per subscribed webhook, one for `directUrl`. */
+  private async deliveries(accountId: number, event: WebhookEvent, data: EventData, directUrl: string | null): Promise<NewDelivery[]> {
+    const subs = this.byAccount.get(accountId)?.filter((s) => s.events.has(event)) ?? [];
+    // The message path's common case: nobody listens, nothing to build or write.
+    if (!subs.length && !directUrl) return [];
     const at = Date.now();
     const payload = typeof data === 'function' ? await data() : data;
     const body = JSON.stringify({ event, timestamp: new Date(at).toISOString(), data: payload });
     // message.* events name their message: the console shows a message's deliveries.
     const message_id = typeof payload.message_id === 'number' ? payload.message_id : null;
-    for (const s of subs) {
-      // On PostgreSQL, written only if the webhook still listens (another node may have just changed it).
-      await tx.outbox.insertForSubscription({ delivery_id: randomUUID(), account_id: accountId, webhook_id: s.id, url: s.url, event, body, max_attempts: s.maxAttempts, timeout_ms: s.timeoutMs, at, message_id });
-    }
-    if (directUrl) await tx.outbox.insert({ delivery_id: randomUUID(), account_id: accountId, webhook_id: null, url: directUrl, event, body, max_attempts: 4, timeout_ms: 10_000, at, message_id });
-    const n = subs.length + (directUrl ? 1 : 0);
-    this.emitted += n;
-    return n;
+    const rows: NewDelivery[] = subs.map((s) => ({ delivery_id: randomUUID(), account_id: accountId, webhook_id: s.id, url: s.url, event, body, max_attempts: s.maxAttempts, timeout_ms: s.timeoutMs, at, message_id }));
+    if (directUrl) rows.push({ delivery_id: randomUUID(), account_id: accountId, webhook_id: null, url: directUrl, event, body, max_attempts: 4, timeout_ms: 10_000, at, message_id });
+    return rows;
   }
 
   /** Whether anything was queued since the last call (the worker is woken only then). */
@@ -87,31 +86,39 @@ export class Outbox {
     return deliveryId;
   }
 
-  /** Message events from the ledger's flush; called on its transaction. */
+  /** Message events from the ledger's flush; called on its transaction, written in one batch. */
   async fromLedger(tx: Repos, events: readonly LedgerEvent[]): Promise<void> {
-    for (const e of events) {
-      if (e.type === 'outcome') {
-        const o = e.outcome;
-        if (o.accountId === null || o.kind === 'retry') continue;
-        const event = o.kind === 'sent' ? 'message.sent' : 'message.failed';
-        if (!this.listens(o.accountId, event, o.webhookUrl)) continue;
-        const data = { message_id: o.id, message_uuid: messageUuid(o.id, o.createdAt), recipient: o.recipient, operator: o.operator, status: o.kind === 'sent' ? 'sent' : o.state, ...(o.kind === 'failed' ? { error: o.error } : { smsc_message_id: o.firstRawId }) };
-        await this.emit(tx, o.accountId, event, data, o.webhookUrl);
-      } else if (e.type === 'final') {
-        const m = e.message;
-        if (m.account_id === null) continue;
-        const delivered = e.state === 'delivered';
-        const event = delivered ? 'message.delivered' : e.state === 'unconfirmed' ? 'message.unconfirmed' : 'message.failed';
-        if (!this.listens(m.account_id, event, m.webhook_url)) continue;
-        const data = { message_id: m.id, message_uuid: messageUuid(m.id, m.created_at), recipient: m.recipient, operator: m.operator, status: e.state, sms_count: m.parts, [delivered ? 'delivered_at' : e.state === 'unconfirmed' ? 'unconfirmed_at' : 'failed_at']: m.done_at ? new Date(m.done_at).toISOString() : null };
-        await this.emit(tx, m.account_id, event, data, m.webhook_url);
-      } else {
-        // MO belongs to no account: the operator's admins receive it.
-        for (const admin of this.admins) {
-          await this.emit(tx, admin, 'message.received', { id: e.id, from: e.mo.from, to: e.mo.to, text: e.mo.text, operator: e.mo.operator, opt_out: e.optOut });
-          if (e.optOut) await this.emit(tx, admin, 'blacklist.added', { phone_number: e.mo.from, reason: 'opt-out keyword', source: 'mo', scope: 'global' });
-        }
-      }
+    const rows: NewDelivery[] = [];
+    for (const e of events) rows.push(...await this.ledgerDeliveries(e));
+    if (!rows.length) return;
+    await tx.outbox.insertMany(rows);
+    this.emitted += rows.length;
+  }
+
+  private async ledgerDeliveries(e: LedgerEvent): Promise<NewDelivery[]> {
+    if (e.type === 'outcome') {
+      const o = e.outcome;
+      if (o.accountId === null || o.kind === 'retry') return [];
+      const event = o.kind === 'sent' ? 'message.sent' : 'message.failed';
+      if (!this.listens(o.accountId, event, o.webhookUrl)) return [];
+      const data = { message_id: o.id, message_uuid: messageUuid(o.id, o.createdAt), recipient: o.recipient, operator: o.operator, status: o.kind === 'sent' ? 'sent' : o.state, ...(o.kind === 'failed' ? { error: o.error } : { smsc_message_id: o.firstRawId }) };
+      return this.deliveries(o.accountId, event, data, o.webhookUrl);
     }
+    if (e.type === 'final') {
+      const m = e.message;
+      if (m.account_id === null) return [];
+      const delivered = e.state === 'delivered';
+      const event = delivered ? 'message.delivered' : e.state === 'unconfirmed' ? 'message.unconfirmed' : 'message.failed';
+      if (!this.listens(m.account_id, event, m.webhook_url)) return [];
+      const data = { message_id: m.id, message_uuid: messageUuid(m.id, m.created_at), recipient: m.recipient, operator: m.operator, status: e.state, sms_count: m.parts, [delivered ? 'delivered_at' : e.state === 'unconfirmed' ? 'unconfirmed_at' : 'failed_at']: m.done_at ? new Date(m.done_at).toISOString() : null };
+      return this.deliveries(m.account_id, event, data, m.webhook_url);
+    }
+    // MO belongs to no account: the operator's admins receive it.
+    const rows: NewDelivery[] = [];
+    for (const admin of this.admins) {
+      rows.push(...await this.deliveries(admin, 'message.received', { id: e.id, from: e.mo.from, to: e.mo.to, text: e.mo.text, operator: e.mo.operator, opt_out: e.optOut }, null));
+      if (e.optOut) rows.push(...await this.deliveries(admin, 'blacklist.added', { phone_number: e.mo.from, reason: 'opt-out keyword', source: 'mo', scope: 'global' }, null));
+    }
+    return rows;
   }
 }

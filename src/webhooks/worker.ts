@@ -215,11 +215,11 @@ export class WebhookWorker {
     // Read committed is enough: each record re-checks, row by row, that the claim is still this node's.
     const node = this.opts.node;
     this.recording = this.store.transaction(async (tx) => {
-      const lost: Attempt[] = [];
+      const lost = await tx.outbox.recordMany(batch, node);
+      const notRecorded = new Set(lost);
       const touched = new Map<number, number>();
       for (const a of batch) {
-        if (!(await tx.outbox.record(a, node))) lost.push(a);
-        else if (a.delivery.webhook_id !== null) touched.set(a.delivery.webhook_id, Math.max(a.at, touched.get(a.delivery.webhook_id) ?? 0));
+        if (a.delivery.webhook_id !== null && !notRecorded.has(a)) touched.set(a.delivery.webhook_id, Math.max(a.at, touched.get(a.delivery.webhook_id) ?? 0));
       }
       await tx.outbox.touch(touched);
       return lost;

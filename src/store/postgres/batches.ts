@@ -121,7 +121,7 @@ export class BatchedWrites {
 interface PartsFinal { n: number; delivered: number; failed: string | null; at: number }
 
 /** Rows → one array per column, the shape `unnest` takes. */
-function columns(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
+export function columns(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
   const out = Array.from({ length: width }, () => [] as unknown[]);
   for (const row of rows) for (let i = 0; i < width; i++) out[i]!.push(row[i]);
   return out;
