@@ -10,7 +10,8 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Outcome, ReceiptHit, ReceiptUpdate } from '../queue.js';
-import { Prepared, type Executor } from '../repo.js';
+import type { Executor, Prepared } from '../repo.js';
+import { columns, prepareRaw } from './arrays.js';
 
 type SentOutcome = Extract<Outcome, { kind: 'sent' }>;
 type RetryOutcome = Extract<Outcome, { kind: 'retry' }>;
@@ -28,7 +29,7 @@ export class BatchedWrites {
   private readonly messageReceipts: Prepared<ReceiptHit>;
 
   constructor(db: Kysely<any>) {
-    const compiled = <R>(query: RawBuilder<R>) => new Prepared<R>({ compile: () => query.compile(db) });
+    const compiled = <R>(query: RawBuilder<R>) => prepareRaw(db, query);
     this.parts = compiled(sql`
       insert into message_parts (message_id, part_no, operator, smsc_id, state, sent_at, raw_smsc_id)
       select v.id, v.part_no, v.operator, v.smsc_id, 'sent', ${0}, v.raw
@@ -119,10 +120,3 @@ export class BatchedWrites {
 
 /** Per message: how many of its parts reported final in this flush, how many delivered, the first failure. */
 interface PartsFinal { n: number; delivered: number; failed: string | null; at: number }
-
-/** Rows → one array per column, the shape `unnest` takes. */
-export function columns(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
-  const out = Array.from({ length: width }, () => [] as unknown[]);
-  for (const row of rows) for (let i = 0; i < width; i++) out[i]!.push(row[i]);
-  return out;
-}

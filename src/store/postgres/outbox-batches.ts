@@ -5,8 +5,8 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Attempt, NewDelivery } from '../outbox.js';
-import { Prepared, type Executor } from '../repo.js';
-import { columns } from './batches.js';
+import type { Executor, Prepared } from '../repo.js';
+import { columns, prepareRaw } from './arrays.js';
 
 export class BatchedOutbox {
   private readonly insert: Prepared<unknown>;
@@ -14,7 +14,7 @@ export class BatchedOutbox {
   private readonly log: Prepared<unknown>;
 
   constructor(db: Kysely<any>) {
-    const compiled = <R>(query: RawBuilder<R>) => new Prepared<R>({ compile: () => query.compile(db) });
+    const compiled = <R>(query: RawBuilder<R>) => prepareRaw(db, query);
     // A delivery to a subscription is written only if the webhook still exists, is active and
     // listens to the event (another node may have just changed it), with its URL and limits as
     // they are now; a per-send URL (no webhook) always. Rows keep their order (their ids: FIFO).
