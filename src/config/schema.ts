@@ -208,11 +208,18 @@ export const configSchema = z
         receipt_wait: seconds.default(48 * 3600),
         /** At SIGTERM: how long bind windows may take to answer before unbinding (keep it under systemd's TimeoutStopSec). */
         shutdown_grace: seconds.default(20),
+        /**
+         * A part's window slot is given back when its outcome is committed, not when the SMSC
+         * answers: a kill -9 then submits at most one window per bind twice. Off: faster on small
+         * windows at high TPS (answered, uncommitted outcomes may then exceed the window).
+         */
+        hold_window_until_written: z.boolean().default(true),
       })
       .strict()
       .default({
         batch_size: 500, poll_interval_ms: 50, max_attempts: 10, retry_initial: 5, retry_max: 600,
         validity: 48 * 3600, on_response_timeout: 'retry', max_parts: 10, receipt_wait: 48 * 3600, shutdown_grace: 20,
+        hold_window_until_written: true,
       }),
     mo: z
       .object({ opt_out_keywords: z.array(z.string().min(1)).default(['STOP', 'ARRET']) })

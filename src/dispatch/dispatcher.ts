@@ -152,32 +152,35 @@ export class Dispatcher {
   private async dispatch(msg: ClaimedMessage, operator: string, binds: SmppLink[], now: number): Promise<void> {
     const base = { ...messageRef(msg), operator, acked: [] as AckedPart[], mask: msg.acked_mask };
     if (msg.expires_at <= now) {
-      this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'failed', state: 'expired', errorCode: null, error: 'validity period passed before submission' });
+      void this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'failed', state: 'expired', errorCode: null, error: 'validity period passed before submission' });
       return;
     }
     // Checked again here: the number may have opted out while the message waited (scheduled, retried).
     if (this.deps.blacklist.isBlacklisted(msg.recipient, msg.account_id)) {
-      this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'failed', state: 'failed', errorCode: null, error: 'blacklisted: the number opted out or was blacklisted before submission' });
+      void this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'failed', state: 'failed', errorCode: null, error: 'blacklisted: the number opted out or was blacklisted before submission' });
       return;
     }
     const bind = leastLoaded(binds);
     if (!bind) {
-      this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'retry', notBefore: now, errorCode: null, error: 'no bound bind', countAttempt: false });
+      void this.deps.ledger.pushOutcome({ ...base, bind: null, kind: 'retry', notBefore: now, errorCode: null, error: 'no bound bind', countAttempt: false });
       return;
     }
     let encoded;
     try {
       encoded = encodeMessage(msg.body, msg.id & 0xff);
     } catch (err) {
-      this.deps.ledger.pushOutcome({ ...base, bind: bind.name, kind: 'failed', state: 'failed', errorCode: null, error: `cannot encode: ${(err as Error).message}` });
+      void this.deps.ledger.pushOutcome({ ...base, bind: bind.name, kind: 'failed', state: 'failed', errorCode: null, error: `cannot encode: ${(err as Error).message}` });
       return;
     }
     const todo = encoded.parts.map((sm, i) => ({ partNo: i + 1, sm })).filter(({ partNo }) => !isAcked(msg.acked_mask, partNo));
+    // The parts keep their window slots until the outcome is committed (see SmppLink.submit).
+    let markWritten = (): void => {};
+    const written = this.deps.cfg.hold_window_until_written ? new Promise<void>((resolve) => (markWritten = resolve)) : undefined;
     const results = await Promise.all(todo.map(({ partNo, sm }) => bind.submit({
       source: msg.sender, destination: msg.recipient, dataCoding: encoded.dataCoding, udhi: encoded.udhi,
       shortMessage: sm, registeredDelivery: this.registeredDelivery.get(operator) ?? true,
-    }).then((outcome) => ({ partNo, outcome }))));
-    this.deps.ledger.pushOutcome(this.decide(msg, operator, bind, results));
+    }, written).then((outcome) => ({ partNo, outcome }))));
+    void this.deps.ledger.pushOutcome(this.decide(msg, operator, bind, results)).then(markWritten);
   }
 
   /** One message's outcome from its parts' answers. */

@@ -4,7 +4,10 @@
  * - MUST resolve every submit with an outcome, never reject, and never call back twice;
  * - MUST hold its own window and pacing: the dispatcher only reads `available` to size its claims;
  * - MAY refuse a submit after accepting it (link lost before it was sent): `{kind:'link_lost', sent:false}`;
- * - MUST report `canSubmit` false while it cannot send (not bound, receiver-only, stopping).
+ * - MUST report `canSubmit` false while it cannot send (not bound, receiver-only, stopping);
+ * - MUST, when given `written`, keep the window slot of a part it sent until `written` settles
+ *   (the outcome is durable) or it stops: answered outcomes not yet committed are what a kill -9
+ *   would submit again, so they count against the window.
  * Receipts and MO come out of the link as events the daemon hands to the ledger; the dispatcher
  * never sees them.
  */
@@ -23,5 +26,5 @@ export interface SmppLink {
   readonly available: number;
   /** Parts queued or in the window. */
   readonly load: number;
-  submit(part: SubmitPart): Promise<SubmitOutcome>;
+  submit(part: SubmitPart, written?: Promise<unknown>): Promise<SubmitOutcome>;
 }

@@ -119,6 +119,8 @@ export class Bind extends EventEmitter<BindEvents> {
   private sweepTimer: NodeJS.Timeout | null = null;
   private enquirePendingSince: number | null = null;
   private stopping = false;
+  /** Settles when the bind stops: window slots held for commits are given back at once. */
+  private holdsEnd = deferred();
   /** The session whose socket is corked until the end of this turn of the event loop. */
   private corked: Session | null = null;
   private readonly moParts = new Map<string, { parts: (string | undefined)[]; at: number }>();
@@ -190,19 +192,39 @@ export class Bind extends EventEmitter<BindEvents> {
 
   start(): void {
     this.stopping = false;
+    this.holdsEnd = deferred();
     this.pacer.rearm();
     this.sweepTimer ??= setInterval(() => this.sweepTimeouts(), SWEEP_MS).unref();
     this.connect();
   }
 
-  /** Submit one PDU's worth (one part). Never rejects: every ending is an outcome. */
-  submit(part: SubmitPart): Promise<SubmitOutcome> {
-    return this.queue.add(async () => {
-      if (!this.canSubmit || this.stopping) return { kind: 'link_lost', sent: false } as const;
-      await this.pacer.acquire();
-      if (!this.canSubmit || this.stopping) return { kind: 'link_lost', sent: false } as const;
-      return this.send(part);
-    }) as Promise<SubmitOutcome>;
+  /**
+   * Submit one PDU's worth (one part). Never rejects: every ending is an outcome. With `written`,
+   * a part that went out keeps its window slot after the answer until `written` settles (its
+   * message's outcome is committed) or the bind stops: so what a kill -9 can submit twice — sent
+   * and not durably answered — stays within one window. While the database cannot write, the
+   * window stays full: nothing more is sent that could not be recorded.
+   */
+  submit(part: SubmitPart, written?: Promise<unknown>): Promise<SubmitOutcome> {
+    return new Promise<SubmitOutcome>((resolve) => {
+      void this.queue.add(async () => {
+        const outcome = await this.submitNow(part).catch((): SubmitOutcome => ({ kind: 'link_lost', sent: false }));
+        resolve(outcome);
+        if (written && wentOut(outcome)) await this.hold(written);
+      });
+    });
+  }
+
+  private async submitNow(part: SubmitPart): Promise<SubmitOutcome> {
+    if (!this.canSubmit || this.stopping) return { kind: 'link_lost', sent: false };
+    await this.pacer.acquire();
+    if (!this.canSubmit || this.stopping) return { kind: 'link_lost', sent: false };
+    return this.send(part);
+  }
+
+  /** No timer: the ledger settles every outcome (written, or given up at its close), and stop() ends the rest. */
+  private async hold(written: Promise<unknown>): Promise<void> {
+    await Promise.race([written.catch(() => undefined), this.holdsEnd.promise]);
   }
 
   /**
@@ -215,6 +237,7 @@ export class Bind extends EventEmitter<BindEvents> {
   async stop(deadline = Date.now() + this.cfg.response_timeout * 1000): Promise<void> {
     if (this.state === 'stopped') return;
     this.stopping = true;
+    this.holdsEnd.resolve();
     this.clearReconnect();
     this.pacer.release();
     while (this.inflight.size > 0 && Date.now() < deadline && this.session) await delay(20);
@@ -673,4 +696,15 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** On the clock of Inflight.sentAt: each answer is counted at the rate its submit was sent. */
 function governorFor(cfg: BindConfig): ThrottleGovernor {
   return new ThrottleGovernor(cfg.tps, cfg.throttle_tolerance, cfg.throttle_backoff * 1000, Date.now);
+}
+
+/** Whether a submit_sm went out for this outcome (answered or not). */
+function wentOut(outcome: SubmitOutcome): boolean {
+  return outcome.kind !== 'link_lost' || outcome.sent;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
