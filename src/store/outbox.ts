@@ -111,12 +111,11 @@ export class OutboxRepo extends Repo {
   }
 
   /**
-   * Logs the attempt and moves the delivery on (done, failed for good, or pending again), only
-   * while the delivery is still `node`'s claim: false when another node took it over (this
-   * node's lease ran out), and then nothing is written. Run on a transaction, then `touch` the
-   * webhooks it recorded attempts for.
+   * Logs each attempt and moves its delivery on (done, failed for good, or pending again), only
+   * while the delivery is still `node`'s claim; returns the attempts not recorded (another node
+   * took the delivery over after this node's lease ran out: nothing written for them). Run on a
+   * transaction, then `touch` the webhooks it recorded attempts for.
    */
-  /** Records attempts on the rows still claimed by `node`; returns those that were not (taken over). */
   async recordMany(attempts: readonly Attempt[], node: string): Promise<Attempt[]> {
     if (this.batched) return this.batched.recordMany(this.exec, attempts, node);
     const lost: Attempt[] = [];

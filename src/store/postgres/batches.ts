@@ -8,7 +8,7 @@
  * the unwritten backlog (and each flush's length) grew without end, and a one-off send waited
  * behind it. Here each kind of write takes its rows as arrays (`unnest`).
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Outcome, ReceiptHit, ReceiptUpdate } from '../queue.js';
 import type { Executor, Prepared } from '../repo.js';
 import { columns, prepareRaw } from './arrays.js';
@@ -29,29 +29,28 @@ export class BatchedWrites {
   private readonly messageReceipts: Prepared<ReceiptHit>;
 
   constructor(db: Kysely<any>) {
-    const compiled = <R>(query: RawBuilder<R>) => prepareRaw(db, query);
-    this.parts = compiled(sql`
+    this.parts = prepareRaw(db, sql`
       insert into message_parts (message_id, part_no, operator, smsc_id, state, sent_at, raw_smsc_id)
       select v.id, v.part_no, v.operator, v.smsc_id, 'sent', ${0}, v.raw
       from unnest(${[]}::bigint[], ${[]}::bigint[], ${[]}::text[], ${[]}::text[], ${[]}::text[]) as v(id, part_no, operator, smsc_id, raw)
       on conflict (message_id, part_no) do update set smsc_id = excluded.smsc_id, raw_smsc_id = excluded.raw_smsc_id,
         operator = excluded.operator, sent_at = excluded.sent_at`);
-    this.sent = compiled(sql`
+    this.sent = prepareRaw(db, sql`
       update messages set status = 'sent', sent_at = ${0}, bind = v.bind, smsc_id = v.smsc_id, acked_mask = v.mask
       from unnest(${[]}::bigint[], ${[]}::text[], ${[]}::text[], ${[]}::bigint[]) as v(id, bind, smsc_id, mask)
       where ${OWNED}`);
-    this.retry = compiled(sql`
+    this.retry = prepareRaw(db, sql`
       update messages set status = 'queued', not_before = v.not_before, bind = v.bind, acked_mask = v.mask,
         error_code = v.error_code, error = v.error, attempts = attempts - v.uncounted
       from unnest(${[]}::bigint[], ${[]}::bigint[], ${[]}::text[], ${[]}::bigint[], ${[]}::bigint[], ${[]}::text[], ${[]}::bigint[])
         as v(id, not_before, bind, mask, error_code, error, uncounted)
       where ${OWNED}`);
-    this.fail = compiled(sql`
+    this.fail = prepareRaw(db, sql`
       update messages set status = v.state, done_at = ${0}, bind = v.bind, acked_mask = v.mask, error_code = v.error_code, error = v.error
       from unnest(${[]}::bigint[], ${[]}::text[], ${[]}::text[], ${[]}::bigint[], ${[]}::bigint[], ${[]}::text[])
         as v(id, state, bind, mask, error_code, error)
       where ${OWNED}`);
-    this.partReceipts = compiled(sql<{ i: number; message_id: number }>`
+    this.partReceipts = prepareRaw(db, sql<{ i: number; message_id: number }>`
       update message_parts set state = v.stat, receipt_at = v.at, receipt_err = v.err, receipt_text = v.text
       from unnest(${[]}::bigint[], ${[]}::text[], ${[]}::text[], ${[]}::text[], ${[]}::bigint[], ${[]}::text[], ${[]}::text[])
         as v(i, operator, smsc_id, stat, at, err, text)
@@ -59,7 +58,7 @@ export class BatchedWrites {
       returning v.i, message_parts.message_id`);
     // The message ends when its last part reports (the counters of all its parts of this flush at once).
     const ends = sql`messages.status in ('sent', 'unconfirmed') and messages.final_parts + v.n >= messages.parts`;
-    this.messageReceipts = compiled(sql<ReceiptHit>`
+    this.messageReceipts = prepareRaw(db, sql<ReceiptHit>`
       update messages set final_parts = final_parts + v.n, delivered_parts = delivered_parts + v.delivered,
         failed_state = coalesce(failed_state, v.failed),
         status = case when ${ends} then (case when delivered_parts + v.delivered >= parts then 'delivered' else coalesce(failed_state, v.failed) end) else status end,

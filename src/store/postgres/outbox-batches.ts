@@ -3,7 +3,7 @@
  * the attempts a worker made since its last record, each as one or two array statements (`unnest`)
  * instead of a round trip per row (see batches.ts: the same reason as the ledger's).
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Attempt, NewDelivery } from '../outbox.js';
 import type { Executor, Prepared } from '../repo.js';
 import { columns, prepareRaw } from './arrays.js';
@@ -14,11 +14,10 @@ export class BatchedOutbox {
   private readonly log: Prepared<unknown>;
 
   constructor(db: Kysely<any>) {
-    const compiled = <R>(query: RawBuilder<R>) => prepareRaw(db, query);
     // A delivery to a subscription is written only if the webhook still exists, is active and
     // listens to the event (another node may have just changed it), with its URL and limits as
     // they are now; a per-send URL (no webhook) always. Rows keep their order (their ids: FIFO).
-    this.insert = compiled(sql`
+    this.insert = prepareRaw(db, sql`
       insert into webhook_deliveries (delivery_id, account_id, webhook_id, url, event, body, status, max_attempts, timeout_ms, next_attempt_at, created_at, message_id)
       select v.delivery_id, v.account_id, v.webhook_id, coalesce(w.url, v.url), v.event, v.body, 'pending',
         coalesce(w.retry_limit + 1, v.max_attempts), coalesce(w.timeout * 1000, v.timeout_ms), v.at, v.at, v.message_id
@@ -29,7 +28,7 @@ export class BatchedOutbox {
       order by v.n`);
     // An attempt that ends the delivery names its final status; one to be retried names none.
     // Only rows still claimed by this node move (another may have taken over after our lease).
-    this.record = compiled(sql<{ id: number }>`
+    this.record = prepareRaw(db, sql<{ id: number }>`
       update webhook_deliveries set attempts = v.attempt, lease_until = null,
         status = coalesce(v.status, webhook_deliveries.status),
         done_at = case when v.status is null then webhook_deliveries.done_at else v.at end,
@@ -37,7 +36,7 @@ export class BatchedOutbox {
       from unnest(${[]}::bigint[], ${[]}::text[], ${[]}::bigint[], ${[]}::bigint[], ${[]}::bigint[]) as v(id, status, attempt, at, retry_at)
       where webhook_deliveries.id = v.id and webhook_deliveries.claimed_by = ${''} and webhook_deliveries.status = 'pending'
       returning webhook_deliveries.id`);
-    this.log = compiled(sql`
+    this.log = prepareRaw(db, sql`
       insert into webhook_logs (delivery_id, webhook_id, account_id, event, url, attempt, success, status_code, error, duration_ms, created_at)
       select * from unnest(${[]}::text[], ${[]}::bigint[], ${[]}::bigint[], ${[]}::text[], ${[]}::text[], ${[]}::bigint[], ${[]}::bigint[], ${[]}::bigint[], ${[]}::text[], ${[]}::bigint[], ${[]}::bigint[])`);
   }
